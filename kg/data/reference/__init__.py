@@ -1,0 +1,1 @@
+"""The curated facts tables the reference graph is built from."""

@@ -1,0 +1,1 @@
+"""Sample release files, with gold records, bundled for the default build."""

@@ -1,0 +1,1 @@
+"""Readers that turn saved release files of each format into release records."""

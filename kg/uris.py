@@ -1,0 +1,126 @@
+"""Mints every IRI of the knowledge graph: the one place where IRIs are made."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+
+from rdflib import URIRef
+
+from kg.errors import ConfigError
+
+DEFAULT_BASE = "https://w3id.org/osce-kg/"
+BASE_ENV = "OSCE_KG_BASE"
+
+#: The kinds of things, each the first path segment under ``{base}id/``.
+KINDS = frozenset(
+    {
+        "organisation",  # the OSCE itself and other organisations (UN, EU, ...)
+        "state",  # participating States and Partners for Co-operation, keyed by ISO alpha-2
+        "partner-group",  # Asian / Mediterranean Partners for Co-operation
+        "institution",
+        "unit",  # Secretariat units
+        "field-operation",
+        "chairpersonship",  # keyed by year
+        "person",
+        "post",  # a post in an OSCE structure (Head of Mission, Director, ...)
+        "appointment",  # a person holding a post, with dates
+        "city",
+        "release",
+        "event",
+        "quote",
+        "role",  # a role a release gives a person
+        "source-file",
+        "field-of-work",
+        "meeting-series",
+        "event-type",
+        "content-type",
+        "field-operation-type",
+        "scheme",  # SKOS concept schemes
+        "dataset",
+    }
+)
+
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def current_base() -> str:
+    """The configured base IRI: ``$OSCE_KG_BASE`` or the default, always ending in ``/``."""
+    return normalise_base(os.environ.get(BASE_ENV) or DEFAULT_BASE)
+
+
+def normalise_base(base: str) -> str:
+    """Checks a base IRI and gives it a trailing slash."""
+    if not re.match(r"^https?://[^/\s]+(/[^\s?#]*)?$", base):
+        raise ConfigError(
+            f"base IRI {base!r} is not an http(s) IRI without query or fragment "
+            f"(set {BASE_ENV} to something like {DEFAULT_BASE})"
+        )
+    return base if base.endswith("/") else base + "/"
+
+
+def slugify(text: str, *, max_length: int = 80) -> str:
+    """A lowercase ASCII key from a label: 'Tuula Yrjölä' -> 'tuula-yrjola'."""
+    ascii_text = (
+        unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ı", "i"))
+        .encode("ascii", "ignore")
+        .decode("ascii")
+    )
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > max_length:
+        slug = slug[:max_length].rstrip("-")
+    return slug
+
+
+def short_hash(*parts: str, length: int = 8) -> str:
+    """A short stable hash of some strings, to tell apart keys that would otherwise collide."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+def entity_iri(kind: str, key: str, *, base: str | None = None) -> URIRef:
+    """``{base}id/{kind}/{key}``: the IRI of a thing."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown IRI kind {kind!r}; known kinds: {sorted(KINDS)}")
+    if not _KEY_RE.match(key):
+        raise ValueError(f"IRI key {key!r} is not a lowercase slug (use slugify())")
+    return URIRef(f"{base or current_base()}id/{kind}/{key}")
+
+
+def ontology_iri(*, base: str | None = None) -> URIRef:
+    """The IRI of the ontology itself."""
+    return URIRef(f"{base or current_base()}ontology")
+
+
+def graph_iri(name: str, key: str | None = None, *, base: str | None = None) -> URIRef:
+    """Named graphs: ``{base}graph/ontology``, ``{base}graph/reference``,
+    ``{base}graph/release/{key}``, ``{base}graph/extra/{key}``."""
+    if name not in {"ontology", "reference", "release", "extra", "vocabularies"}:
+        raise ValueError(f"unknown graph {name!r}")
+    if key is None:
+        return URIRef(f"{base or current_base()}graph/{name}")
+    if not _KEY_RE.match(key):
+        raise ValueError(f"graph key {key!r} is not a lowercase slug")
+    return URIRef(f"{base or current_base()}graph/{name}/{key}")
+
+
+def release_key(date: str | None, title: str) -> str:
+    """A release's key: its ISO date, a slug of its title and a short hash of both.
+
+    The same date and title always give the same key; the hash keeps two releases with
+    the same opening words apart.
+    """
+    prefix = date or "undated"
+    return f"{prefix}-{slugify(title, max_length=60) or 'untitled'}-{short_hash(prefix, title, length=6)}"
+
+
+def split_entity_path(path: str) -> tuple[str, str] | None:
+    """``id/{kind}/{key}`` (or ``{kind}/{key}``) -> (kind, key), or None when not an entity path."""
+    parts = path.strip("/").split("/")
+    if parts and parts[0] == "id":
+        parts = parts[1:]
+    if len(parts) != 2 or parts[0] not in KINDS or not _KEY_RE.match(parts[1]):
+        return None
+    return parts[0], parts[1]

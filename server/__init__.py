@@ -1,0 +1,3 @@
+"""The osce-kg linked-data server: SPARQL endpoint, entity URIs, dumps and pages."""
+
+from __future__ import annotations
