@@ -4,16 +4,34 @@ from __future__ import annotations
 
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
+
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shipped(package: str, source_folder: str) -> Traversable:
+    """A folder shipped as ``package`` in a wheel, or the top-level source folder it comes from.
+
+    In a wheel ``ontology/`` and ``shapes/`` are the subpackages ``kg.ontology`` and
+    ``kg.shapes``; in a source checkout (or an editable install) they stay at the top level.
+    """
+    try:
+        return resources.files(package)
+    except ModuleNotFoundError:
+        folder = _SOURCE_ROOT / source_folder
+        if not folder.is_dir():
+            raise
+        return folder
 
 
 def ontology_dir() -> Traversable:
     """The folder of ontology Turtle files (top-level ``ontology/`` in the source tree)."""
-    return resources.files("kg.ontology")
+    return _shipped("kg.ontology", "ontology")
 
 
 def shapes_dir() -> Traversable:
     """The folder of SHACL shape files (top-level ``shapes/`` in the source tree)."""
-    return resources.files("kg.shapes")
+    return _shipped("kg.shapes", "shapes")
 
 
 def reference_dir() -> Traversable:
