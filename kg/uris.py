@@ -20,6 +20,7 @@ KINDS = frozenset(
         "organisation",  # the OSCE itself and other organisations (UN, EU, ...)
         "state",  # participating States and Partners for Co-operation, keyed by ISO alpha-2
         "partner-group",  # Asian / Mediterranean Partners for Co-operation
+        "territory",  # a host of a field operation named without a position on status (Kosovo)
         "institution",
         "unit",  # Secretariat units
         "field-operation",
@@ -40,6 +41,7 @@ KINDS = frozenset(
         "field-operation-type",
         "scheme",  # SKOS concept schemes
         "dataset",
+        "mention",  # an unlinked thing a release names, minted under the release
     }
 )
 
@@ -61,10 +63,31 @@ def normalise_base(base: str) -> str:
     return base if base.endswith("/") else base + "/"
 
 
+#: Letters NFKD does not take apart into ASCII plus accents ('Bronisław', 'Vollebæk').
+_UNDECOMPOSABLE = str.maketrans(
+    {
+        "ß": "ss",
+        "ı": "i",
+        "ł": "l",
+        "Ł": "L",
+        "æ": "ae",
+        "Æ": "AE",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "þ": "th",
+        "œ": "oe",
+        "Œ": "OE",
+    }
+)
+
+
 def slugify(text: str, *, max_length: int = 80) -> str:
     """A lowercase ASCII key from a label: 'Tuula Yrjölä' -> 'tuula-yrjola'."""
     ascii_text = (
-        unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ı", "i"))
+        unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSABLE))
         .encode("ascii", "ignore")
         .decode("ascii")
     )
@@ -89,9 +112,31 @@ def entity_iri(kind: str, key: str, *, base: str | None = None) -> URIRef:
     return URIRef(f"{base or current_base()}id/{kind}/{key}")
 
 
+def concept_iri(kind: str, key: str) -> URIRef:
+    """A concept of the shipped SKOS vocabularies (``ontology/vocabularies.ttl``).
+
+    Always under the default base: the vocabularies ship with those IRIs, and a build with
+    another base applies it to the data it mints, not to the shipped concepts.
+    """
+    return entity_iri(kind, key, base=DEFAULT_BASE)
+
+
+def geonames_iri(geonames_id: int | str) -> URIRef:
+    """The GeoNames IRI of a place: an outside identifier the reference graph links to."""
+    if not str(geonames_id).isdigit():
+        raise ValueError(f"GeoNames id {geonames_id!r} is not a number")
+    return URIRef(f"https://sws.geonames.org/{geonames_id}/")
+
+
 def ontology_iri(*, base: str | None = None) -> URIRef:
     """The IRI of the ontology itself."""
     return URIRef(f"{base or current_base()}ontology")
+
+
+def endpoint_vocabulary_iri(*, base: str | None = None) -> URIRef:
+    """``{base}ns/endpoint#``: the small vocabulary the SPARQL Service Description states its
+    limits in (query timeout, row cap, query size, SERVICE allowlist)."""
+    return URIRef(f"{base or current_base()}ns/endpoint#")
 
 
 def graph_iri(name: str, key: str | None = None, *, base: str | None = None) -> URIRef:
@@ -104,6 +149,18 @@ def graph_iri(name: str, key: str | None = None, *, base: str | None = None) -> 
     if not _KEY_RE.match(key):
         raise ValueError(f"graph key {key!r} is not a lowercase slug")
     return URIRef(f"{base or current_base()}graph/{name}/{key}")
+
+
+def dump_iri(file_name: str, *, base: str | None = None) -> URIRef:
+    """``{base}dumps/{file}``: where a published dump file (or void.ttl) is downloaded."""
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", file_name):
+        raise ValueError(f"dump file name {file_name!r} is not a plain file name")
+    return URIRef(f"{base or current_base()}dumps/{file_name}")
+
+
+def sparql_endpoint_iri(*, base: str | None = None) -> URIRef:
+    """``{base}sparql``: the SPARQL endpoint of the published graph."""
+    return URIRef(f"{base or current_base()}sparql")
 
 
 def release_key(date: str | None, title: str) -> str:

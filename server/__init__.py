@@ -1,3 +1,48 @@
 """The osce-kg linked-data server: SPARQL endpoint, entity URIs, dumps and pages."""
 
 from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from flask_cors import CORS
+from werkzeug.exceptions import HTTPException
+
+from kg.uris import current_base, normalise_base
+
+#: Settings and their defaults; each can be set by an ``OSCE_KG_<NAME>`` environment variable.
+DEFAULTS: dict[str, Any] = {
+    "BUILD_DIR": "build",  # the folder `osce-kg build --out` wrote
+    "SPARQL_TIMEOUT": 30.0,  # seconds before a query is stopped and answered 503
+    "SPARQL_MAX_ROWS": 10_000,  # result rows at most, announced, never silently cut
+    "SPARQL_SERVICE_ALLOWLIST": [],  # SERVICE endpoints a query may call (none by default)
+    "MAX_QUERY_BYTES": 100_000,  # the largest query text accepted
+    "PAGE_SIZE": 100,  # incoming links per page of an entity document
+    "MAX_CONTENT_LENGTH": 1_000_000,  # the largest request body accepted
+}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Wires the app: settings (defaults, environment, test_config), build store, blueprints."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS, BASE=current_base())
+    app.config.from_prefixed_env("OSCE_KG")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    app.config["BASE"] = normalise_base(app.config["BASE"])
+    app.config["BUILD_DIR"] = os.fspath(app.config["BUILD_DIR"])
+
+    from server import dumps, entities, pages, sparql, store, urls
+
+    store.init_app(app)
+    CORS(
+        app,
+        send_wildcard=True,
+        expose_headers=["ETag", "Last-Modified", "Link", "Content-Location", "Vary"],
+    )
+    for blueprint in (pages.bp, entities.bp, dumps.bp, sparql.bp):
+        app.register_blueprint(blueprint)
+    app.register_error_handler(HTTPException, pages.render_error)
+    app.jinja_env.globals["urls"] = urls
+    return app

@@ -1,0 +1,156 @@
+"""Measures the server's median latency against pyoxigraph answering in-process on the same store.
+
+Starts ``osce-kg serve`` on 127.0.0.1 (which builds the bundled sample first when DIR has no build),
+then times N requests of:
+  - a DESCRIBE query of a State over HTTP (``/sparql``), against the same query in-process;
+  - the dereference of the State's URI (``/id/state/xx`` with ``Accept: text/turtle``,
+    following the 303 to ``/data/state/xx.ttl``), against the in-process DESCRIBE.
+Prints the figures and the ratios; asserts nothing.
+
+    python benchmarks/bench_latency.py --build build -n 200 --state at
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+import requests
+
+from kg.uris import entity_iri
+
+DESCRIBE = "DESCRIBE ?entity"
+START_TIMEOUT = 900.0  # a first run builds the sample before serving
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_server(build_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-c", "from server.cli import main; main()", "serve"]
+    command += ["--build", str(build_dir), "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(
+                f"the server exited with {process.returncode}; run `osce-kg serve` to see why"
+            )
+        try:
+            if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"the server did not answer {url}/healthz within {START_TIMEOUT:.0f} s")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def median_ms(action: Callable[[], object], repeats: int, warmup: int = 5) -> float:
+    """The median wall time of ``action`` in milliseconds, after a few warm-up runs."""
+    for _ in range(warmup):
+        action()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def measure(url: str, store: ox.Store, state: str, repeats: int) -> dict[str, float]:
+    iri = ox.NamedNode(str(entity_iri("state", state)))
+    session = requests.Session()
+    # A client's query text names the IRI; in-process the same query gets it as a binding.
+    http_query = DESCRIBE.replace("?entity", f"<{iri.value}>")
+
+    def describe_in_process() -> bytes:
+        triples = store.query(
+            DESCRIBE, substitutions={ox.Variable("entity"): iri}, use_default_graph_as_union=True
+        )
+        return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""  # type: ignore[arg-type]
+
+    def describe_over_http() -> bytes:
+        response = session.get(
+            url + "/sparql",
+            params={"query": http_query},
+            headers={"Accept": "application/n-triples"},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.content
+
+    def dereference_over_http() -> bytes:
+        response = session.get(
+            f"{url}/id/state/{state}", headers={"Accept": "text/turtle"}, timeout=60
+        )
+        response.raise_for_status()
+        if not response.history or response.history[0].status_code != 303:
+            raise SystemExit(f"/id/state/{state} did not answer 303")
+        return response.content
+
+    if not describe_in_process():
+        raise SystemExit(f"{iri.value} is not in the store; pick another --state")
+    return {
+        "in-process DESCRIBE (pyoxigraph)": median_ms(describe_in_process, repeats),
+        "DESCRIBE over HTTP (/sparql)": median_ms(describe_over_http, repeats),
+        f"dereference /id/state/{state} -> 303 -> .ttl": median_ms(dereference_over_http, repeats),
+    }
+
+
+def report(figures: dict[str, float], repeats: int) -> None:
+    baseline = next(iter(figures.values()))
+    print(f"median latency over {repeats} requests")
+    for name, value in figures.items():
+        print(f"  {name:<48} {value:9.3f} ms   x{value / baseline:8.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--build", type=Path, default=Path("build"), help="build directory (default: build)"
+    )
+    parser.add_argument(
+        "-n", "--repeats", type=int, default=200, help="requests per measure (default: 200)"
+    )
+    parser.add_argument("--state", default="at", help="ISO alpha-2 key of the State (default: at)")
+    options = parser.parse_args()
+    url = f"http://127.0.0.1:{free_port()}"
+    process = start_server(options.build, int(url.rsplit(":", 1)[1]))
+    try:
+        wait_until_healthy(url, process)
+        store = ox.Store.read_only(str(Path(os.path.realpath(options.build / "current")) / "store"))
+        report(measure(url, store, options.state, options.repeats), options.repeats)
+    finally:
+        stop_server(process)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Reads datelines ("DUSHANBE, 4 May 2018 –") and written dates into ISO dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+#: Month names and the abbreviations releases use, lower case, without the final dot.
+MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        ("january", "jan"),
+        ("february", "feb"),
+        ("march", "mar"),
+        ("april", "apr"),
+        ("may",),
+        ("june", "jun"),
+        ("july", "jul"),
+        ("august", "aug"),
+        ("september", "sep", "sept"),
+        ("october", "oct"),
+        ("november", "nov"),
+        ("december", "dec"),
+    ),
+    start=1,
+):
+    for _name in _names:
+        MONTHS[_name] = _number
+
+MONTH_RE = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+
+_UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
+_PLACE_WORD = rf"[{_UPPER}][\w'’.\-]*"
+#: One place of a dateline: capitalised words ("NEW YORK", "NUR-SULTAN", "THE HAGUE", "Kyrgyzstan",
+#: "BOSNIA AND HERZEGOVINA").
+_PLACE = rf"{_PLACE_WORD}(?:[ \t]+(?:{_PLACE_WORD}|and|of|the|on|upon|am)){{0,4}}"
+_PLACES = (
+    rf"(?P<place>{_PLACE}(?:[ \t]*/[ \t]*{_PLACE})*(?:,[ \t]*{_PLACE}(?:[ \t]*/[ \t]*{_PLACE})*)*?)"
+)
+_DAY_MONTH = rf"(?P<day>\d{{1,2}})(?:st|nd|rd|th)?[ \t]+(?P<month>{MONTH_RE})(?:[ \t]*,?[ \t]*(?P<year>\d{{4}}))?"
+_MONTH_DAY = rf"(?P<month2>{MONTH_RE})[ \t]+(?P<day2>\d{{1,2}})(?:[ \t]*,[ \t]*(?P<year2>\d{{4}}))?"
+_DASH = r"(?P<dash>--|[–—-])"
+DATELINE_RE = re.compile(
+    rf"^[ \t]*{_PLACES}[ \t]*,[ \t]*(?:{_DAY_MONTH}|{_MONTH_DAY})[ \t]*{_DASH}[ \t]*",
+)
+#: A dateline without a place: "4 May 2018 –".
+_BARE_DATELINE_RE = re.compile(rf"^[ \t]*(?:{_DAY_MONTH})[ \t]*{_DASH}[ \t]*")
+
+_ISO_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DMY_RE = re.compile(rf"^{_DAY_MONTH}$", re.IGNORECASE)
+_MDY_RE = re.compile(rf"^{_MONTH_DAY}$", re.IGNORECASE)
+_NUMERIC_RE = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
+
+_LOWER_WORDS = frozenset({"and", "of", "the", "on", "upon", "am", "an", "der", "de", "la"})
+
+
+class DateValueError(ValueError):
+    """A written date that names no real day (31 February) or cannot be read."""
+
+
+@dataclass(frozen=True)
+class Dateline:
+    """The dateline that opens a release body, as written and parsed."""
+
+    text: str  # as written, without the dash: "DUSHANBE, 4 May 2018"
+    place: str | None  # title case: "Dushanbe", "Osh, Kyrgyzstan", "Warsaw/Vienna"
+    day: int
+    month: int
+    year: int | None
+    rest: str  # the paragraph after the dateline and its dash
+
+
+def month_number(name: str) -> int | None:
+    """1-12 for a month name or abbreviation ("Sept.", "jan"), else None."""
+    return MONTHS.get(name.lower().rstrip("."))
+
+
+def make_date(year: int, month: int, day: int) -> dt.date:
+    """A date, or DateValueError naming the impossible day."""
+    try:
+        return dt.date(year, month, day)
+    except ValueError as error:
+        raise DateValueError(f"{day} {_month_name(month)} {year} is not a real date") from error
+
+
+def _month_name(month: int) -> str:
+    return dt.date(2000, month, 1).strftime("%B") if 1 <= month <= 12 else f"month {month}"
+
+
+def parse_written_date(text: str) -> dt.date:
+    """'4 May 2018', '4 Sept. 2018', 'May 4, 2018', '2018-05-04' or '04.05.2018' -> a date.
+
+    Raises DateValueError when the text is not a date or names an impossible day.
+    """
+    value = " ".join(text.split()).strip(" .,")
+    if match := _ISO_RE.match(value):
+        return make_date(int(match[1]), int(match[2]), int(match[3]))
+    if (match := _DMY_RE.match(value)) and match["year"]:
+        month = month_number(match["month"])
+        assert month is not None
+        return make_date(int(match["year"]), month, int(match["day"]))
+    if (match := _MDY_RE.match(value)) and match["year2"]:
+        month = month_number(match["month2"])
+        assert month is not None
+        return make_date(int(match["year2"]), month, int(match["day2"]))
+    if match := _NUMERIC_RE.match(value):
+        return make_date(int(match[3]), int(match[2]), int(match[1]))
+    raise DateValueError(f"{text!r} is not a date like '4 May 2018' or '2018-05-04'")
+
+
+def parse_dateline(paragraph: str) -> Dateline | None:
+    """The dateline at the start of a paragraph, or None when it has none."""
+    match = DATELINE_RE.match(paragraph)
+    place: str | None = None
+    if match:
+        place = title_case_place(match["place"])
+    else:
+        match = _BARE_DATELINE_RE.match(paragraph)
+        if not match:
+            return None
+    groups = match.groupdict()
+    day = groups.get("day") or groups.get("day2")
+    month_text = groups.get("month") or groups.get("month2")
+    year = groups.get("year") or groups.get("year2")
+    month = month_number(month_text or "")
+    if day is None or month is None:
+        return None
+    text = paragraph[: match.start("dash")].strip()
+    return Dateline(
+        text=text,
+        place=place,
+        day=int(day),
+        month=month,
+        year=int(year) if year else None,
+        rest=paragraph[match.end() :].strip(),
+    )
+
+
+def title_case_place(text: str) -> str:
+    """'DUSHANBE' -> 'Dushanbe', 'WARSAW/VIENNA' -> 'Warsaw/Vienna', 'OSH, Kyrgyzstan' -> 'Osh, Kyrgyzstan'."""
+    text = " ".join(text.split())
+    parts = re.split(r"(\s*/\s*|,\s*|\s+|-)", text)
+    words: list[str] = []
+    for index, part in enumerate(parts):
+        if index % 2 == 1:  # a separator, kept as written
+            words.append(part)
+            continue
+        words.append(_title_word(part, first=index == 0))
+    return "".join(words)
+
+
+def _title_word(word: str, *, first: bool) -> str:
+    if not word or not word.isupper():
+        return word  # already mixed case ("Kyrgyzstan") or empty
+    lower = word.lower()
+    if not first and lower in _LOWER_WORDS:
+        return lower
+    return lower[0].upper() + lower[1:]

@@ -1,0 +1,212 @@
+"""The name index that links names in release text to States, structures, organisations and people."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+#: Categories of things the index knows.
+STATE = "state"
+STRUCTURE = "structure"  # OSCE institutions, Secretariat units, field operations
+ORGANISATION = "organisation"  # non-OSCE organisations
+OSCE = "osce"  # the OSCE itself
+PERSON = "person"
+FIELD_OF_WORK = "field-of-work"
+
+#: How a name was written, which decides how strictly it must match.
+NAME = "name"  # matched whatever its case; a single word must start with a capital
+ABBREVIATION = "abbreviation"  # matched exactly as written ("EU", "RFoM")
+ADJECTIVE = "adjective"  # exactly as written ("Tajik")
+
+_TOKEN_RE = re.compile(r"\w+(?:-\w+)*|[^\w\s]")
+#: Spellings that name the same thing: compared after these are folded.
+_SPELLING_FOLDS = (
+    ("organis", "organiz"),
+    ("programme", "program"),
+    ("centre", "center"),
+    ("defence", "defense"),
+    ("labour", "labor"),
+)
+_MAX_TOKENS = 16
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A thing that can be named: its category, English label and IRI (None when not linkable)."""
+
+    category: str
+    label: str
+    iri: str | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A name found in a text: the thing, where it stands and how it was written."""
+
+    entry: Entry
+    start: int
+    end: int
+    text: str
+    form: str  # NAME, ABBREVIATION or ADJECTIVE
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+
+
+def fold_token(token: str) -> str:
+    """The form a word is compared in: no case, accents, inner hyphens or British/American spelling."""
+    decomposed = unicodedata.normalize("NFKD", token.casefold().replace("’", "'"))
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).replace("-", "")
+    for british, american in _SPELLING_FOLDS:
+        folded = folded.replace(british, american)
+    return folded
+
+
+def tokenise(text: str) -> list[_Token]:
+    """Words (hyphenated words whole) and punctuation marks, with their offsets."""
+    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+
+
+class Gazetteer:
+    """Finds known names in text, longest name first, and looks single names up."""
+
+    def __init__(self) -> None:
+        self._folded: dict[tuple[str, ...], Entry] = {}
+        self._exact: dict[tuple[str, ...], tuple[Entry, str]] = {}
+        self._entries: list[Entry] = []
+        self._lookup_only: dict[tuple[str, ...], Entry] = {}
+
+    @property
+    def entries(self) -> Sequence[Entry]:
+        """Every thing the index knows, in the order they were added."""
+        return tuple(self._entries)
+
+    def add(
+        self, entry: Entry, names: Iterable[str], *, form: str = NAME, searchable: bool = True
+    ) -> None:
+        """Adds names of a thing; the first thing given a name keeps it.
+
+        Names that are not ``searchable`` are only looked up whole (fields of work, which
+        would otherwise be found in ordinary words of the body).
+        """
+        if entry not in self._entries:
+            self._entries.append(entry)
+        for name in names:
+            tokens = tuple(t.text for t in tokenise(name))
+            if not tokens or len(tokens) > _MAX_TOKENS:
+                continue
+            if not searchable:
+                self._lookup_only.setdefault(tuple(fold_token(t) for t in tokens), entry)
+            elif form == NAME:
+                self._folded.setdefault(tuple(fold_token(t) for t in tokens), entry)
+            else:
+                self._exact.setdefault(tuple(t.replace("’", "'") for t in tokens), (entry, form))
+
+    def find(self, text: str, categories: Iterable[str] | None = None) -> list[Found]:
+        """Every known name in ``text``, left to right; a longer name wins over one inside it."""
+        wanted = set(categories) if categories is not None else None
+        tokens = tokenise(text)
+        exact = [t.text.replace("’", "'") for t in tokens]
+        folded = [fold_token(t.text) for t in tokens]
+        found: list[Found] = []
+        index = 0
+        while index < len(tokens):
+            hit = self._longest_at(tokens, exact, folded, index)
+            if hit is None:
+                found.extend(self._find_in_compound(tokens[index], text, wanted))
+                index += 1
+                continue
+            entry, form, length = hit
+            first, last = tokens[index], tokens[index + length - 1]
+            if wanted is None or entry.category in wanted:
+                found.append(
+                    Found(entry, first.start, last.end, text[first.start : last.end], form)
+                )
+            index += length
+        return found
+
+    def _find_in_compound(self, token: _Token, text: str, wanted: set[str] | None) -> list[Found]:
+        """Names inside a hyphenated word: 'EU-funded', 'Tajik-Afghan', 'OSCE-supported'."""
+        if "-" not in token.text:
+            return []
+        found: list[Found] = []
+        offset = token.start
+        for part in token.text.split("-"):
+            piece = [_Token(part, offset, offset + len(part))]
+            hit = self._longest_at(piece, [part.replace("’", "'")], [fold_token(part)], 0)
+            offset += len(part) + 1
+            if hit is None or (wanted is not None and hit[0].category not in wanted):
+                continue
+            found.append(Found(hit[0], piece[0].start, piece[0].end, part, hit[1]))
+        return found
+
+    def lookup(self, name: str, categories: Iterable[str] | None = None) -> Entry | None:
+        """The thing a whole name stands for ("OSCE Centre in Almaty", "ODIHR"), or None."""
+        tokens = tokenise(name.strip())
+        exact = [t.text.replace("’", "'") for t in tokens]
+        folded = [fold_token(t.text) for t in tokens]
+        wanted = set(categories) if categories is not None else None
+        only = self._lookup_only.get(tuple(folded))
+        if only is not None and (wanted is None or only.category in wanted):
+            return only
+        hit = self._longest_at(tokens, exact, folded, 0) if tokens else None
+        if hit is None or hit[2] != len(tokens):
+            return None
+        if wanted is not None and hit[0].category not in wanted:
+            return None
+        return hit[0]
+
+    def _longest_at(
+        self, tokens: list[_Token], exact: list[str], folded: list[str], index: int
+    ) -> tuple[Entry, str, int] | None:
+        limit = min(_MAX_TOKENS, len(tokens) - index)
+        for length in range(limit, 0, -1):
+            stop = index + length
+            exact_hit = self._exact.get(tuple(exact[index:stop]))
+            if exact_hit is not None:
+                return exact_hit[0], exact_hit[1], length
+            entry = self._folded.get(tuple(folded[index:stop]))
+            if entry is not None and _capitalised_enough(tokens[index:stop]):
+                return entry, NAME, length
+        return None
+
+
+def _capitalised_enough(window: list[_Token]) -> bool:
+    """A one-word name must be capitalised in the text ("Turkey", not "turkey")."""
+    return len(window) > 1 or window[0].text[:1].isupper()
+
+
+def _is_abbreviation(name: str) -> bool:
+    """'UK', 'BiH', 'FYROM', 'OSCE PA': short names written with several capitals, matched exactly."""
+    tokens = [t.text for t in tokenise(name)]
+    return all(sum(c.isupper() for c in t) >= 2 and len(t) <= 8 for t in tokens if t.isalpha())
+
+
+def add_names(gazetteer: Gazetteer, entry: Entry, names: Iterable[str]) -> None:
+    """Adds names, each as an abbreviation or a name by how it is written."""
+    for name in names:
+        if not name.strip():
+            continue
+        form = ABBREVIATION if _is_abbreviation(name) else NAME
+        gazetteer.add(entry, [name], form=form)
+
+
+def structure_variants(name: str) -> list[str]:
+    """A structure's name as releases also write it: without or with the 'OSCE ' prefix."""
+    variants = [name]
+    for prefix in ("OSCE ", "CSCE "):
+        if name.startswith(prefix):
+            rest = name.removeprefix(prefix)
+            if len(rest.split()) >= 2:  # "Secretariat" alone is too generic to search for
+                variants.append(rest)
+            break
+    else:
+        if not _is_abbreviation(name):
+            variants.append(f"OSCE {name}")
+    return variants

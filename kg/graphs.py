@@ -1,0 +1,88 @@
+"""Loads what a build publishes besides releases: ontology, vocabularies, reference, extras."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+
+from kg.labels import LabelIndex
+from kg.ontologies import load_ontology, load_vocabularies
+from kg.uris import graph_iri, short_hash, slugify
+from kg.validation import load_rdf_files
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceGraphs:
+    """The ontology, the SKOS vocabularies and the reference graph of one build."""
+
+    ontology: Graph
+    vocabularies: Graph
+    reference: Graph
+
+    def named(self, base: str) -> list[tuple[URIRef, Graph]]:
+        """Each graph with the name it is published under."""
+        return [
+            (graph_iri("ontology", base=base), self.ontology),
+            (graph_iri("vocabularies", base=base), self.vocabularies),
+            (graph_iri("reference", base=base), self.reference),
+        ]
+
+    def labels(self) -> LabelIndex:
+        """The label index mapping uses to link cities, concepts and organisations."""
+        return self._labels
+
+    @cached_property
+    def _labels(self) -> LabelIndex:
+        data = Graph()
+        for graph in (self.vocabularies, self.reference):
+            for triple in graph:
+                data.add(triple)
+        return LabelIndex.from_graphs(data, self.ontology + self.vocabularies)
+
+
+def load_source_graphs() -> SourceGraphs:
+    """The shipped ontology and vocabularies, and the reference graph made from the facts tables."""
+    return SourceGraphs(
+        ontology=load_ontology(), vocabularies=load_vocabularies(), reference=_reference_graph()
+    )
+
+
+def _reference_graph() -> Graph:
+    """The reference graph; a bad row of a facts table is logged and the rest is built."""
+    from kg.reference import build_reference
+
+    built = build_reference()
+    for error in built.errors:
+        log.warning("reference data: %s", error.describe())
+    return built.graph
+
+
+def load_extra_rdf(paths: Sequence[Path], *, base: str) -> dict[URIRef, Graph]:
+    """Each extra RDF file as one graph named ``{base}graph/extra/{key}``.
+
+    Raises InputError naming the file, line and column of a syntax error.
+    """
+    graphs: dict[URIRef, Graph] = {}
+    for path in paths:
+        dataset = load_rdf_files([path])
+        graph = Graph()
+        for s, p, o, _ in dataset.quads((None, None, None, None)):
+            graph.add((s, p, o))
+        name = graph_iri("extra", _extra_key(path.name, len(graphs), graphs, base), base=base)
+        graphs[name] = graph
+        log.info("extra RDF %s: %d triples", path, len(graph))
+    return graphs
+
+
+def _extra_key(file_name: str, number: int, taken: dict[URIRef, Graph], base: str) -> str:
+    key = f"{slugify(file_name, max_length=60) or 'file'}-{short_hash(file_name)}"
+    if graph_iri("extra", key, base=base) in taken:
+        key = f"{key}-{number}"
+    return key

@@ -1,0 +1,51 @@
+"""Finds the States, OSCE structures and other organisations a release names in its title and body."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kg.gazetteer import ADJECTIVE, ORGANISATION, STATE, STRUCTURE, Found, Gazetteer
+from kg.records import Mention
+
+_LANGUAGE_AFTER_RE = re.compile(
+    r"^(?:-speaking|-language|\s+languages?\b|\s+speakers?\b)", re.IGNORECASE
+)
+_LANGUAGE_BEFORE_RE = re.compile(
+    r"\b(?:in|into|speak|speaks|spoke|speaking)\s+(?:[A-Z]\w+(?:,\s*|\s+and\s+|\s+or\s+))*$"
+)
+_LIST_END_RE = re.compile(r"^(?:\s*[.,;:)]|\s*$|\s+and\s+[A-Z]\w+\s*(?:[.,;:)]|$|languages?\b))")
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """The things a release names, each once, in order of first appearance."""
+
+    states: tuple[Mention, ...] = ()
+    structures: tuple[Mention, ...] = ()
+    organisations: tuple[Mention, ...] = ()
+
+
+def find_mentions(texts: Sequence[str], gazetteer: Gazetteer) -> Mentions:
+    """States, structures and non-OSCE organisations named in the given texts (title, paragraphs)."""
+    lists: dict[str, list[Mention]] = {STATE: [], STRUCTURE: [], ORGANISATION: []}
+    for text in texts:
+        for found in gazetteer.find(text):
+            category = found.entry.category
+            if category not in lists or names_language(found, text):
+                continue
+            mention = Mention(found.entry.label, found.entry.iri)
+            if mention not in lists[category]:
+                lists[category].append(mention)
+    return Mentions(tuple(lists[STATE]), tuple(lists[STRUCTURE]), tuple(lists[ORGANISATION]))
+
+
+def names_language(found: Found, text: str) -> bool:
+    """True when a State adjective names a language ("in Russian", "Russian-speaking")."""
+    if found.form != ADJECTIVE:
+        return False
+    after = text[found.end :]
+    if _LANGUAGE_AFTER_RE.match(after):
+        return True
+    return bool(_LANGUAGE_BEFORE_RE.search(text[: found.start]) and _LIST_END_RE.match(after))

@@ -1,0 +1,407 @@
+"""Finds the people a release names, with their titles, and the quotes attributed to them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from kg.gazetteer import PERSON, STRUCTURE, Found, Gazetteer, fold_token
+from kg.records import PersonMention, Quote
+from kg.roles import (
+    HONORIFICS,
+    ROLE_MODIFIERS,
+    ROLE_WORDS,
+    TITLE_HONORIFICS,
+    Title,
+    has_role_word,
+    read_title,
+)
+
+_UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
+_PARTICLES = r"(?:von|van|de|der|den|del|della|da|di|du|af|al|la|le|ten|ter|zu|bin|ibn|el|dos|das)"
+_CAP = rf"(?:[{_UPPER}][\w'’]*(?:-[\w'’]+)*|[{_UPPER}]\.)"
+_RUN_RE = re.compile(rf"(?<![\w’'-]){_CAP}(?:\s+(?:{_PARTICLES}\s+)*{_CAP})*")
+SPEECH_VERBS = (
+    "said|says|say|added|adds|noted|notes|stressed|stresses|emphasized|emphasised|emphasizes|"
+    "emphasises|underlined|underlines|stated|states|explained|explains|remarked|highlighted|"
+    "highlights|pointed out|points out|urged|urges|recalled|recalls|concluded|concludes|"
+    "announced|announces|observed|commented|declared|told|affirmed|reiterated|welcomed|"
+    "acknowledged|asserted|insisted|warned|argued|believes|believed"
+)
+_VERB_AFTER_RE = re.compile(rf"^\s*,?\s*(?:also\s+|further\s+|then\s+)?(?:{SPEECH_VERBS})\b")
+_VERB_BEFORE_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\s*:?\s*$")
+_VERB_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\b")
+_QUOTE_RE = re.compile(r"“(?P<curly>[^”]{2,})”|\"(?P<straight>[^\"]{2,})\"|«(?P<angle>[^»]{2,})»")
+_TITLE_CUE_RE = re.compile(
+    r"\b(?:entitled|titled|called|named|theme|motto|slogan|headlined|dubbed|known as|the)\s*,?\s*$",
+    re.IGNORECASE,
+)
+_PRONOUN_SUBJECT_RE = re.compile(
+    rf"\b(?P<pronoun>[Hh]e|[Ss]he)\s+(?:also\s+|further\s+)?(?:{SPEECH_VERBS})\b"
+)
+_AFTER_QUOTE_SPEAKER_RE = re.compile(
+    rf"^\s*,?\s*(?:(?P<pronoun>he|she)\s+(?:also\s+)?(?:{SPEECH_VERBS})\b|(?:{SPEECH_VERBS})\s+(?P<after>.*))",
+    re.IGNORECASE,
+)
+
+#: Words that are never part of a person's name.
+_NOT_NAME_WORDS = frozenset(
+    ["the", "a", "an", "in", "on", "at", "for", "with", "by", "from", "to", "of", "this", "that", "these", "those", "his", "her", "their", "its", "he", "she", "it", "they", "we", "our", "as", "after", "before", "during", "while", "when", "since", "under", "over", "according", "both", "each", "all", "some", "many", "most", "other", "several", "also", "however", "moreover", "today", "yesterday", "tomorrow", "and", "but", "or", "if", "so", "then", "there", "here", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "office", "mission", "ministry", "government", "republic", "council", "committee", "commission", "centre", "center", "department", "agency", "programme", "program", "union", "nations", "assembly", "parliament", "university", "academy", "institute", "school", "court", "police", "service", "forum", "conference", "meeting", "seminar", "workshop", "day", "week", "year", "law", "act", "strategy", "plan", "project", "initiative", "network", "association", "foundation", "fund", "bank", "organization", "organisation", "group", "team", "unit", "section", "division", "board", "state", "states", "public", "national", "international", "regional", "european", "central", "human", "rights", "security", "co-operation", "cooperation", "affairs", "justice", "interior", "defence", "defense", "foreign", "border", "training", "education", "youth", "women", "men", "children", "media", "press", "civil", "society", "declaration", "report", "chairmanship", "chairpersonship", "presidency", "embassy", "delegation", "secretariat", "city", "region", "district", "province", "oblast", "village", "street", "square", "hall", "palace", "hotel", "house", "park", "river", "lake", "mountain"]
+)
+_MAX_NAME_WORDS = 4
+
+
+@dataclass
+class _Person:
+    name: str
+    title: Title | None
+    linked_iri: str | None
+    quoted: bool = False
+    honorific_title: str | None = None
+
+    @property
+    def surname(self) -> str:
+        return self.name.split()[-1]
+
+
+@dataclass(frozen=True)
+class _Span:
+    person: int  # index into the people found
+    start: int
+    end: int
+
+
+@dataclass
+class People:
+    """The people of a release, in order of first mention, and its quotes."""
+
+    persons: list[PersonMention] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def find_people(
+    paragraphs: Sequence[str], gazetteer: Gazetteer, *, own_structure: Found | None = None
+) -> People:
+    """People named in the body with their titles, whether they are quoted, and the quotes."""
+    people: list[_Person] = []
+    last_speaker: int | None = None
+    quotes: list[Quote] = []
+    for paragraph in paragraphs:
+        spans = _find_people_in(paragraph, gazetteer, people, own_structure)
+        for quote_text, start, end in _quotes_in(paragraph):
+            speaker = _speaker_of(paragraph, start, end, spans, last_speaker)
+            if speaker is None:
+                continue
+            people[speaker].quoted = True
+            last_speaker = speaker
+            quotes.append(Quote(quote_text, people[speaker].name))
+        if spans and last_speaker is None:
+            pass
+    result = People(quotes=quotes)
+    for person in people:
+        title = person.title
+        if title is None and person.honorific_title:
+            title = Title(person.honorific_title, None)
+        role = title.role if title else None
+        organisation = title.organisation if title else None
+        result.persons.append(
+            PersonMention(person.name, role, organisation, person.quoted, person.linked_iri)
+        )
+        if person.linked_iri is None:
+            result.warnings.append(
+                f"person {person.name!r} is not in the reference data; kept unlinked"
+            )
+    return result
+
+
+def _find_people_in(
+    text: str, gazetteer: Gazetteer, people: list[_Person], own_structure: Found | None
+) -> list[_Span]:
+    """Records the people named in one paragraph; returns where each mention stands."""
+    finds = gazetteer.find(text)
+    spans: list[_Span] = []
+    for run in _RUN_RE.finditer(text):
+        candidate = _name_in_run(text, run.start(), run.end(), finds)
+        if candidate is None:
+            continue
+        start, end, prefix_words = candidate
+        name = _strip_possessive(text[start:end])
+        end = start + len(name)
+        index = _match_known(name, people)
+        if index is not None:
+            known = people[index]
+            if known.title is None:
+                known.title = _title_around(text, start, end, gazetteer, own_structure)
+            spans.append(_Span(index, start, end))
+            continue
+        if len(name.split()) < 2:
+            continue
+        person_entry = gazetteer.lookup(name, [PERSON])
+        title = _title_around(text, start, end, gazetteer, own_structure)
+        honorific = next((w for w in prefix_words if w in TITLE_HONORIFICS), None)
+        said = bool(_VERB_AFTER_RE.match(text[end:]) or _VERB_BEFORE_RE.search(text[:start]))
+        if person_entry is None and title is None and not prefix_words and not said:
+            continue
+        if (
+            person_entry is None
+            and title is None
+            and not said
+            and not any(w in HONORIFICS for w in prefix_words)
+        ):
+            continue
+        people.append(
+            _Person(
+                name, title, person_entry.iri if person_entry else None, honorific_title=honorific
+            )
+        )
+        spans.append(_Span(len(people) - 1, start, end))
+    return spans
+
+
+def _name_in_run(
+    text: str, start: int, end: int, finds: Sequence[Found]
+) -> tuple[int, int, list[str]] | None:
+    """The person's name at the end of a run of capitalised words, after any title words in it.
+
+    Returns the name's offsets and the honorific/title words before it in the run.
+    """
+    words = list(re.finditer(r"\S+", text[start:end]))
+    known_person = [
+        f for f in finds if f.entry.category == PERSON and f.start >= start and f.end <= end
+    ]
+    if known_person:
+        found = known_person[-1]
+        prefix = [w.group() for w in words if start + w.end() <= found.start]
+        return found.start, found.end, [p.rstrip(".") for p in prefix]
+    name_words: list[re.Match[str]] = []
+    for word in reversed(words):
+        absolute = start + word.start()
+        clean = _strip_possessive(word.group()).rstrip(".")
+        if not _can_be_name_word(clean, absolute, finds, start + word.end()):
+            break
+        name_words.insert(0, word)
+    if not name_words:
+        return None
+    while name_words and name_words[0].group().lower() in _PARTICLES_SET:
+        name_words.pop(0)
+    if not name_words or len(name_words) > _MAX_NAME_WORDS:
+        name_words = name_words[-_MAX_NAME_WORDS:]
+    first = name_words[0]
+    prefix = [w.group().rstrip(".") for w in words if w.start() < first.start()]
+    return start + first.start(), start + name_words[-1].end(), prefix
+
+
+_PARTICLES_SET = frozenset(_PARTICLES.strip("(?:)").split("|"))
+
+
+def _can_be_name_word(word: str, start: int, finds: Sequence[Found], end: int) -> bool:
+    lower = word.lower()
+    if not word or lower in _NOT_NAME_WORDS or lower in ROLE_WORDS or lower in ROLE_MODIFIERS:
+        return False
+    if word in HONORIFICS or word.rstrip(".") in HONORIFICS:
+        return False
+    letters = [c for c in word if c.isalpha()]
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        return False  # an abbreviation: "OSCE", "UNDP"
+    if len(word) == 2 and word.endswith(".") is False and word.isupper():
+        return False
+    return not any(f.start < end and start < f.end and f.entry.category != PERSON for f in finds)
+
+
+def _strip_possessive(text: str) -> str:
+    return re.sub(r"['’]s?$", "", text)
+
+
+def _match_known(name: str, people: list[_Person]) -> int | None:
+    """The person already found that a name stands for: the same name, or their surname."""
+    folded = [fold_token(w) for w in name.split()]
+    for index, person in enumerate(people):
+        known = [fold_token(w) for w in person.name.split()]
+        if folded == known or (len(folded) < len(known) and known[-len(folded) :] == folded):
+            return index  # the same name, or its last words ("Greminger", "Pons Sampietro")
+    return None
+
+
+def _title_around(
+    text: str, start: int, end: int, gazetteer: Gazetteer, own_structure: Found | None
+) -> Title | None:
+    """The title the text gives a name: just before it ("OSCE Secretary General X"), after a
+    comma ("X, Head of ..."), or in an appointment ("X took up his duties as Head of ...")."""
+    masked = _mask_names(text, gazetteer)
+    before = _phrase_before(text, masked, start)
+    if before:
+        title = read_title(before, gazetteer, own_structure=own_structure)
+        if title is not None and title.role not in TITLE_HONORIFICS:
+            return title
+    for after in (_phrase_after(text, masked, end), _appointment_phrase(text, masked, end)):
+        if after:
+            title = read_title(after, gazetteer, own_structure=own_structure)
+            if title is not None:
+                return title
+    return None
+
+
+_APPOINTMENT_RE = re.compile(
+    r"^\s+(?:(?:today|has|have|was|is|formally|officially|also|recently)\s+)*"
+    r"(?:(?:took|takes|take|taking)\s+up|assumed|assumes|began|begins|started|starts)\s+"
+    r"(?:(?:his|her|their|the|new)\s+)*(?:duties|post|position|office|role|function|functions|job)\s+(?:as|of)\s+"
+    r"|^\s+(?:(?:today|has|have|was|is|been|formally|officially|also|recently)\s+)*"
+    r"(?:appointed|named|elected|re-elected|nominated)\s+(?:as\s+)?",
+    re.IGNORECASE,
+)
+
+
+def _appointment_phrase(text: str, masked: str, end: int) -> str | None:
+    """The title in "X took up his duties as Head of ..." / "X was appointed Director of ..."."""
+    match = _APPOINTMENT_RE.match(text[end:])
+    if not match:
+        return None
+    start = end + match.end()
+    start += len(re.match(r"(?:(?:the|a|an|new)\s+)*", text[start:], re.IGNORECASE).group())  # type: ignore[union-attr]
+    return _walk_forward(text, masked, start)
+
+
+def _mask_names(text: str, gazetteer: Gazetteer) -> str:
+    """The text with every known name made one capitalised word, so "Bosnia and Herzegovina"
+    does not end a title phrase at its "and"."""
+    pieces: list[str] = []
+    cursor = 0
+    for found in gazetteer.find(text):
+        pieces.append(text[cursor : found.start])
+        pieces.append("X" * (found.end - found.start))
+        cursor = found.end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+_PHRASE_WORD_RE = re.compile(r"[\w'’.-]+|[,/]")
+_PHRASE_CONNECTORS = frozenset(
+    {"of", "to", "in", "on", "for", "at", "the", "within", "'s", "’s", "s"}
+)
+
+
+def _phrase_before(text: str, masked: str, start: int) -> str | None:
+    """The title phrase that ends right before a name (an optional comma between)."""
+    window = max(0, start - 200)
+    left = masked[window:start].rstrip()
+    if left.endswith(","):
+        left = left[:-1].rstrip()
+    keep_from: int | None = None
+    for token in reversed(list(_PHRASE_WORD_RE.finditer(left))):
+        if not _phrase_word(token.group()):
+            break
+        keep_from = token.start()
+    if keep_from is None:
+        return None
+    phrase = text[window + keep_from : window + len(left)]
+    return phrase if has_role_word(phrase) else None
+
+
+def _phrase_after(text: str, masked: str, end: int) -> str | None:
+    """The title phrase after ", " that follows a name ("X, Head of the OSCE Mission to Y, said")."""
+    match = re.match(r"^\s*,\s*", text[end:])
+    if not match:
+        return None
+    return _walk_forward(text, masked, end + match.end())
+
+
+def _walk_forward(text: str, masked: str, start: int) -> str | None:
+    """The title phrase that starts at ``start``: title words, names and connectors."""
+    right = masked[start : start + 200]
+    stop = 0
+    for token in _PHRASE_WORD_RE.finditer(right):
+        word = token.group()
+        if word in {",", "/"} or not _phrase_word(word):
+            break
+        stop = token.end()
+    phrase = text[start : start + stop].rstrip(". ")
+    return phrase if phrase and has_role_word(phrase) else None
+
+
+def _phrase_word(word: str) -> bool:
+    """A word that can be part of a title phrase: capitalised, a title word or a connector."""
+    bare = word.strip(".")
+    if not bare:
+        return False
+    return bare[0].isupper() or bare.lower() in ROLE_WORDS or bare.lower() in _PHRASE_CONNECTORS
+
+
+def _quotes_in(text: str) -> list[tuple[str, int, int]]:
+    """Quoted passages of a paragraph that are not titles."""
+    quotes: list[tuple[str, int, int]] = []
+    for match in _QUOTE_RE.finditer(text):
+        inner = match.group("curly") or match.group("straight") or match.group("angle") or ""
+        if _TITLE_CUE_RE.search(text[: match.start()]):
+            continue
+        quotes.append((inner.strip(" ,"), match.start(), match.end()))
+    return quotes
+
+
+def _speaker_of(
+    text: str, start: int, end: int, spans: list[_Span], last_speaker: int | None
+) -> int | None:
+    """Who a quote is attributed to in its sentence, or None when no speech verb attributes it."""
+    sentence_end = _sentence_end(text, end)
+    after = text[end:sentence_end]
+    match = _AFTER_QUOTE_SPEAKER_RE.match(after)
+    if match:
+        if match.group("pronoun"):
+            return last_speaker if last_speaker is not None else _last_before(spans, start)
+        following = [s for s in spans if end <= s.start < sentence_end]
+        if following:
+            return following[0].person
+    name_verb = [
+        s
+        for s in spans
+        if end <= s.start < sentence_end and _VERB_AFTER_RE.match(text[s.end : sentence_end])
+    ]
+    if name_verb and re.match(r"^\s*,?\s*$", text[end : name_verb[0].start]):
+        return name_verb[0].person
+    sentence_start = _sentence_start(text, start)
+    before = text[sentence_start:start]
+    verbs = list(_VERB_RE.finditer(before))
+    if not verbs:
+        return None
+    verb_at = sentence_start + verbs[-1].start()
+    pronoun = _PRONOUN_SUBJECT_RE.search(before)
+    in_sentence = [s for s in spans if sentence_start <= s.start < verb_at]
+    if in_sentence:
+        return in_sentence[-1].person
+    if pronoun:
+        return last_speaker if last_speaker is not None else _last_before(spans, start)
+    return None
+
+
+def _last_before(spans: list[_Span], offset: int) -> int | None:
+    before = [s for s in spans if s.start < offset]
+    return before[-1].person if before else None
+
+
+def _masked(text: str) -> str:
+    """The text with quoted passages blanked, so their full stops do not end sentences."""
+    return _QUOTE_RE.sub(lambda m: "“" + "x" * (len(m.group()) - 2) + "”", text)
+
+
+def _sentence_start(text: str, offset: int) -> int:
+    masked = _masked(text)[:offset]
+    ends = [m.end() for m in re.finditer(r"[.!?](?:[”\"’)]*)\s+(?=[A-Z“\"])", masked)]
+    return ends[-1] if ends else 0
+
+
+def _sentence_end(text: str, offset: int) -> int:
+    masked = _masked(text)
+    match = re.search(r"[.!?](?=\s+[A-Z“\"]|\s*$)", masked[offset:])
+    return offset + match.end() if match else len(text)
+
+
+def structure_in(sources: Sequence[str], gazetteer: Gazetteer) -> Found | None:
+    """The release's own structure, for "the Mission" in titles: a field operation first."""
+    found = [
+        Found(entry, 0, len(source), source, "name")
+        for source in sources
+        if (entry := gazetteer.lookup(source, [STRUCTURE])) is not None
+    ]
+    operations = [f for f in found if f.entry.iri and "/field-operation/" in f.entry.iri]
+    return (operations or found or [None])[0]

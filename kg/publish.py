@@ -1,0 +1,139 @@
+"""Lays out a build directory and publishes a finished build by swapping one symlink atomically.
+
+``DIR/current -> .builds/<build-id>``; ``DIR/store``, ``DIR/dumps`` and ``DIR/report`` point
+through ``current``. A build is written into its own ``.builds/<build-id>`` and becomes
+visible only when ``current`` is replaced with ``os.replace``, so a build that dies midway
+leaves the previous one in place. The build that ``current`` replaced is kept (a server
+may still have it open); older ones and leftovers of killed builds are removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from kg.errors import BuildError
+
+log = logging.getLogger(__name__)
+
+BUILDS = ".builds"
+CURRENT = "current"
+CACHE = ".cache"
+LOCK = ".lock"
+#: the stable entry points of a build directory, each through ``current``
+LINKS = ("store", "dumps", "report")
+
+
+def new_build_id() -> str:
+    """A build id that sorts by time and does not collide between processes."""
+    return (
+        time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        + f"-{os.getpid()}-{time.time_ns() % 10**9:09d}"
+    )
+
+
+def prepare_build_folder(out_dir: Path, build_id: str) -> Path:
+    """Creates ``DIR/.builds/<build-id>`` (and DIR itself) and returns it."""
+    folder = out_dir / BUILDS / build_id
+    folder.mkdir(parents=True, exist_ok=False)
+    return folder
+
+
+@contextlib.contextmanager
+def build_lock(out_dir: Path) -> Iterator[None]:
+    """Holds an exclusive lock on DIR so two builds never write the same directory at once.
+
+    The lock dies with the process, so a killed build never blocks the next one.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / LOCK).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise BuildError(
+                    f"{out_dir}: another build is writing this directory; "
+                    "wait for it to finish or use another --out"
+                ) from exc
+            raise
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def current_build(out_dir: Path) -> Path | None:
+    """The folder ``DIR/current`` points to, or None before the first build."""
+    link = out_dir / CURRENT
+    if not link.is_symlink():
+        return None
+    return Path(os.path.realpath(link))
+
+
+def publish_build(out_dir: Path, build_folder: Path) -> None:
+    """Makes ``build_folder`` the current build with one atomic rename, then tidies up."""
+    previous = current_build(out_dir)
+    target = os.path.relpath(build_folder, out_dir)
+    temporary = out_dir / f".{CURRENT}.{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    os.symlink(target, temporary)
+    os.replace(temporary, out_dir / CURRENT)
+    _sync_directory(out_dir)
+    _ensure_entry_links(out_dir)
+    prune_builds(out_dir, keep={build_folder.name} | ({previous.name} if previous else set()))
+    log.info("published build %s", build_folder.name)
+
+
+def _ensure_entry_links(out_dir: Path) -> None:
+    for name in LINKS:
+        link = out_dir / name
+        if link.is_symlink() and os.readlink(link) == f"{CURRENT}/{name}":
+            continue
+        if link.exists() and not link.is_symlink():
+            raise BuildError(
+                f"{link} exists and is not a link into {CURRENT}/; "
+                "move it away, it is not a build directory osce-kg made"
+            )
+        temporary = out_dir / f".{name}.{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        os.symlink(f"{CURRENT}/{name}", temporary)
+        os.replace(temporary, link)
+
+
+def prune_builds(out_dir: Path, *, keep: set[str]) -> list[str]:
+    """Removes every build folder except ``keep`` (including leftovers of killed builds)."""
+    removed: list[str] = []
+    builds = out_dir / BUILDS
+    if not builds.is_dir():
+        return removed
+    for folder in sorted(builds.iterdir()):
+        if folder.name in keep:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    if removed:
+        log.info("removed old builds: %s", ", ".join(removed))
+    return removed
+
+
+def discard_build(build_folder: Path) -> None:
+    """Removes an unfinished build folder (after an error; nothing was published)."""
+    shutil.rmtree(build_folder, ignore_errors=True)
+
+
+def _sync_directory(folder: Path) -> None:
+    """Flushes the directory entry of the new link to disk, so a crash cannot undo the swap."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

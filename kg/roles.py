@@ -1,0 +1,129 @@
+"""Reads a title phrase ("Head of the OSCE Programme Office in Dushanbe") into role and organisation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kg.gazetteer import ORGANISATION, OSCE, STATE, STRUCTURE, Found, Gazetteer
+
+#: Words that make a phrase a title ("Secretary General", "Head", "Minister", ...).
+ROLE_WORDS = frozenset(
+    ["head", "heads", "director", "directors", "secretary", "general", "minister", "ministers", "ambassador", "ambassadors", "chairperson", "chairperson-in-office", "chairman", "chairman-in-office", "chairwoman", "chair", "president", "vice-president", "representative", "representatives", "commissioner", "co-ordinator", "coordinator", "envoy", "officer", "adviser", "advisor", "expert", "spokesperson", "spokesman", "spokeswoman", "ombudsperson", "ombudsman", "mayor", "governor", "prosecutor", "judge", "speaker", "deputy", "chief", "monitor", "rapporteur", "manager", "professor", "leader", "premier", "consul", "counsellor", "commander", "inspector", "chancellor", "secretary-general", "co-chair", "co-chairs", "vice-chair"]
+)
+#: Words that can stand before the role word in a title.
+ROLE_MODIFIERS = frozenset(
+    ["deputy", "senior", "special", "personal", "first", "acting", "chief", "national", "executive", "regional", "foreign", "interior", "justice", "defence", "defense", "prime", "vice", "permanent", "high", "principal", "resident", "international", "associate", "assistant", "programme", "program", "project", "political", "legal", "economic", "human", "media", "press"]
+)
+#: Honorifics that introduce a name; the first three are also titles when the text gives no other.
+TITLE_HONORIFICS = ("Ambassador", "Judge", "Professor")
+HONORIFICS = frozenset(
+    {*TITLE_HONORIFICS, "Mr", "Ms", "Mrs", "Dr", "Prof", "Sir", "Dame", "H.E.", "Excellency"}
+)
+#: Words that, without a structure's name, point back to the release's own field operation.
+BACK_REFERENCES = frozenset(
+    {"mission", "office", "centre", "center", "presence", "programme office"}
+)
+_CONNECTORS = frozenset({"of", "to", "in", "on", "for", "at", "the", "within", "'", "’", "s"})
+_PORTFOLIO_HEADS = frozenset({"minister", "ministers", "ministry", "secretary"})
+
+
+@dataclass(frozen=True)
+class Title:
+    """A person's title as the text gives it."""
+
+    role: str | None
+    organisation: str | None
+    organisation_iri: str | None = None
+
+
+def has_role_word(phrase: str) -> bool:
+    """True when a phrase holds a title word ("Head", "Secretary General", "Minister")."""
+    return any(word.lower() in ROLE_WORDS for word in re.findall(r"[\w-]+", phrase))
+
+
+def read_title(
+    phrase: str, gazetteer: Gazetteer, *, own_structure: Found | None = None
+) -> Title | None:
+    """Role and organisation from a title phrase, or None when it names no title."""
+    phrase = " ".join(phrase.split()).strip(" ,")
+    phrase = re.sub(r"^(?:the|a|an)\s+", "", phrase, flags=re.IGNORECASE)
+    if not has_role_word(phrase):
+        return None
+    finds = [
+        f
+        for f in gazetteer.find(phrase)
+        if f.entry.category in {STRUCTURE, ORGANISATION, STATE, OSCE}
+    ]
+    role = _role_text(phrase, finds)
+    organisation = _pick_organisation(finds)
+    if not role:
+        institution = next(
+            (f for f in finds if f.entry.category == STRUCTURE and has_role_word(f.entry.label)),
+            None,
+        )
+        if institution is None:
+            return None
+        # "OSCE High Commissioner on National Minorities": the institution is the title
+        return Title(institution.entry.label, "OSCE", None)
+    if organisation is None:
+        role, written = _split_written_organisation(role)
+        if written and written.lower() in BACK_REFERENCES and own_structure is not None:
+            return Title(role, own_structure.entry.label, own_structure.entry.iri)
+        if written:
+            return Title(role, written, None)
+        return Title(role, None, None)
+    if organisation.entry.category == OSCE:
+        return Title(role, "OSCE", organisation.entry.iri)
+    return Title(role, organisation.entry.label, organisation.entry.iri)
+
+
+def _role_text(phrase: str, finds: Sequence[Found]) -> str:
+    """The phrase without the organisations in it and the words that tied them to the role."""
+    pieces: list[str] = []
+    cursor = 0
+    for found in finds:
+        pieces.append(phrase[cursor : found.start])
+        pieces.append("\x00")
+        cursor = found.end
+    pieces.append(phrase[cursor:])
+    text = "".join(pieces)
+    # keep the part that holds the role word: "\0 Secretary General", "Head of the \0"
+    parts = [p for p in text.split("\x00") if has_role_word(p)]
+    if not parts:
+        return ""
+    role = parts[0]
+    role = re.sub(r"^[\s'’]*s\b", "", role)  # a possessive left by "Kazakhstan's"
+    words = role.split()
+    while words and words[-1].lower().strip("'’") in _CONNECTORS | {"and", ""}:
+        words.pop()
+    while words and words[0].lower().strip("'’") in _CONNECTORS | {"and", ""}:
+        words.pop(0)
+    return " ".join(words).strip(" ,'’")
+
+
+def _pick_organisation(finds: Sequence[Found]) -> Found | None:
+    """The organisation a title is in: a structure, else another organisation, a State, the OSCE."""
+    for category in (STRUCTURE, ORGANISATION, STATE, OSCE):
+        matching = [f for f in finds if f.entry.category == category]
+        if matching:
+            return matching[-1]
+    return None
+
+
+def _split_written_organisation(role: str) -> tuple[str, str | None]:
+    """'Chairman of the Central Election Commission' -> ('Chairman', 'Central Election Commission')."""
+    match = re.match(r"^(?P<role>.+?)\s+(?:of|at|to|in)\s+(?:the\s+)?(?P<org>[A-Z].*)$", role)
+    if not match:
+        return role, None
+    head = match["role"].split()[-1].lower()
+    if head in _PORTFOLIO_HEADS:
+        # "Minister of Foreign Affairs [of X]": the portfolio belongs to the role
+        rest = re.match(r"^(?P<portfolio>.+?)\s+of\s+(?:the\s+)?(?P<org>[A-Z].*)$", match["org"])
+        if not rest:
+            return role, None
+        return f"{match['role']} of {rest['portfolio']}", rest["org"]
+    if match["org"].split()[0].lower() in {"freedom", "national"}:
+        return role, None  # part of an institution title ("Representative on Freedom of the Media")
+    return match["role"], match["org"]

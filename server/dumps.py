@@ -1,0 +1,175 @@
+"""Serves the build's files: the dumps, their VoID/DCAT description and the validation report."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, send_file
+
+from server import conneg, urls
+from server.entities import (
+    HTML,
+    finish_document,
+    negotiate_format,
+    not_modified,
+    other_forms,
+    rdf_response,
+)
+from server.store import Build, current_build
+
+bp = Blueprint("dumps", __name__)
+
+COUNTS_KEY = "osce_kg_dump_counts"
+JSON = conneg.Offer("json", "application/json")
+MEDIA_TYPES = {".gz": "application/gzip", ".ttl": "text/turtle", "SHA256SUMS": "text/plain"}
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    """One downloadable file of the build, as listed on /dumps/."""
+
+    name: str
+    url: str
+    bytes: int
+    sha256: str | None
+    statements: int | None
+
+
+def read_checksums(dumps_dir: Path) -> dict[str, str]:
+    """``SHA256SUMS`` as name -> hex digest (``sha256sum`` format, ``*`` binary marks allowed)."""
+    path = dumps_dir / "SHA256SUMS"
+    if not path.is_file():
+        return {}
+    sums = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.strip().partition(" ")
+        if digest and name:
+            sums[name.strip().lstrip("*")] = digest
+    return sums
+
+
+def count_statements(path: Path) -> int | None:
+    """Triples (or quads) in a line-based dump (``.nt.gz``, ``.nq.gz``); None for other files."""
+    if not path.name.endswith((".nt.gz", ".nq.gz")):
+        return None
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        return sum(1 for line in lines if line.strip() and not line.startswith("#"))
+
+
+def statement_counts(build: Build) -> dict[str, int]:
+    """Statements per dump file: from summary.json when it says, else counted once and kept."""
+    counts: dict[str, int] | None = current_app.extensions.get(COUNTS_KEY)
+    if counts is None:
+        counts = {}
+        declared = build.summary.get("dumps")
+        for path in sorted(build.dumps_dir.glob("*")):
+            if isinstance(declared, dict) and isinstance(declared.get(path.name), dict):
+                value = declared[path.name].get("triples")
+                if isinstance(value, int):
+                    counts[path.name] = value
+                    continue
+            counted = count_statements(path)
+            if counted is not None:
+                counts[path.name] = counted
+        if "osce-kg.nt.gz" in counts:
+            counts.setdefault("osce-kg.ttl.gz", counts["osce-kg.nt.gz"])
+        current_app.extensions[COUNTS_KEY] = counts
+    return counts
+
+
+def list_dumps(build: Build) -> list[DumpFile]:
+    """Every regular file in the build's dumps folder, with size, checksum and statements."""
+    sums = read_checksums(build.dumps_dir)
+    counts = statement_counts(build)
+    return [
+        DumpFile(
+            path.name,
+            urls.dump_file_url(path.name),
+            path.stat().st_size,
+            sums.get(path.name),
+            counts.get(path.name),
+        )
+        for path in sorted(build.dumps_dir.iterdir())
+        if path.is_file()
+    ]
+
+
+@bp.get("/dumps/")
+def index() -> Response:
+    """The list of dump files, as HTML or JSON."""
+    fmt = negotiate_format((HTML, JSON))
+    etag = current_build().etag_for("dumps", fmt.key)
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    files = list_dumps(current_build())
+    if fmt is JSON:
+        body = jsonify(build=current_build().build_id, files=[asdict(f) for f in files])
+    else:
+        body = Response(render_template("dumps.html", files=files), content_type=HTML.content_type)
+    return finish_document(body, etag, location=urls.dumps_url(), alternates=[])
+
+
+@bp.get("/dumps/<path:name>")
+def dump_file(name: str) -> Response:
+    """One file of the dumps folder, with ETag, Last-Modified and Range; nothing outside it."""
+    folder = current_build().dumps_dir
+    listed = {path.name: path for path in folder.iterdir() if path.is_file()}
+    if name not in listed:
+        abort(404, f"no dump file {name!r}; see {urls.dumps_url()} for the list")
+    path = listed[name]
+    media_type = next(
+        (t for end, t in MEDIA_TYPES.items() if path.name.endswith(end)), "application/octet-stream"
+    )
+    return send_file(path, mimetype=media_type, conditional=True, etag=True, max_age=3600)
+
+
+def rdf_file_document(path: Path, what: str, url_of: Callable[..., str]) -> Response:
+    """A Turtle file of the build by negotiation: re-serialised RDF, or HTML showing the Turtle."""
+    fmt = negotiate_format()
+    g.document_format = fmt
+    if not path.is_file():
+        abort(404, f"this build has no {what}")
+    etag = current_build().etag_for(path.name, fmt.key)
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    if fmt is HTML:
+        text = path.read_text(encoding="utf-8")
+        body = Response(
+            render_template("turtle.html", title=what, turtle=text), content_type=HTML.content_type
+        )
+    else:
+        try:
+            triples = [quad.triple for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
+        except SyntaxError:
+            current_app.logger.exception("%s is not valid Turtle", path)
+            abort(500, f"the {what} file of this build is not valid Turtle; rebuild it")
+        body = rdf_response(triples, fmt)
+    others = other_forms(url_of, fmt)
+    return finish_document(body, etag, location=url_of(extension=fmt.key), alternates=others)
+
+
+@bp.get("/void")
+def void() -> Response:
+    """The VoID/DCAT description of the dataset and its dumps."""
+    return rdf_file_document(
+        current_build().dumps_dir / "void.ttl", "VoID description", urls.void_url
+    )
+
+
+@bp.get("/.well-known/void")
+def well_known_void() -> Response:
+    """The VoID description where RFC 5785 clients look for it (the same document as /void)."""
+    return void()
+
+
+@bp.get("/report/validation")
+def validation_report() -> Response:
+    """The SHACL validation report of the build."""
+    path = current_build().report_dir / "validation.ttl"
+    return rdf_file_document(path, "SHACL validation report", urls.report_url)

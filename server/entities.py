@@ -1,0 +1,396 @@
+"""Dereferences entity URIs: /id (303 by negotiation), /page (HTML) and /data (RDF) documents."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, current_app, g, render_template, request
+
+from kg.uris import entity_iri
+from kg.vocab import PREFIXES
+from server import conneg, urls
+from server.store import ask, construct, current_build, select
+
+bp = Blueprint("entities", __name__)
+
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+_LABEL_QUERY = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX schema: <https://schema.org/>
+SELECT ?x ?label WHERE {
+  ?x ?lp ?label .
+  FILTER(?lp IN (rdfs:label, skos:prefLabel, schema:name, schema:headline) && isLiteral(?label))
+}"""
+
+# The entity's triples, labels of what it links to, and the description of its blank nodes.
+_OUTGOING_QUERY = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX schema: <https://schema.org/>
+CONSTRUCT { ?s ?p ?o . ?o ?op ?oo . } WHERE {
+  ?s ?p ?o .
+  OPTIONAL {
+    ?o ?op ?oo .
+    FILTER(isBlank(?o) || (?op IN (rdfs:label, skos:prefLabel, schema:name)))
+  }
+}"""
+
+_INCOMING_QUERY = (
+    "SELECT DISTINCT ?s ?x ?p WHERE { ?x ?p ?s . FILTER(!isBlank(?x)) } ORDER BY ?x ?p"
+)
+
+_STATEMENTS_QUERY = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?p ?o ?g"
+
+_EXISTS_QUERY = "ASK { ?s ?p ?o }"
+
+_COORDINATES_QUERY = """
+PREFIX wgs: <http://www.w3.org/2003/01/geo/wgs84_pos#>
+PREFIX schema: <https://schema.org/>
+PREFIX geo: <http://www.opengis.net/ont/geosparql#>
+SELECT ?s ?lat ?long ?wkt WHERE {
+  { ?s wgs:lat ?lat ; wgs:long ?long }
+  UNION { ?s schema:latitude ?lat ; schema:longitude ?long }
+  UNION { ?s geo:hasGeometry/geo:asWKT ?wkt }
+} LIMIT 1"""
+
+
+#: The forms of an entity document, HTML first (for browsers and clients that take anything).
+RDF_FORMATS: dict[conneg.Offer, ox.RdfFormat] = {
+    conneg.TURTLE: ox.RdfFormat.TURTLE,
+    conneg.N_TRIPLES: ox.RdfFormat.N_TRIPLES,
+    conneg.JSON_LD: ox.RdfFormat.JSON_LD,
+    conneg.RDF_XML: ox.RdfFormat.RDF_XML,
+}
+HTML = conneg.HTML
+DOCUMENT_OFFERS: tuple[conneg.Offer, ...] = (HTML, *RDF_FORMATS)
+
+
+def negotiate_format(offers: tuple[conneg.Offer, ...] = DOCUMENT_OFFERS) -> conneg.Offer:
+    """The form a request asks for: ``?format=`` first, then Accept; none or ``*/*``: the first."""
+    return conneg.negotiate(
+        offers, accept=request.headers.get("Accept"), format_param=request.args.get("format")
+    )
+
+
+def serialise(triples: list[ox.Triple], offer: conneg.Offer) -> bytes:
+    """RDF bytes in an offered form, by pyoxigraph's serialisers."""
+    rdf_format = RDF_FORMATS[offer]
+    if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
+        data = ox.serialize(triples, format=rdf_format, prefixes=PREFIXES)
+    else:
+        data = ox.serialize(triples, format=rdf_format)
+    return data or b""
+
+
+def rdf_response(triples: list[ox.Triple], offer: conneg.Offer, *, status: int = 200) -> Response:
+    """A response holding RDF in the offered form."""
+    return Response(serialise(triples, offer), status=status, content_type=offer.content_type)
+
+
+def not_modified(etag: str) -> Response | None:
+    """A 304 answer when the client's copy (If-None-Match / If-Modified-Since) is current."""
+    response = Response(status=200)
+    response.vary.add("Accept")
+    response.set_etag(etag)
+    response.last_modified = current_build().built_at
+    response.make_conditional(request)
+    return response if response.status_code == 304 else None
+
+
+def finish_document(
+    response: Response, etag: str, *, location: str, alternates: list[tuple[str, str]]
+) -> Response:
+    """Adds the headers every document carries: Vary, validators, Content-Location, Link."""
+    response.vary.add("Accept")
+    response.set_etag(etag)
+    response.last_modified = current_build().built_at
+    response.headers["Content-Location"] = location
+    if alternates:
+        response.headers["Link"] = ", ".join(
+            f'<{url}>; rel="alternate"; type="{media_type}"' for url, media_type in alternates
+        )
+    response.make_conditional(request)
+    return response
+
+
+def other_forms(url_of: Callable[..., str], chosen: conneg.Offer) -> list[tuple[str, str]]:
+    """Links to the other forms of a negotiated document; ``url_of`` takes ``extension=``."""
+    return [
+        (url_of(extension=offer.key), offer.media_type)
+        for offer in DOCUMENT_OFFERS
+        if offer is not chosen
+    ]
+
+
+def lookup_entity(kind: str, key: str) -> ox.NamedNode:
+    """Path -> IRI under the configured base -> exists in the store? else 404."""
+    try:
+        iri = entity_iri(kind, key, base=urls.base())
+    except ValueError:
+        abort(404, f"/id/{kind}/{key} is not an entity URI of this dataset")
+    node = ox.NamedNode(str(iri))
+    if not ask(_EXISTS_QUERY, {"s": node}):
+        abort(404, f"no entity {iri} in this dataset")
+    return node
+
+
+def page_number() -> int:
+    """The ``?page=`` of incoming links (1 when absent); 400 when it is not a positive number."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        abort(400, f"page {raw!r} is not a positive whole number")
+    return int(raw)
+
+
+def incoming_links(
+    node: ox.NamedNode, page: int
+) -> tuple[list[tuple[ox.NamedNode, ox.NamedNode]], bool]:
+    """One page of (subject, predicate) pairs pointing at an entity, and whether more follow."""
+    size: int = current_app.config["PAGE_SIZE"]
+    rows = select(_INCOMING_QUERY, {"s": node})
+    start = (page - 1) * size
+    chunk = [(row["x"], row["p"]) for row in itertools.islice(rows, start, start + size + 1)]
+    return chunk[:size], len(chunk) > size
+
+
+def labels_of(node: ox.NamedNode | ox.BlankNode) -> list[ox.Literal]:
+    """Every label (rdfs:label, skos:prefLabel, schema:name) of a node, in any language."""
+    labels = {row["label"] for row in select(_LABEL_QUERY, {"x": node})}
+    return sorted(labels, key=lambda label: (label.language or "", label.value))
+
+
+def describe_entity(node: ox.NamedNode, page: int) -> list[ox.Triple]:
+    """The data document: own triples, labels of linked things, one page of incoming links."""
+    triples = dict.fromkeys(construct(_OUTGOING_QUERY, {"s": node}))
+    label_predicate = ox.NamedNode(RDFS_LABEL)
+    incoming, _ = incoming_links(node, page)
+    for subject, predicate in incoming:
+        triples[ox.Triple(subject, predicate, node)] = None
+        for label in labels_of(subject):
+            triples[ox.Triple(subject, label_predicate, label)] = None
+    return list(triples)
+
+
+def alternates_of(kind: str, key: str, page: int) -> list[tuple[str, str]]:
+    """Links to every form of an entity's document (HTML page first)."""
+    links = [(urls.page_url(kind, key, page=page), HTML.media_type)]
+    return links + [
+        (urls.data_url(kind, key, offer.key, page=page), offer.media_type) for offer in RDF_FORMATS
+    ]
+
+
+@bp.get("/id/<kind>/<key>")
+def resolve(kind: str, key: str) -> Response:
+    """An entity URI names a thing: 303 to the document in the negotiated form."""
+    offer = negotiate_format()
+    g.document_format = offer
+    lookup_entity(kind, key)
+    target = urls.page_url(kind, key) if offer is HTML else urls.data_url(kind, key, offer.key)
+    response = Response(status=303, headers={"Location": target})
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("/data/<kind>/<name>")
+def data(kind: str, name: str) -> Response:
+    """An RDF document about an entity, in the form its extension names."""
+    key, _, extension = name.rpartition(".")
+    offer = conneg.find_offer(tuple(RDF_FORMATS), extension) if key else None
+    if offer is None or offer.key != extension:
+        abort(404, f"no document {name!r}: use one of .ttl, .nt, .jsonld, .rdf")
+    g.document_format = offer
+    node = lookup_entity(kind, key)
+    page = page_number()
+    etag = current_build().etag_for("data", kind, key, offer.key, str(page))
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    response = rdf_response(describe_entity(node, page), offer)
+    alternates = [a for a in alternates_of(kind, key, page) if a[1] != offer.media_type]
+    finished = finish_document(
+        response,
+        etag,
+        location=urls.data_url(kind, key, offer.key, page=page),
+        alternates=alternates,
+    )
+    _, more = incoming_links(node, page)
+    if more:
+        following = urls.data_url(kind, key, offer.key, page=page + 1)
+        finished.headers["Link"] += f', <{following}>; rel="next"'
+    return finished
+
+
+@bp.get("/page/<kind>/<key>")
+def page(kind: str, key: str) -> Response:
+    """The HTML page about an entity, in the language the browser asks for."""
+    g.document_format = HTML
+    node = lookup_entity(kind, key)
+    number = page_number()
+    languages = ",".join(request.accept_languages.values())
+    etag = current_build().etag_for("page", kind, key, str(number), languages)
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    view = EntityView.build(node, kind, key, number)
+    response = Response(render_template("entity.html", view=view), content_type=HTML.content_type)
+    response.vary.add("Accept-Language")
+    return finish_document(
+        response,
+        etag,
+        location=urls.page_url(kind, key, page=number),
+        alternates=alternates_of(kind, key, number)[1:],
+    )
+
+
+@dataclass(frozen=True)
+class Link:
+    """Something to show as a link: its text and where it goes (None: plain text)."""
+
+    text: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Value:
+    """An object of a statement: a link, or a literal with its language or datatype."""
+
+    text: str
+    url: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One property value of the entity and the named graphs (releases) it came from."""
+
+    predicate: Link
+    value: Value
+    sources: tuple[Link, ...]
+
+
+@dataclass
+class Labeller:
+    """Chooses a label per IRI in the languages a request prefers (English, then any)."""
+
+    languages: list[str]
+    cache: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_request(cls) -> Labeller:
+        wanted = [lang.lower() for lang in request.accept_languages.values() if lang != "*"]
+        return cls([*wanted, "en"])
+
+    def choose(self, labels: list[ox.Literal]) -> str | None:
+        for wanted in self.languages:
+            for label in labels:
+                lang = (label.language or "").lower()
+                if lang == wanted or lang.split("-")[0] == wanted.split("-")[0]:
+                    return label.value
+        plain = [label.value for label in labels if not label.language]
+        if plain:
+            return plain[0]
+        return labels[0].value if labels else None
+
+    def label(self, node: ox.NamedNode | ox.BlankNode) -> str:
+        key = str(node)
+        if key not in self.cache:
+            self.cache[key] = self.choose(labels_of(node)) or short_name(node)
+        return self.cache[key]
+
+    def link(self, node: ox.NamedNode) -> Link:
+        return Link(self.label(node), urls.local_url(node.value))
+
+    def value(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Value:
+        if isinstance(term, ox.NamedNode):
+            return Value(self.label(term), urls.local_url(term.value))
+        if isinstance(term, ox.BlankNode):
+            return Value(self.label(term))
+        note = term.language or short_name(term.datatype)
+        return Value(term.value, note="" if note == "string" else note)
+
+
+def short_name(node: ox.NamedNode | ox.BlankNode) -> str:
+    """The last part of an IRI (after ``#`` or ``/``), for things without a label."""
+    if isinstance(node, ox.BlankNode):
+        return "_:" + node.value
+    return node.value.rstrip("/").rsplit("#", 1)[-1].rsplit("/", 1)[-1] or node.value
+
+
+@dataclass(frozen=True)
+class EntityView:
+    """Everything the entity page shows."""
+
+    iri: str
+    label: str
+    types: tuple[Link, ...]
+    statements: tuple[Statement, ...]
+    incoming: tuple[tuple[Link, Link], ...]
+    page: int
+    previous_url: str | None
+    next_url: str | None
+    coordinates: tuple[str, ...]
+    formats: tuple[Link, ...]
+    sparql_url: str
+
+    @classmethod
+    def build(cls, node: ox.NamedNode, kind: str, key: str, page: int) -> EntityView:
+        labeller = Labeller.for_request()
+        statements = collect_statements(node, labeller)
+        types = tuple(
+            dict.fromkeys(
+                s.value for s in statements if s.predicate.url == urls.local_url(RDF_TYPE)
+            )
+        )
+        incoming, more = incoming_links(node, page)
+        return cls(
+            iri=node.value,
+            label=labeller.label(node),
+            types=tuple(Link(v.text, v.url or "") for v in types),
+            statements=statements,
+            incoming=tuple((labeller.link(s), labeller.link(p)) for s, p in incoming),
+            page=page,
+            previous_url=urls.page_url(kind, key, page=page - 1) if page > 1 else None,
+            next_url=urls.page_url(kind, key, page=page + 1) if more else None,
+            coordinates=coordinates_of(node),
+            formats=tuple(
+                Link(offer.key, urls.data_url(kind, key, offer.key)) for offer in RDF_FORMATS
+            ),
+            sparql_url=urls.sparql_url(f"DESCRIBE <{node.value}>"),
+        )
+
+
+def collect_statements(node: ox.NamedNode, labeller: Labeller) -> tuple[Statement, ...]:
+    """The entity's statements, each with the named graphs it is stated in."""
+    grouped: dict[tuple[ox.NamedNode, ox.Literal | ox.NamedNode], list[ox.NamedNode]] = {}
+    for row in select(_STATEMENTS_QUERY, {"s": node}, union=False):
+        grouped.setdefault((row["p"], row["o"]), []).append(row["g"])
+    statements = []
+    for (predicate, obj), graphs in grouped.items():
+        sources = tuple(source_link(graph) for graph in graphs)
+        statements.append(Statement(labeller.link(predicate), labeller.value(obj), sources))
+    return tuple(statements)
+
+
+def source_link(graph: ox.NamedNode) -> Link:
+    """A link for the named graph a statement is in: the release, or the graph's name."""
+    release = urls.release_graph_url(graph.value)
+    name = short_name(graph)
+    if release is not None:
+        return Link(f"release {name}", release)
+    return Link(f"{name} graph", None)
+
+
+def coordinates_of(node: ox.NamedNode) -> tuple[str, ...]:
+    """``(lat, long)`` or ``(wkt,)`` when the entity has a position, else ``()``."""
+    for row in select(_COORDINATES_QUERY, {"s": node}):
+        if row["wkt"] is not None:
+            return (row["wkt"].value,)
+        return (row["lat"].value, row["long"].value)
+    return ()

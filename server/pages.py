@@ -1,0 +1,289 @@
+"""The site's own pages: home, ontology documentation, SHACL shapes, health, and error answers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from kg.resources import shapes_dir, turtle_files
+from kg.uris import graph_iri
+from server import conneg, urls
+from server.entities import (
+    HTML,
+    RDF_FORMATS,
+    Labeller,
+    Link,
+    finish_document,
+    negotiate_format,
+    not_modified,
+    other_forms,
+    rdf_response,
+    short_name,
+)
+from server.store import construct, current_build, select
+
+bp = Blueprint("pages", __name__)
+
+SHAPES_KEY = "osce_kg_shapes"
+
+# Things by class; the ontology's own terms (typed with OWL) are documented on /ontology instead.
+_CLASS_COUNTS_QUERY = """
+SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
+  ?s a ?class .
+  FILTER(!STRSTARTS(STR(?class), "http://www.w3.org/2002/07/owl#"))
+}
+GROUP BY ?class ORDER BY DESC(?n) ?class"""
+
+_GRAPH_QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+_TERMS_QUERY = """
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT DISTINCT ?g ?term ?type WHERE {
+  GRAPH ?g { ?term a ?type }
+  FILTER(isIRI(?term) && ?type IN (owl:Class, rdfs:Class, owl:ObjectProperty,
+         owl:DatatypeProperty, owl:AnnotationProperty, rdf:Property))
+} ORDER BY ?type ?term"""
+
+_TERM_QUERY = "SELECT ?g ?term ?p ?o WHERE { GRAPH ?g { ?term ?p ?o } }"
+
+_SHAPES_QUERY = """
+PREFIX sh: <http://www.w3.org/ns/shacl#>
+SELECT ?shape ?target ?path ?constraint ?value WHERE {
+  ?shape a sh:NodeShape .
+  OPTIONAL { ?shape sh:targetClass ?target }
+  OPTIONAL {
+    ?shape sh:property ?property .
+    ?property sh:path ?path .
+    OPTIONAL { ?property ?constraint ?value . FILTER(?constraint != sh:path && !isBlank(?value)) }
+  }
+} ORDER BY ?shape ?path ?constraint"""
+
+EXAMPLE_QUERIES = (
+    (
+        "Classes and how many things each has",
+        "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)",
+    ),
+    (
+        "The ten most recent releases",
+        "PREFIX schema: <https://schema.org/>\n"
+        "SELECT ?release ?title ?date WHERE {\n"
+        "  ?release schema:headline ?title ; schema:datePublished ?date .\n"
+        "} ORDER BY DESC(?date) LIMIT 10",
+    ),
+    (
+        "Named graphs and their sizes",
+        "SELECT ?g (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
+    ),
+)
+
+TERM_FIELDS = {
+    "http://www.w3.org/2000/01/rdf-schema#domain": "domain",
+    "http://www.w3.org/2000/01/rdf-schema#range": "range",
+    "http://www.w3.org/2000/01/rdf-schema#subClassOf": "subclass of",
+    "http://www.w3.org/2000/01/rdf-schema#subPropertyOf": "subproperty of",
+    "http://www.w3.org/2002/07/owl#equivalentClass": "equivalent to",
+}
+DEFINITIONS = (
+    "http://www.w3.org/2004/02/skos/core#definition",
+    "http://www.w3.org/2000/01/rdf-schema#comment",
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One ontology term as documented on /ontology."""
+
+    anchor: str
+    iri: str
+    label: str
+    kind: str
+    definition: str
+    relations: tuple[tuple[str, Link], ...]
+
+
+@bp.get("/")
+def home() -> Response:
+    """What the dataset is, counts by class, example queries and how to download it."""
+    build = current_build()
+    labeller = Labeller.for_request()
+    rows = select(_CLASS_COUNTS_QUERY, {})
+    counts = [(labeller.link(row["class"]), int(row["n"].value)) for row in rows]
+    examples = [(title, query, urls.sparql_url(query)) for title, query in EXAMPLE_QUERIES]
+    html = render_template(
+        "index.html", counts=counts, examples=examples, summary=build.summary, build=build
+    )
+    return Response(html, content_type=HTML.content_type)
+
+
+@bp.get("/healthz")
+def health() -> Response:
+    """JSON status: the build served and whether its store answers."""
+    build = current_build()
+    store_ok = isinstance(bool(build.store.query("ASK { ?s ?p ?o }")), bool)
+    return jsonify(
+        status="ok" if store_ok else "failing",
+        build=build.build_id,
+        built_at=build.built_at.isoformat(),
+        base=urls.base(),
+    )
+
+
+@bp.get("/ontology")
+def ontology() -> Response:
+    """HTML documentation of every term of the ontology, or the ontology as RDF."""
+    fmt = negotiate_format()
+    g.document_format = fmt
+    etag = current_build().etag_for("ontology", fmt.key, *request.accept_languages.values())
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    graph = ox.NamedNode(str(graph_iri("ontology", base=urls.base())))
+    if fmt is HTML:
+        terms = ontology_terms(graph, Labeller.for_request())
+        body = Response(
+            render_template("ontology.html", terms=terms), content_type=HTML.content_type
+        )
+        body.vary.add("Accept-Language")
+    else:
+        body = rdf_response(construct(_GRAPH_QUERY, {"g": graph}, union=False), fmt)
+    return finish_document(
+        body,
+        etag,
+        location=urls.ontology_url(extension=fmt.key),
+        alternates=other_forms(urls.ontology_url, fmt),
+    )
+
+
+def ontology_terms(graph: ox.NamedNode, labeller: Labeller) -> list[Term]:
+    """Every class and property of the ontology graph with its label, definition and relations."""
+    terms: dict[str, Term] = {}
+    for row in select(_TERMS_QUERY, {"g": graph}, union=False):
+        term = row["term"]
+        if term.value in terms:
+            continue
+        facts = [
+            (r["p"].value, r["o"])
+            for r in select(_TERM_QUERY, {"g": graph, "term": term}, union=False)
+        ]
+        definitions = [o for p, o in facts if p in DEFINITIONS and isinstance(o, ox.Literal)]
+        relations = tuple(
+            (TERM_FIELDS[p], labeller.link(o))
+            for p, o in facts
+            if p in TERM_FIELDS and isinstance(o, ox.NamedNode)
+        )
+        terms[term.value] = Term(
+            anchor=short_name(term),
+            iri=term.value,
+            label=labeller.label(term),
+            kind=short_name(row["type"]),
+            definition=labeller.choose(definitions) or "",
+            relations=tuple(sorted(relations, key=lambda r: (r[0], r[1].text))),
+        )
+    return list(terms.values())
+
+
+def shipped_shapes() -> list[ox.Triple]:
+    """The SHACL shapes shipped with the package, parsed once."""
+    if SHAPES_KEY not in current_app.extensions:
+        triples: list[ox.Triple] = []
+        for path in turtle_files(shapes_dir()):
+            parsed = ox.parse(path.read_bytes(), format=ox.RdfFormat.TURTLE, base_iri=urls.base())
+            triples.extend(quad.triple for quad in parsed)
+        current_app.extensions[SHAPES_KEY] = triples
+    shapes: list[ox.Triple] = current_app.extensions[SHAPES_KEY]
+    return shapes
+
+
+@bp.get("/shapes")
+def shapes() -> Response:
+    """The SHACL shapes every build is validated against: Turtle, or an HTML list."""
+    fmt = negotiate_format()
+    g.document_format = fmt
+    etag = current_build().etag_for("shapes", fmt.key)
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    triples = shipped_shapes()
+    if fmt is HTML:
+        body = Response(
+            render_template("shapes.html", shapes=shape_views(triples)),
+            content_type=HTML.content_type,
+        )
+    else:
+        body = rdf_response(triples, fmt)
+    return finish_document(
+        body,
+        etag,
+        location=urls.shapes_url(extension=fmt.key),
+        alternates=other_forms(urls.shapes_url, fmt),
+    )
+
+
+@dataclass
+class ShapeView:
+    """One node shape as listed on /shapes: its target classes and its property constraints."""
+
+    name: str
+    targets: set[str] = field(default_factory=set)
+    paths: dict[str, list[str]] = field(default_factory=dict)
+
+
+def shape_views(triples: list[ox.Triple]) -> list[ShapeView]:
+    """Per node shape: its target classes and, per property path, its constraints."""
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    rows = store.query(_SHAPES_QUERY)
+    assert isinstance(rows, ox.QuerySolutions)
+    found: dict[str, ShapeView] = {}
+    for row in rows:
+        name = short_name(row["shape"])
+        shape = found.setdefault(name, ShapeView(name))
+        if row["target"] is not None:
+            shape.targets.add(short_name(row["target"]))
+        if row["path"] is not None:
+            constraints = shape.paths.setdefault(short_name(row["path"]), [])
+            if row["constraint"] is not None:
+                value = short_name_or_value(row["value"])
+                constraints.append(f"{short_name(row['constraint'])} {value}")
+    return sorted(found.values(), key=lambda shape: shape.name)
+
+
+def short_name_or_value(term: ox.NamedNode | ox.Literal) -> str:
+    return term.value if isinstance(term, ox.Literal) else short_name(term)
+
+
+ERROR_TYPES = ("text/html", "application/json", "text/plain")
+
+
+def render_error(error: HTTPException) -> Response:
+    """The one error answer: HTML, JSON, text or (for RDF requests) an empty RDF document."""
+    code = error.code or 500
+    message = error.description or error.name
+    fmt: conneg.Offer | None = g.get("document_format")
+    if fmt is not None and fmt in RDF_FORMATS:
+        response = rdf_response([], fmt, status=code)
+    else:
+        best = request.accept_mimetypes.best_match(ERROR_TYPES) or "text/html"
+        if not request.headers.get("Accept", "").strip():
+            best = "text/html"
+        if best == "application/json":
+            body = json.dumps({"status": code, "error": error.name, "message": message})
+            response = Response(body, status=code, mimetype="application/json")
+        elif best == "text/plain":
+            response = Response(
+                f"{code} {error.name}: {message}\n", status=code, mimetype="text/plain"
+            )
+        else:
+            html = render_template("error.html", code=code, name=error.name, message=message)
+            response = Response(html, status=code, content_type=HTML.content_type)
+    response.vary.add("Accept")
+    for header, value in error.get_headers():
+        if header.lower() not in ("content-type", "content-length"):
+            response.headers[header] = value
+    return response

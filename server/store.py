@@ -1,0 +1,155 @@
+"""Opens a built knowledge graph read-only for the server: its store, dumps and reports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Flask, current_app
+
+from kg.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "osce_kg_build"
+
+
+@dataclass(frozen=True)
+class Build:
+    """One completed build, resolved once: its folder, store and summary."""
+
+    root: Path
+    store: ox.Store
+    summary: dict[str, Any] = field(default_factory=dict)
+    built_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def build_id(self) -> str:
+        """The build's folder name (``.builds/<build-id>``)."""
+        return self.root.name
+
+    @property
+    def dumps_dir(self) -> Path:
+        return self.root / "dumps"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.root / "report"
+
+    def etag_for(self, *parts: str) -> str:
+        """A strong validator for a document of this build: changes whenever the build does."""
+        digest = hashlib.sha256("\x1f".join((self.build_id, *parts)).encode("utf-8"))
+        return digest.hexdigest()[:32]
+
+
+def resolve_build_root(build_dir: str | os.PathLike[str]) -> Path:
+    """``DIR/current`` resolved to the real ``.builds/<build-id>`` folder, checked for a store."""
+    current = Path(build_dir) / "current"
+    root = Path(os.path.realpath(current))
+    if not (root / "store").is_dir():
+        raise ConfigError(
+            f"{current}: no completed build there (no store folder); "
+            f"run `osce-kg build --out {build_dir}` or `osce-kg serve --build {build_dir}`"
+        )
+    return root
+
+
+def read_summary(report_dir: Path) -> dict[str, Any]:
+    """The build's ``summary.json``, or an empty summary when it is missing or unreadable."""
+    path = report_dir / "summary.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        log.warning("%s: missing; the site shows no build summary", path)
+        return {}
+    except (OSError, ValueError) as error:
+        log.warning("%s: unreadable (%s); the site shows no build summary", path, error)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def build_time(root: Path, summary: dict[str, Any]) -> datetime:
+    """When the build was made: ``build_time`` of its summary, else when the summary was written."""
+    stated = summary.get("build_time")
+    if isinstance(stated, str):
+        try:
+            return datetime.fromisoformat(stated).astimezone(UTC).replace(microsecond=0)
+        except ValueError:
+            log.warning("%s: build_time %r is not an ISO date-time", root / "report", stated)
+    written = root / "report" / "summary.json"
+    stamp = (written if written.exists() else root).stat().st_mtime
+    return datetime.fromtimestamp(int(stamp), UTC)
+
+
+def open_build(build_dir: str | os.PathLike[str]) -> Build:
+    """Resolves ``DIR/current`` once and opens that build's store read-only."""
+    root = resolve_build_root(build_dir)
+    try:
+        store = ox.Store.read_only(str(root / "store"))
+    except OSError as error:
+        raise ConfigError(
+            f"{root / 'store'}: cannot open the store read-only ({error}); "
+            f"rebuild with `osce-kg build --out {build_dir}`"
+        ) from error
+    log.info("serving build %s from %s", root.name, root)
+    summary = read_summary(root / "report")
+    return Build(root, store, summary, build_time(root, summary))
+
+
+def init_app(app: Flask) -> None:
+    """Opens the configured build and keeps it on the app for every request."""
+    app.extensions[EXTENSION_KEY] = open_build(app.config["BUILD_DIR"])
+
+
+def current_build() -> Build:
+    """The build the running app serves."""
+    build: Build = current_app.extensions[EXTENSION_KEY]
+    return build
+
+
+def current_store() -> ox.Store:
+    """The read-only pyoxigraph store of the build the running app serves."""
+    return current_build().store
+
+
+Bindings = Mapping[str, ox.NamedNode | ox.BlankNode | ox.Literal]
+
+
+def select(query: str, bindings: Bindings, *, union: bool = True) -> ox.QuerySolutions:
+    """Runs a SELECT on the served store; values come in as bindings, never as query text."""
+    result = _run(query, bindings, union)
+    if not isinstance(result, ox.QuerySolutions):
+        raise TypeError(f"not a SELECT query: {query}")
+    return result
+
+
+def construct(query: str, bindings: Bindings, *, union: bool = True) -> list[ox.Triple]:
+    """Runs a CONSTRUCT on the served store and returns its distinct triples in order."""
+    result = _run(query, bindings, union)
+    if not isinstance(result, ox.QueryTriples):
+        raise TypeError(f"not a CONSTRUCT query: {query}")
+    return list(dict.fromkeys(result))
+
+
+def ask(query: str, bindings: Bindings, *, union: bool = True) -> bool:
+    """Runs an ASK on the served store."""
+    return bool(_run(query, bindings, union))
+
+
+def _run(
+    query: str, bindings: Bindings, union: bool
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+        ox.Variable(name): value for name, value in bindings.items()
+    }
+    return current_store().query(
+        query, substitutions=substitutions, use_default_graph_as_union=union
+    )

@@ -1,0 +1,105 @@
+"""Builds every URL of the site: the one place where links and redirect targets are made."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import current_app, url_for
+
+from kg.uris import split_entity_path
+
+
+def base() -> str:
+    """The base IRI the running app mints and looks up IRIs under."""
+    value: str = current_app.config["BASE"]
+    return value
+
+
+def id_url(kind: str, key: str) -> str:
+    """``/id/{kind}/{key}``: the local path of an entity URI."""
+    return url_for("entities.resolve", kind=kind, key=key)
+
+
+def page_url(kind: str, key: str, *, page: int | None = None) -> str:
+    """``/page/{kind}/{key}``: the HTML document about an entity."""
+    if page and page > 1:
+        return url_for("entities.page", kind=kind, key=key, page=page)
+    return url_for("entities.page", kind=kind, key=key)
+
+
+def data_url(kind: str, key: str, extension: str, *, page: int | None = None) -> str:
+    """``/data/{kind}/{key}.{extension}``: an RDF document about an entity."""
+    name = f"{key}.{extension}"
+    if page and page > 1:
+        return url_for("entities.data", kind=kind, name=name, page=page)
+    return url_for("entities.data", kind=kind, name=name)
+
+
+def local_url(iri: str) -> str:
+    """A link for an IRI: its path on this site when it is under the base, else the IRI itself."""
+    prefix = base()
+    if not iri.startswith(prefix):
+        return iri
+    rest = iri[len(prefix) :]
+    entity = split_entity_path(rest)
+    if entity is not None:
+        return id_url(*entity)
+    path, _, fragment = rest.partition("#")
+    if path == "ontology":
+        return ontology_url(fragment or None)
+    return iri
+
+
+def release_graph_url(graph: str) -> str | None:
+    """The page of the release a named graph holds, or None for other graphs."""
+    prefix = base() + "graph/release/"
+    if not graph.startswith(prefix):
+        return None
+    return id_url("release", graph[len(prefix) :])
+
+
+def ontology_url(term: str | None = None, *, extension: str | None = None) -> str:
+    """``/ontology`` (``#Term`` for a term; ``?format=`` for an RDF form)."""
+    url = url_for("pages.ontology", format=extension) if extension else url_for("pages.ontology")
+    return f"{url}#{term}" if term else url
+
+
+def shapes_url(*, extension: str | None = None) -> str:
+    return url_for("pages.shapes", format=extension) if extension else url_for("pages.shapes")
+
+
+def home_url() -> str:
+    return url_for("pages.home")
+
+
+def health_url() -> str:
+    return url_for("pages.health")
+
+
+def sparql_url(query: str | None = None) -> str:
+    """``/sparql``, with a query to run when given."""
+    if query is None:
+        return "/sparql"
+    return "/sparql?" + urlencode({"query": query})
+
+
+def dumps_url() -> str:
+    return url_for("dumps.index")
+
+
+def dump_file_url(name: str) -> str:
+    return url_for("dumps.dump_file", name=name)
+
+
+def void_url(*, extension: str | None = None) -> str:
+    return url_for("dumps.void", format=extension) if extension else url_for("dumps.void")
+
+
+def report_url(*, extension: str | None = None) -> str:
+    if extension:
+        return url_for("dumps.validation_report", format=extension)
+    return url_for("dumps.validation_report")
+
+
+def static_url(filename: str) -> str:
+    return url_for("static", filename=filename)

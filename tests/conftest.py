@@ -1,0 +1,116 @@
+"""Shared pytest fixtures: a small build directory, the Flask app, its client and CLI runner."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from kg.uris import DEFAULT_BASE
+
+SERVER_DATA = Path(__file__).parent / "data" / "server"
+TEST_BUILD_ID = "20240105T000000Z-test"
+
+
+def write_gzip(path: Path, data: bytes | None) -> None:
+    """Gzips deterministically (no name, mtime 0), as the build does."""
+    path.write_bytes(gzip.compress(data or b"", mtime=0))
+
+
+def make_test_build(out_dir: Path, trig: Path = SERVER_DATA / "sample.trig") -> Path:
+    """Lays out ``out_dir`` like ``osce-kg build --out`` does, from a TriG file; returns out_dir."""
+    folder = out_dir / ".builds" / TEST_BUILD_ID
+    (folder / "dumps").mkdir(parents=True)
+    (folder / "report").mkdir()
+    quads = list(ox.parse(path=str(trig), format=ox.RdfFormat.TRIG))
+    store = ox.Store(str(folder / "store"))
+    store.extend(quads)
+    store.flush()
+    del store
+    triples = sorted({q.triple for q in quads}, key=str)
+    dumps = folder / "dumps"
+    write_gzip(
+        dumps / "osce-kg.nq.gz", ox.serialize(sorted(quads, key=str), format=ox.RdfFormat.N_QUADS)
+    )
+    write_gzip(dumps / "osce-kg.nt.gz", ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+    write_gzip(dumps / "osce-kg.ttl.gz", ox.serialize(triples, format=ox.RdfFormat.TURTLE))
+    shutil.copy(SERVER_DATA / "void.ttl", dumps / "void.ttl")
+    sums = "".join(
+        f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in sorted(dumps.iterdir())
+    )
+    (dumps / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    shutil.copy(SERVER_DATA / "validation.ttl", folder / "report" / "validation.ttl")
+    (folder / "report" / "quarantine.json").write_text("[]\n", encoding="utf-8")
+    summary = {
+        "build_id": TEST_BUILD_ID,
+        "build_time": "2024-01-05T00:00:00Z",
+        "quads": len(quads),
+        "releases": 3,
+        "quarantined": 0,
+    }
+    (folder / "report" / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    os.symlink(Path(".builds") / TEST_BUILD_ID, out_dir / "current")
+    for name in ("store", "dumps", "report"):
+        os.symlink(Path("current") / name, out_dir / name)
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A build directory made from ``tests/data/server/sample.trig``, shared by the session."""
+    return make_test_build(tmp_path_factory.mktemp("build"))
+
+
+@pytest.fixture
+def app(build_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """The server over the test build, with the default base and small pages of incoming links."""
+    monkeypatch.delenv("OSCE_KG_BASE", raising=False)
+    from server import create_app
+
+    yield create_app(
+        {"TESTING": True, "BUILD_DIR": str(build_dir), "BASE": DEFAULT_BASE, "PAGE_SIZE": 2}
+    )
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+SPARQL_DATA = Path(__file__).parent / "data" / "sparql"
+
+
+@pytest.fixture(scope="session")
+def sparql_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The server over ``tests/data/sparql/fixture.trig``, its query workers stopped at the end.
+
+    One app for the session (workers start once); tests change settings with monkeypatch.
+    """
+    from server import create_app
+    from server.sparql import close_query_pool
+
+    folder = make_test_build(tmp_path_factory.mktemp("sparql-build"), SPARQL_DATA / "fixture.trig")
+    app = create_app(
+        {"TESTING": True, "BUILD_DIR": str(folder), "BASE": DEFAULT_BASE, "SPARQL_TIMEOUT": 20}
+    )
+    yield app
+    close_query_pool(app)
+
+
+@pytest.fixture
+def sparql_client(sparql_app: Flask) -> FlaskClient:
+    return sparql_app.test_client()

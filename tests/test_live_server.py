@@ -1,0 +1,167 @@
+"""The real server on 127.0.0.1, spoken to by real clients: rdflib, SPARQLWrapper and rapper."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDFS
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+pytestmark = pytest.mark.slow
+
+AUSTRIA = URIRef("https://w3id.org/osce-kg/id/state/at")
+START_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Polls /healthz until it answers 200; fails if the server dies or takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode} before answering")
+        try:
+            if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer {url}/healthz within {timeout} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stops the server by its pid (SIGTERM, then SIGKILL to its process group)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def serving(build_dir: Path, *, start_timeout: float = START_TIMEOUT) -> Iterator[str]:
+    """Runs ``osce-kg serve --build build_dir`` on a free port of 127.0.0.1 and yields its URL."""
+    port = free_port()
+    command = [sys.executable, "-c", "from server.cli import main; main()"]
+    command += ["serve", "--build", str(build_dir), "--host", "127.0.0.1", "--port", str(port)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OSCE_KG_")}
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url, process, start_timeout)
+        yield url
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def server_url(build_dir: Path) -> Iterator[str]:
+    """``osce-kg serve`` over the test build."""
+    with serving(build_dir) as url:
+        yield url
+
+
+def test_serve_builds_the_bundled_sample_when_there_is_no_build(tmp_path: Path) -> None:
+    with serving(tmp_path / "fresh", start_timeout=300) as url:
+        health = requests.get(url + "/healthz", timeout=10).json()
+        current = Path(os.path.realpath(tmp_path / "fresh" / "current"))
+        assert health["build"] == current.name
+        assert requests.get(url + "/id/state/at", timeout=10).status_code == 200  # after the 303
+
+
+def test_rdflib_dereferences_an_entity_uri_by_content_negotiation(server_url: str) -> None:
+    graph = Graph().parse(f"{server_url}/id/state/at")
+    assert (AUSTRIA, RDFS.label, Literal("Österreich", lang="de")) in graph
+    assert (None, URIRef("https://w3id.org/osce-kg/ontology#mentions"), AUSTRIA) in graph
+
+
+def test_a_browser_gets_the_html_page(server_url: str) -> None:
+    response = requests.get(
+        f"{server_url}/id/state/at", headers={"Accept": "text/html"}, timeout=10
+    )
+    assert response.history[0].status_code == 303
+    assert response.url == f"{server_url}/page/state/at"
+    assert "<h1>Austria</h1>" in response.text
+
+
+def test_sparqlwrapper_queries_the_endpoint(server_url: str) -> None:
+    client = SPARQLWrapper(f"{server_url}/sparql")
+    client.setQuery(
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        "SELECT ?label WHERE { <https://w3id.org/osce-kg/id/state/at> rdfs:label ?label }\n"
+        "ORDER BY ?label"
+    )
+    client.setReturnFormat(JSON)
+    results = client.queryAndConvert()
+    assert isinstance(results, dict)
+    labels = [row["label"]["value"] for row in results["results"]["bindings"]]
+    assert labels == ["Austria", "Autriche", "Österreich", "Австрия"]
+
+
+@pytest.fixture(scope="module")
+def rapper() -> str:
+    found = shutil.which("rapper")
+    if found is None:
+        pytest.skip("rapper not installed (Debian package raptor2-utils; .ci/run installs it)")
+    return found
+
+
+def rapper_count(rapper: str, *args: str) -> int:
+    """The number of triples rapper parses (``-c`` counts), failing on any parse error."""
+    result = subprocess.run(
+        [rapper, "-c", *args], capture_output=True, text=True, timeout=60, check=True
+    )
+    line = next(line for line in result.stderr.splitlines() if "returned" in line)
+    return int(line.split("returned")[1].split()[0])
+
+
+@pytest.mark.parametrize(
+    ("name", "syntax"),
+    [("osce-kg.nt.gz", "ntriples"), ("osce-kg.ttl.gz", "turtle"), ("osce-kg.nq.gz", "nquads")],
+)
+def test_rapper_parses_the_downloaded_dumps(
+    server_url: str, rapper: str, tmp_path: Path, name: str, syntax: str
+) -> None:
+    listing = requests.get(
+        f"{server_url}/dumps/", headers={"Accept": "application/json"}, timeout=10
+    ).json()
+    expected = {f["name"]: f["statements"] for f in listing["files"]}[name]
+    download = requests.get(f"{server_url}/dumps/{name}", timeout=10)
+    plain = tmp_path / name.removesuffix(".gz")
+    plain.write_bytes(gzip.decompress(download.content))
+    assert rapper_count(rapper, "-i", syntax, str(plain)) == expected
+
+
+@pytest.mark.parametrize(
+    ("extension", "syntax"), [("ttl", "turtle"), ("nt", "ntriples"), ("rdf", "rdfxml")]
+)
+def test_rapper_parses_data_urls(server_url: str, rapper: str, extension: str, syntax: str) -> None:
+    assert rapper_count(rapper, "-i", syntax, f"{server_url}/data/state/tj.{extension}") > 5

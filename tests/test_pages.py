@@ -1,0 +1,138 @@
+"""The site's own pages: home, ontology, shapes, health, error answers and the serve command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS
+
+from kg.errors import BuildError
+from server.cli import serve_command
+
+ONTOLOGY = "https://w3id.org/osce-kg/ontology#"
+
+
+def test_home_says_what_the_dataset_is_and_counts_things_by_class(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert "knowledge graph of the Organization for Security and Co-operation in Europe" in html
+    # three press releases and two States in the fixture, counted by SPARQL
+    assert (
+        '<a href="/ontology#PressRelease">Press release</a></td><td class="number">3</td>' in html
+    )
+    states = '<a href="/ontology#ParticipatingState">Participating State</a>'
+    assert f'{states}</td><td class="number">2</td>' in html
+    assert "/sparql?query=" in html
+    assert 'href="/dumps/"' in html
+
+
+def test_home_counts_in_the_browser_language(client: FlaskClient) -> None:
+    html = client.get("/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert ">Teilnehmerstaat</a>" in html
+
+
+def test_healthz_reports_the_build_as_json(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ok",
+        "build": "20240105T000000Z-test",
+        "built_at": "2024-01-05T00:00:00+00:00",
+        "base": "https://w3id.org/osce-kg/",
+    }
+
+
+def test_ontology_page_documents_every_term_with_anchors(client: FlaskClient) -> None:
+    html = client.get("/ontology").get_data(as_text=True)
+    for term in (
+        "ParticipatingState",
+        "FieldOperation",
+        "PressRelease",
+        "hostState",
+        "mentions",
+        "isoCode",
+    ):
+        assert f'id="{term}"' in html
+        assert f'href="#{term}"' in html
+    assert "An OSCE mission, office or centre working in a host State." in html
+    assert '<dt>domain</dt><dd><a href="/ontology#FieldOperation">Field operation</a></dd>' in html
+    assert (
+        '<dt>range</dt><dd><a href="/ontology#ParticipatingState">Participating State</a></dd>'
+        in html
+    )
+
+
+@pytest.mark.parametrize(
+    ("accept", "query", "parser"),
+    [
+        ("text/turtle", "", "turtle"),
+        ("application/n-triples", "", "nt"),
+        ("application/rdf+xml", "", "xml"),
+        ("text/html", "?format=ttl", "turtle"),
+    ],
+)
+def test_ontology_as_rdf_by_negotiation(
+    client: FlaskClient, accept: str, query: str, parser: str
+) -> None:
+    response = client.get("/ontology" + query, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert "Accept" in response.headers["Vary"]
+    graph = Graph().parse(data=response.get_data(as_text=True), format=parser)
+    assert (URIRef(ONTOLOGY + "FieldOperation"), RDF.type, OWL.Class) in graph
+    assert (URIRef(ONTOLOGY + "hostState"), RDFS.label, Literal("host State", lang="en")) in graph
+    # only the ontology graph: no reference data
+    assert (URIRef("https://w3id.org/osce-kg/id/state/at"), None, None) not in graph
+
+
+def test_shapes_answer_turtle_and_html(client: FlaskClient) -> None:
+    turtle = client.get("/shapes", headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200
+    assert turtle.mimetype == "text/turtle"
+    Graph().parse(data=turtle.get_data(as_text=True), format="turtle")
+    html = client.get("/shapes")
+    assert html.mimetype == "text/html"
+    assert "SHACL shapes" in html.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type", "marker"),
+    [
+        ("text/html", "text/html", "<h1>404 Not Found</h1>"),
+        (None, "text/html", "<h1>404 Not Found</h1>"),
+        ("application/json", "application/json", '"status": 404'),
+        ("text/plain", "text/plain", "404 Not Found:"),
+    ],
+)
+def test_one_error_handler_answers_by_the_negotiated_type(
+    client: FlaskClient, accept: str | None, content_type: str, marker: str
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = client.get("/no/such/page", headers=headers)
+    assert response.status_code == 404
+    assert response.mimetype == content_type
+    assert marker in response.get_data(as_text=True)
+
+
+def test_error_messages_are_escaped(client: FlaskClient) -> None:
+    html = client.get("/ontology?format=<script>x</script>").get_data(as_text=True)
+    assert "<script>x" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_serve_reports_a_failed_first_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kg.build
+
+    def failing_build(options: kg.build.BuildOptions) -> kg.build.BuildSummary:
+        raise BuildError(f"{options.out_dir}: disk full")
+
+    monkeypatch.setattr(kg.build, "build", failing_build)
+    result = CliRunner().invoke(serve_command, ["--build", str(tmp_path / "none"), "--port", "0"])
+    assert result.exit_code == 1
+    assert "No build in" in result.output
+    assert "building the bundled sample into" in result.output
+    assert "disk full" in result.output

@@ -1,0 +1,236 @@
+"""Safety of /sparql: SERVICE allowlist, hard timeout, announced row cap, size limits, CORS."""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from server.sparql import query_pool
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A TCP socket listening on 127.0.0.1 that records whether anyone connected."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    yield server
+    server.close()
+
+
+def was_contacted(server: socket.socket, wait: float) -> bool:
+    """True when a connection is waiting on the listening socket within ``wait`` seconds."""
+    readable, _, _ = select.select([server], [], [], wait)
+    return bool(readable)
+
+
+def service_url(server: socket.socket) -> str:
+    host, port = server.getsockname()
+    return f"http://{host}:{port}/sparql"
+
+
+# Each way a SERVICE call can hide in a query; {url} is the listener's endpoint.
+SERVICE_QUERIES = {
+    "plain": "SELECT * WHERE { SERVICE <{url}> { ?s ?p ?o } }",
+    "silent": "SELECT * WHERE { SERVICE SILENT <{url}> { ?s ?p ?o } }",
+    "prefixed": "PREFIX remote: <{base}> SELECT * WHERE { SERVICE remote:sparql { ?s ?p ?o } }",
+    "subquery": "SELECT * WHERE { { SELECT ?s WHERE { SERVICE <{url}> { ?s ?p ?o } } } }",
+    "exists": "ASK { FILTER NOT EXISTS { SERVICE <{url}> { ?s ?p ?o } } }",
+    "optional": "SELECT * WHERE { ?a ?b ?c OPTIONAL { SERVICE <{url}> { ?c ?p ?o } } }",
+    "construct": "CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <{url}> { ?s ?p ?o } }",
+    "lowercase": "select * where { service <{url}> { ?s ?p ?o } }",
+    "variable": "SELECT * WHERE { VALUES ?e { <{url}> } SERVICE ?e { ?s ?p ?o } }",
+}
+
+
+@pytest.mark.parametrize("name", list(SERVICE_QUERIES))
+def test_service_is_refused_and_never_called(
+    sparql_client: FlaskClient, listener: socket.socket, name: str
+) -> None:
+    url = service_url(listener)
+    query = (
+        SERVICE_QUERIES[name].replace("{url}", url).replace("{base}", url.rsplit("/", 1)[0] + "/")
+    )
+    response = sparql_client.get(
+        "/sparql", query_string={"query": query}, headers={"Accept": "text/plain"}
+    )
+    assert response.status_code == 403
+    assert "SERVICE" in response.get_data(as_text=True)
+    assert not was_contacted(listener, 0.15), "a refused SERVICE must make no connection"
+
+
+def test_allowlisted_service_is_called(
+    sparql_app: Flask, listener: socket.socket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other side of the refusal test: the listener does notice a real SERVICE call."""
+    url = service_url(listener)
+    monkeypatch.setitem(sparql_app.config, "SPARQL_SERVICE_ALLOWLIST", [url])
+    query = f"SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}"
+    result: dict[str, int] = {}
+
+    def ask() -> None:
+        result["status"] = (
+            sparql_app.test_client().get("/sparql", query_string={"query": query}).status_code
+        )
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    assert was_contacted(listener, 10)
+    connection, _ = listener.accept()
+    connection.close()  # SILENT: the failed call gives an empty result
+    thread.join(20)
+    assert result["status"] == 200
+
+
+def test_service_description_names_the_allowlist(
+    sparql_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(
+        sparql_app.config, "SPARQL_SERVICE_ALLOWLIST", ["http://example.org/sparql"]
+    )
+    text = sparql_app.test_client().get("/sparql?format=ttl").get_data(as_text=True)
+    assert "<http://example.org/sparql>" in text
+    assert "sd:BasicFederatedQuery" in text
+
+
+# Six copies of every triple joined with each other: far more work than a 1.5 s budget allows.
+RUNAWAY = (
+    "SELECT (COUNT(*) AS ?n) WHERE "
+    "{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n0 ?o . ?p ?q ?r }"
+)
+
+
+def test_runaway_query_is_stopped_while_others_are_served(
+    sparql_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sparql_app.config, "SPARQL_TIMEOUT", 1.5)
+    client = sparql_app.test_client()
+    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    pool = query_pool(sparql_app)
+    before = set(pool.worker_pids())
+    outcome: dict[str, object] = {}
+
+    def run_runaway() -> None:
+        started = time.monotonic()
+        response = sparql_app.test_client().get(
+            "/sparql", query_string={"query": RUNAWAY}, headers={"Accept": "text/plain"}
+        )
+        outcome.update(
+            status=response.status_code,
+            text=response.get_data(as_text=True),
+            seconds=time.monotonic() - started,
+            retry=response.headers.get("Retry-After"),
+        )
+
+    thread = threading.Thread(target=run_runaway)
+    thread.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    simple = client.get("/sparql", query_string={"query": "SELECT * { ?s a ?t } LIMIT 1"})
+    assert simple.status_code == 200
+    assert time.monotonic() - started < 1.0, "a simple query must not wait for the runaway one"
+    thread.join(30)
+    assert outcome["status"] == 503
+    assert "limit" in str(outcome["text"])
+    assert float(str(outcome["seconds"])) < 6
+    assert outcome["retry"]
+    killed = before - set(pool.worker_pids())
+    assert len(killed) == 1
+    pid = killed.pop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the work really stopped: its process is gone
+    assert len(pool.worker_pids()) == len(before)
+    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "rows", "truncated"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", "application/sparql-results+json", 3, "true"),
+        ("SELECT * WHERE { ?s ?p ?o }", "text/csv", 3, "true"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "application/n-triples", 3, "true"),
+        (
+            "SELECT * WHERE { ?s a <https://w3id.org/osce-kg/ontology#PressRelease> }",
+            "text/tab-separated-values",
+            2,
+            "false",
+        ),
+    ],
+)
+def test_row_cap_is_announced_never_silent(
+    sparql_app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    accept: str,
+    rows: int,
+    truncated: str,
+) -> None:
+    monkeypatch.setitem(sparql_app.config, "SPARQL_MAX_ROWS", 3)
+    response = sparql_app.test_client().get(
+        "/sparql", query_string={"query": query}, headers={"Accept": accept}
+    )
+    assert response.status_code == 200
+    assert response.headers["X-SPARQL-Max-Rows"] == "3"
+    assert response.headers["X-SPARQL-Truncated"] == truncated
+    lines = [line for line in response.get_data(as_text=True).splitlines() if line.strip()]
+    if accept == "application/sparql-results+json":
+        assert len(response.json["results"]["bindings"]) == rows  # type: ignore[index]
+    elif accept == "application/n-triples":
+        assert len(lines) == rows
+    else:
+        assert len(lines) == rows + 1  # header line
+
+
+def test_row_cap_is_in_the_service_description(
+    sparql_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sparql_app.config, "SPARQL_MAX_ROWS", 3)
+    text = sparql_app.test_client().get("/sparql?format=ttl").get_data(as_text=True)
+    assert "endpoint:maxResultRows 3 ;" in text
+
+
+@pytest.mark.parametrize("how", ["get", "form", "direct"])
+def test_oversized_query_is_refused(
+    sparql_app: Flask, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    monkeypatch.setitem(sparql_app.config, "MAX_QUERY_BYTES", 200)
+    query = "SELECT * WHERE { ?s ?p ?o } # " + "x" * 400
+    client = sparql_app.test_client()
+    if how == "get":
+        response = client.get("/sparql", query_string={"query": query})
+    elif how == "form":
+        response = client.post("/sparql", data={"query": query})
+    else:
+        response = client.post(
+            "/sparql", data=query, headers={"Content-Type": "application/sparql-query"}
+        )
+    assert response.status_code == 413
+    small = client.get("/sparql", query_string={"query": "ASK {}"})
+    assert small.status_code == 200
+
+
+def test_cors_lets_browser_scripts_read_the_row_headers(sparql_client: FlaskClient) -> None:
+    response = sparql_client.get(
+        "/sparql", query_string={"query": "ASK {}"}, headers={"Origin": "https://example.org"}
+    )
+    assert response.headers["Access-Control-Allow-Origin"] in ("*", "https://example.org")
+    exposed = response.headers["Access-Control-Expose-Headers"]
+    assert "X-SPARQL-Truncated" in exposed
+    preflight = sparql_client.options(
+        "/sparql",
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
