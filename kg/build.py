@@ -107,8 +107,37 @@ def build(options: BuildOptions) -> BuildSummary:
 
 
 def _build_locked(options: BuildOptions, base: str, out_dir: Path, started: float) -> BuildSummary:
-    timings: dict[str, float] = {}
-    clock = _Clock(timings)
+    clock = _Clock()
+    prepared = _prepare(options, base, out_dir, clock)
+    folder = prepare_build_folder(out_dir, new_build_id())
+    try:
+        summary = _write_build(folder, prepared, base, clock, started)
+        _pause_for_tests("publish")
+        publish_build(out_dir, folder)
+    except BaseException:
+        discard_build(folder)  # nothing was published: DIR/current still names the last build
+        raise
+    prepared.cache.prune()
+    return summary
+
+
+@dataclass
+class _Prepared:
+    """Everything a build decided before it writes anything into its build folder."""
+
+    out_dir: Path
+    files: list[InputFile]
+    converted: int
+    cache: ConversionCache
+    published: list[_Release]
+    quarantine: Quarantine
+    report: DatasetReport
+    quads: list[ox.Quad]
+    build_time: str
+
+
+def _prepare(options: BuildOptions, base: str, out_dir: Path, clock: _Clock) -> _Prepared:
+    """Loads, converts, validates and quarantines; returns the quads to publish."""
     extras = load_extra_rdf(options.extra_rdf, base=base)
     sources = load_source_graphs()
     files = collect_release_files(options.inputs or (bundled_samples_root(),))
@@ -123,54 +152,57 @@ def _build_locked(options: BuildOptions, base: str, out_dir: Path, started: floa
     published = _drop_failing(releases, report, quarantine, base)
     quads = _all_quads(sources, extras, published, base)
     clock.lap("assemble")
-    build_id = new_build_id()
-    folder = prepare_build_folder(out_dir, build_id)
-    try:
-        _load_store(folder / "store", quads)
-        clock.lap("store")
-        when = build_time([f.path for f in files] + list(options.extra_rdf))
-        dumps = write_dumps_and_void(
-            folder / "dumps", quads, when, len(published), len(quarantine), base=base
-        )
-        clock.lap("dumps")
-        summary = BuildSummary(
-            build_id=build_id,
-            out_dir=str(out_dir),
-            build_time=when,
-            files=len(files),
-            converted=converted,
-            reused=len(files) - converted,
-            releases=len(published),
-            quarantined=quarantine.entries(),
-            graphs=len({q.graph_name for q in quads}),
-            quads=len(quads),
-            triples=len({q.triple for q in quads}),
-            violations_outside_releases=_violations_outside(report, published, base),
-            warnings=report.report.count("Warning"),
-            seconds=round(time.perf_counter() - started, 3),
-            timings=timings,
-            dumps={
-                d.name: {"triples": d.statements, "bytes": d.byte_size, "sha256": d.sha256}
-                for d in dumps
-            },
-        )
-        write_report(
-            folder / "report", report.report.report_graph, quarantine, _summary_json(summary)
-        )
-        _pause_for_tests("publish")
-        publish_build(out_dir, folder)
-    except BaseException:
-        discard_build(folder)
-        raise
-    cache.prune()
+    when = build_time([f.path for f in files] + list(options.extra_rdf))
+    return _Prepared(out_dir, files, converted, cache, published, quarantine, report, quads, when)
+
+
+def _write_build(
+    folder: Path, prepared: _Prepared, base: str, clock: _Clock, started: float
+) -> BuildSummary:
+    """Writes the store, dumps and report of a prepared build into its own folder."""
+    quads, published = prepared.quads, prepared.published
+    _load_store(folder / "store", quads)
+    clock.lap("store")
+    dumps = write_dumps_and_void(
+        folder / "dumps",
+        quads,
+        prepared.build_time,
+        len(published),
+        len(prepared.quarantine),
+        base=base,
+    )
+    clock.lap("dumps")
+    summary = BuildSummary(
+        build_id=folder.name,
+        out_dir=str(prepared.out_dir),
+        build_time=prepared.build_time,
+        files=len(prepared.files),
+        converted=prepared.converted,
+        reused=len(prepared.files) - prepared.converted,
+        releases=len(published),
+        quarantined=prepared.quarantine.entries(),
+        graphs=len({q.graph_name for q in quads}),
+        quads=len(quads),
+        triples=len({q.triple for q in quads}),
+        violations_outside_releases=_violations_outside(prepared.report, published, base),
+        warnings=prepared.report.report.count("Warning"),
+        seconds=round(time.perf_counter() - started, 3),
+        timings=clock.timings,
+        dumps={
+            d.name: {"triples": d.statements, "bytes": d.byte_size, "sha256": d.sha256}
+            for d in dumps
+        },
+    )
+    report_graph = prepared.report.report.report_graph
+    write_report(folder / "report", report_graph, prepared.quarantine, _summary_json(summary))
     return summary
 
 
 class _Clock:
     """Records how long each step took."""
 
-    def __init__(self, timings: dict[str, float]) -> None:
-        self.timings = timings
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
         self.last = time.perf_counter()
 
     def lap(self, step: str) -> None:

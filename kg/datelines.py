@@ -28,7 +28,10 @@ for _number, _names in enumerate(
     for _name in _names:
         MONTHS[_name] = _number
 
-MONTH_RE = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+MONTH_RE = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
 
 _UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
 _PLACE_WORD = rf"[{_UPPER}][\w'’.\-]*"
@@ -38,7 +41,10 @@ _PLACE = rf"{_PLACE_WORD}(?:[ \t]+(?:{_PLACE_WORD}|and|of|the|on|upon|am)){{0,4}
 _PLACES = (
     rf"(?P<place>{_PLACE}(?:[ \t]*/[ \t]*{_PLACE})*(?:,[ \t]*{_PLACE}(?:[ \t]*/[ \t]*{_PLACE})*)*?)"
 )
-_DAY_MONTH = rf"(?P<day>\d{{1,2}})(?:st|nd|rd|th)?[ \t]+(?P<month>{MONTH_RE})(?:[ \t]*,?[ \t]*(?P<year>\d{{4}}))?"
+_DAY_MONTH = (
+    rf"(?P<day>\d{{1,2}})(?:st|nd|rd|th)?[ \t]+(?P<month>{MONTH_RE})"
+    rf"(?:[ \t]*,?[ \t]*(?P<year>\d{{4}}))?"
+)
 _MONTH_DAY = rf"(?P<month2>{MONTH_RE})[ \t]+(?P<day2>\d{{1,2}})(?:[ \t]*,[ \t]*(?P<year2>\d{{4}}))?"
 _DASH = r"(?P<dash>--|[–—-])"
 DATELINE_RE = re.compile(
@@ -138,7 +144,11 @@ def parse_dateline(paragraph: str) -> Dateline | None:
 
 
 def title_case_place(text: str) -> str:
-    """'DUSHANBE' -> 'Dushanbe', 'WARSAW/VIENNA' -> 'Warsaw/Vienna', 'OSH, Kyrgyzstan' -> 'Osh, Kyrgyzstan'."""
+    """A place in title case, separators kept.
+
+    'DUSHANBE' -> 'Dushanbe', 'WARSAW/VIENNA' -> 'Warsaw/Vienna',
+    'OSH, Kyrgyzstan' -> 'Osh, Kyrgyzstan'.
+    """
     text = " ".join(text.split())
     parts = re.split(r"(\s*/\s*|,\s*|\s+|-)", text)
     words: list[str] = []

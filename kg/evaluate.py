@@ -54,7 +54,7 @@ class FieldScore:
 
     @property
     def precision(self) -> float:
-        """Share of extracted items that are right (1.0 when nothing was extracted or expected)."""
+        """Share of extracted items that are right (1.0 when nothing was extracted nor expected)."""
         return self.tp / (self.tp + self.fp) if self.tp + self.fp else float(self.fn == 0)
 
     @property
@@ -147,13 +147,14 @@ class Evaluation:
 
 
 def find_release_files(folder: Path) -> list[Path]:
-    """Release files under ``folder`` (outside its ``gold/`` folder), sorted by path."""
+    """Release files under ``folder`` (not in ``gold/``, not README files), sorted by path."""
     gold = folder / GOLD_FOLDER
     return sorted(
         path
         for path in folder.rglob("*")
         if path.is_file()
         and path.suffix.lower() in RELEASE_SUFFIXES
+        and not path.name.upper().startswith("README")
         and gold not in path.parents
         and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     )

@@ -13,7 +13,7 @@ from kg.records import EventMention
 
 #: Event-type words and the event-type concept label each gives; earlier patterns win at a position.
 EVENT_TYPES: tuple[tuple[str, str], ...] = (
-    (r"election observation missions?|election observation|observation missions?", "election observation"),
+    (r"election\s+observation(?:\s+missions?)?|observation\s+missions?", "election observation"),
     (r"observ(?:e|es|ed|ing)\s+the\s+(?:[\w-]+\s+){0,3}elections?", "election observation"),
     (r"training\s+workshops?", "workshop"),
     (r"training\s+seminars?", "seminar"),
@@ -31,7 +31,8 @@ EVENT_TYPES: tuple[tuple[str, str], ...] = (
 _TYPE_RE = re.compile(
     "|".join(f"(?P<t{i}>\\b(?:{p})\\b)" for i, (p, _) in enumerate(EVENT_TYPES)), re.IGNORECASE
 )
-#: What must stand before "course" and "exercise" for them to name an event (not "in the course of").
+#: What must stand before "course" and "exercise" for them to name an event
+#: (not "in the course of", "exercise their rights").
 _COURSE_BEFORE_RE = re.compile(
     r"(?:training|induction|refresher|specialized|specialised|basic|advanced|intensive|online|-day|-week)"
     r"\s+(?:[\w-]+\s+)?$",
@@ -45,7 +46,8 @@ _NOT_MEETING_BEFORE_RE = re.compile(
     r"\b(?:by|for|in|of|on|at|while|after|before|from|without|about|towards?)\s+$", re.IGNORECASE
 )
 _TITLE_QUOTE_RE = re.compile(
-    r"\b(?:entitled|titled|called|named|under the (?:title|theme|motto)|on the theme|themed)\s*,?\s*[“\"«](?P<name>[^”\"»]{3,})[”\"»]",
+    r"\b(?:entitled|titled|called|named|under the (?:title|theme|motto)|on the theme|themed)"
+    r"\s*,?\s*[“\"«](?P<name>[^”\"»]{3,})[”\"»]",
     re.IGNORECASE,
 )
 _NUMBERS = {
@@ -59,7 +61,10 @@ _DURATION_RE = re.compile(
     re.IGNORECASE,
 )
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WHEN = rf"(?:today|yesterday|tomorrow|this\s+week|on\s+(?:{'|'.join(_WEEKDAYS)})|on\s+\d{{1,2}}\s+{MONTH_RE}(?:\s+\d{{4}})?)"
+_WHEN = (
+    rf"(?:today|yesterday|tomorrow|this\s+week|on\s+(?:{'|'.join(_WEEKDAYS)})"
+    rf"|on\s+\d{{1,2}}\s+{MONTH_RE}(?:\s+\d{{4}})?)"
+)
 _END_VERBS = (
     r"concluded|ended|closed|completed|wrapped\s+up|finished|came\s+to\s+a\s+close|concludes|ends|"
     r"closes|completes|will\s+end|will\s+conclude|will\s+close"
@@ -82,12 +87,20 @@ def _anchored(verbs: str) -> re.Pattern[str]:
 _END_RE = _anchored(_END_VERBS)
 _START_RE = _anchored(_START_VERBS)
 _DAY = r"(?P<{0}>\d{{1,2}})(?:st|nd|rd|th)?"
-_RANGE_RES = (
-    re.compile(rf"\b(?:from|between)\s+{_DAY.format('d1')}\s+(?P<m1>{MONTH_RE})\s+(?:to|and|until|till)\s+{_DAY.format('d2')}\s+(?P<m2>{MONTH_RE})(?:\s+(?P<y>\d{{4}}))?", re.IGNORECASE),
-    re.compile(rf"\b{_DAY.format('d1')}\s+(?P<m1>{MONTH_RE})\s*[-–—]\s*{_DAY.format('d2')}\s+(?P<m2>{MONTH_RE})(?:\s+(?P<y>\d{{4}}))?", re.IGNORECASE),
-    re.compile(rf"\b(?:from|between)\s+{_DAY.format('d1')}\s+(?:to|and|until|till)\s+{_DAY.format('d2')}\s+(?P<m2>{MONTH_RE})(?:\s+(?P<y>\d{{4}}))?", re.IGNORECASE),
-    re.compile(rf"\b{_DAY.format('d1')}\s*(?:[-–—]|and)\s*{_DAY.format('d2')}\s+(?P<m2>{MONTH_RE})(?:\s+(?P<y>\d{{4}}))?", re.IGNORECASE),
-)  # fmt: skip
+_YEAR = r"(?:\s+(?P<y>\d{4}))?"
+_M1, _M2 = rf"(?P<m1>{MONTH_RE})", rf"(?P<m2>{MONTH_RE})"
+_D1, _D2 = _DAY.format("d1"), _DAY.format("d2")
+_UNTIL = r"(?:to|and|until|till)"
+_RANGE_RES = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        # from 30 April to 2 May
+        rf"\b(?:from|between)\s+{_D1}\s+{_M1}\s+{_UNTIL}\s+{_D2}\s+{_M2}{_YEAR}",
+        rf"\b{_D1}\s+{_M1}\s*[-–—]\s*{_D2}\s+{_M2}{_YEAR}",  # 30 April - 2 May
+        rf"\b(?:from|between)\s+{_D1}\s+{_UNTIL}\s+{_D2}\s+{_M2}{_YEAR}",  # from 3 to 5 May
+        rf"\b{_D1}\s*(?:[-–—]|and)\s*{_D2}\s+{_M2}{_YEAR}",  # 3-5 May, 5 and 6 June
+    )
+)
 _SINGLE_RE = re.compile(
     rf"\bon\s+(?:\w+,?\s+)?{_DAY.format('d1')}\s+(?P<m1>{MONTH_RE})(?:\s+(?P<y>\d{{4}}))?",
     re.IGNORECASE,
@@ -158,7 +171,7 @@ def find_event(
     if start is None and end is None:
         start, end = resolve_dates(text, release_date)
     place = _place(sentence, hit, text) or release_place
-    organisers, partners = find_organisers(" ".join(paragraphs), gazetteer)
+    organisers, partners = find_organisers("\n".join(paragraphs), gazetteer)
     return EventMention(
         name=_event_name(paragraphs, hit),
         type=hit.label,
@@ -355,8 +368,9 @@ def find_organisers(text: str, gazetteer: Gazetteer) -> tuple[list[str], list[st
         organisers = _labels(match["organisers"], gazetteer)
         if match["partners"]:
             partners = _labels(match["partners"], gazetteer)
-    sentence = _sentence_around(text, match.start()) if match else ""
-    support = _SUPPORT_RE.search(sentence)
+    # support named with the organisers, else in the lead paragraph
+    scope = _sentence_around(text, match.start()) if match else text.split("\n", 1)[0]
+    support = _SUPPORT_RE.search(scope)
     if support:
         for label in _labels(support["partners"], gazetteer):
             if label not in partners and label not in organisers:
@@ -379,7 +393,7 @@ def _labels(listing: str, gazetteer: Gazetteer) -> list[str]:
     cursor = 0
     for item in found:
         gap = listing[cursor : item.start]
-        # "the Government of the Republic of Tajikistan": the descriptor belongs to the name after it
+        # "the Government of the Republic of Tajikistan": the descriptor goes with the name after it
         gap = re.sub(r"(?:^|,|\band\b)?[^,]*?\bof(?:\s+the)?(?:\s+Republic\s+of)?\s*$", "", gap)
         pieces.extend(_written_parts(gap, cursor))
         pieces.append((item.start, item.entry.label))

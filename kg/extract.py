@@ -1,4 +1,4 @@
-"""Turns a raw release into a release record: dates, place, linked sources, mentions, people, event."""
+"""Turns a raw release into a release record: dates, place, links, mentions, people, event."""
 
 from __future__ import annotations
 
@@ -98,6 +98,7 @@ def _release_date(
             value = parse_written_date(raw.date_text)
         except DateValueError as error:
             problems.fail("date", str(error), "correct the date, e.g. '4 May 2018'")
+            return None  # the release's date is unknown; the dateline does not overrule it
     if dateline is None:
         if value is None and raw.date_text is None:
             problems.warn("the release has neither a Date value nor a dateline: no date")
@@ -113,7 +114,8 @@ def _release_date(
         return value
     if value is not None and value != from_dateline:
         problems.warn(
-            f"the Date value {value} and the dateline {dateline.text!r} differ; the Date value is kept"
+            f"the Date value {value} and the dateline {dateline.text!r} differ; "
+            "the Date value is kept"
         )
     return value or from_dateline
 

@@ -1,4 +1,4 @@
-"""The name index that links names in release text to States, structures, organisations and people."""
+"""The name index that links names in release text to States, structures, organisations, people."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ class _Token:
 
 
 def fold_token(token: str) -> str:
-    """The form a word is compared in: no case, accents, inner hyphens or British/American spelling."""
+    """The form a word is compared in: no case, accents, inner hyphens or British spelling."""
     decomposed = unicodedata.normalize("NFKD", token.casefold().replace("’", "'"))
     folded = "".join(c for c in decomposed if not unicodedata.combining(c)).replace("-", "")
     for british, american in _SPELLING_FOLDS:
@@ -183,7 +183,7 @@ def _capitalised_enough(window: list[_Token]) -> bool:
 
 
 def _is_abbreviation(name: str) -> bool:
-    """'UK', 'BiH', 'FYROM', 'OSCE PA': short names written with several capitals, matched exactly."""
+    """'UK', 'BiH', 'FYROM', 'OSCE PA': short names with several capitals, matched exactly."""
     tokens = [t.text for t in tokenise(name)]
     return all(sum(c.isupper() for c in t) >= 2 and len(t) <= 8 for t in tokens if t.isalpha())
 

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from kg.labels import LabelIndex
+from kg.mapping import source_file_iri
 from kg.ontologies import load_ontology, load_vocabularies
-from kg.uris import graph_iri, short_hash, slugify
+from kg.uris import entity_iri, graph_iri, short_hash, slugify
 from kg.validation import load_rdf_files
+from kg.vocab import ORG, OSCE, PROV, RDF, RDFS, SKOS, bind_prefixes
 
 log = logging.getLogger(__name__)
+
+ORGANISATIONS_TABLE = "organisations.tsv"
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,10 @@ class SourceGraphs:
 
 def load_source_graphs() -> SourceGraphs:
     """The shipped ontology and vocabularies, and the reference graph made from the facts tables."""
+    reference = _reference_graph()
+    reference += organisations_graph()
     return SourceGraphs(
-        ontology=load_ontology(), vocabularies=load_vocabularies(), reference=_reference_graph()
+        ontology=load_ontology(), vocabularies=load_vocabularies(), reference=reference
     )
 
 
@@ -62,6 +71,39 @@ def _reference_graph() -> Graph:
     for error in built.errors:
         log.warning("reference data: %s", error.describe())
     return built.graph
+
+
+def organisations_graph(*, base: str | None = None) -> Graph:
+    """The non-OSCE organisations releases link to (``kg/data/organisations.tsv``).
+
+    The linker mints their IRIs from that table; describing them here (type, English label,
+    abbreviations, other names, the table they come from) keeps those links from dangling.
+    It is published as part of the reference graph.
+    """
+    from kg.linking import read_tsv
+
+    data = resources.files("kg.data").joinpath(ORGANISATIONS_TABLE).read_bytes()
+    graph = bind_prefixes(Graph(bind_namespaces="none"))
+    source = source_file_iri(f"kg/data/{ORGANISATIONS_TABLE}", base=base)
+    graph.add((source, RDF.type, OSCE.SourceFile))
+    graph.add((source, RDFS.label, Literal(f"kg/data/{ORGANISATIONS_TABLE}")))
+    graph.add((source, OSCE.sha256, Literal(hashlib.sha256(data).hexdigest())))
+    graph.add((source, OSCE.reader, Literal("table")))
+    for row in read_tsv("kg.data", ORGANISATIONS_TABLE):
+        iri = entity_iri("organisation", row["key"], base=base)
+        graph.add((iri, RDF.type, ORG.FormalOrganization))
+        graph.add((iri, RDF.type, ORG.Organization))
+        graph.add((iri, RDFS.label, Literal(row["label"], lang="en")))
+        for abbreviation in _split(row.get("abbreviations", "")):
+            graph.add((iri, OSCE.abbreviation, Literal(abbreviation, lang="en")))
+        for name in _split(row.get("other_names", "")):
+            graph.add((iri, SKOS.altLabel, Literal(name, lang="en")))
+        graph.add((iri, PROV.wasDerivedFrom, source))
+    return graph
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[|;]", cell) if part.strip()]
 
 
 def load_extra_rdf(paths: Sequence[Path], *, base: str) -> dict[URIRef, Graph]:

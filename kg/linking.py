@@ -1,4 +1,4 @@
-"""Builds the default name index from the facts tables, the organisations table and the vocabularies."""
+"""Builds the default name index from the facts tables, organisations.tsv and the vocabularies."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from kg.gazetteer import (
     structure_variants,
 )
 from kg.resources import ontology_dir
-from kg.tables import ReferenceTables, load_tables, split_list
+from kg.tables import ParticipatingState, Partner, ReferenceTables, load_tables, split_list
 from kg.uris import current_base, entity_iri
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,8 @@ def add_osce(gazetteer: Gazetteer, base: str) -> None:
 def add_states(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> None:
     """Participating States and Partners with their earlier names and adjectives."""
     extra = {row["key"]: row for row in read_tsv("kg.data", "state_names.tsv")}
-    for state in [*tables.participating_states, *tables.partners]:
+    states: list[ParticipatingState | Partner] = [*tables.participating_states, *tables.partners]
+    for state in states:
         entry = Entry(STATE, state.label, str(entity_iri("state", state.key, base=base)))
         row = extra.get(state.key, {})
         add_names(gazetteer, entry, [*state.names(), *split_list(row.get("other_names", ""), "|")])
@@ -151,9 +152,9 @@ def add_fields_of_work(gazetteer: Gazetteer, base: str) -> None:
     graph.parse(data=vocabularies.read_text(encoding="utf-8"), format="turtle")
     concepts: list[tuple[str, str]] = []
     for subject, label in graph.subject_objects(SKOS.prefLabel):
-        if isinstance(subject, URIRef) and "/id/field-of-work/" in str(subject):
-            if getattr(label, "language", None) in (None, "en"):
-                concepts.append((str(subject).rsplit("/", 1)[1], str(label)))
-    for key, label in sorted(concepts):
-        entry = Entry(FIELD_OF_WORK, label, str(entity_iri("field-of-work", key, base=base)))
-        gazetteer.add(entry, [label], searchable=False)
+        is_field = isinstance(subject, URIRef) and "/id/field-of-work/" in str(subject)
+        if is_field and getattr(label, "language", None) in (None, "en"):
+            concepts.append((str(subject).rsplit("/", 1)[1], str(label)))
+    for key, text in sorted(concepts):
+        entry = Entry(FIELD_OF_WORK, text, str(entity_iri("field-of-work", key, base=base)))
+        gazetteer.add(entry, [text], searchable=False)

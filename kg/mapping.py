@@ -39,7 +39,13 @@ CONTENT_TYPE_CLASSES = {
 }
 
 #: classes a linked organisation (organiser, role organisation) may have
-_ORGANISATION_CLASSES = (ORG.Organization, OSCE.Structure, OSCE.State)
+_ORGANISATION_CLASSES = (
+    ORG.Organization,
+    ORG.FormalOrganization,
+    SCHEMA.Organization,
+    OSCE.Structure,
+    OSCE.State,
+)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PLACE_SEPARATORS = re.compile(r"\s*[/,;]\s*|\s+and\s+")
 

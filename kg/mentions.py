@@ -1,4 +1,4 @@
-"""Finds the States, OSCE structures and other organisations a release names in its title and body."""
+"""Finds the States, OSCE structures and other organisations named in a release's title and body."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class Mentions:
 
 
 def find_mentions(texts: Sequence[str], gazetteer: Gazetteer) -> Mentions:
-    """States, structures and non-OSCE organisations named in the given texts (title, paragraphs)."""
+    """States, structures and non-OSCE organisations named in the texts (title, paragraphs)."""
     lists: dict[str, list[Mention]] = {STATE: [], STRUCTURE: [], ORGANISATION: []}
     for text in texts:
         for found in gazetteer.find(text):

@@ -70,6 +70,6 @@ def find_inconsistencies(graph: Graph) -> list[str]:
         closure.add(triple)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closure)
     problems = sorted(str(m) for m in closure.objects(None, ERRNS.error))
-    for member in sorted(closure.subjects(RDF.type, OWL.Nothing)):
+    for member in sorted(str(m) for m in closure.subjects(RDF.type, OWL.Nothing)):
         problems.append(f"{member} is a member of owl:Nothing")
     return problems

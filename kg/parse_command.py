@@ -19,7 +19,7 @@ from kg.records import ReleaseRecord
 )
 @click.pass_context
 def parse_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
-    """Parse saved release FILEs (page text, HTML, listing pages, JSON Lines) and print each release.
+    """Parse saved release FILEs (page text, HTML, listing pages, JSON Lines); print each release.
 
     Exit status: 0 every release parsed, 1 some release is unusable (its `error` says why),
     2 usage error (e.g. a missing file).

@@ -16,6 +16,7 @@ from kg.roles import (
     Title,
     has_role_word,
     read_title,
+    words,
 )
 
 _UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
@@ -46,10 +47,31 @@ _AFTER_QUOTE_SPEAKER_RE = re.compile(
 )
 
 #: Words that are never part of a person's name.
-_NOT_NAME_WORDS = frozenset(
-    ["the", "a", "an", "in", "on", "at", "for", "with", "by", "from", "to", "of", "this", "that", "these", "those", "his", "her", "their", "its", "he", "she", "it", "they", "we", "our", "as", "after", "before", "during", "while", "when", "since", "under", "over", "according", "both", "each", "all", "some", "many", "most", "other", "several", "also", "however", "moreover", "today", "yesterday", "tomorrow", "and", "but", "or", "if", "so", "then", "there", "here", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "office", "mission", "ministry", "government", "republic", "council", "committee", "commission", "centre", "center", "department", "agency", "programme", "program", "union", "nations", "assembly", "parliament", "university", "academy", "institute", "school", "court", "police", "service", "forum", "conference", "meeting", "seminar", "workshop", "day", "week", "year", "law", "act", "strategy", "plan", "project", "initiative", "network", "association", "foundation", "fund", "bank", "organization", "organisation", "group", "team", "unit", "section", "division", "board", "state", "states", "public", "national", "international", "regional", "european", "central", "human", "rights", "security", "co-operation", "cooperation", "affairs", "justice", "interior", "defence", "defense", "foreign", "border", "training", "education", "youth", "women", "men", "children", "media", "press", "civil", "society", "declaration", "report", "chairmanship", "chairpersonship", "presidency", "embassy", "delegation", "secretariat", "city", "region", "district", "province", "oblast", "village", "street", "square", "hall", "palace", "hotel", "house", "park", "river", "lake", "mountain"]
+_NOT_NAME_WORDS = words(
+    """
+    science economy economic finance health labour labor culture agriculture energy environment
+    transport trade industry development integration protection welfare communications
+    information technology sport sports tourism emergency emergencies refugees minorities diaspora
+    infrastructure innovation relations reform reforms planning statistics territorial
+    the a an in on at for with by from to of this that these those his her their its he she it
+    they we our as after before during while when since under over according both each all some
+    many most other several also however moreover today yesterday tomorrow and but or if so then
+    there here january february march april may june july august september october november
+    december monday tuesday wednesday thursday friday saturday sunday office mission ministry
+    government republic council committee commission centre center department agency programme
+    program union nations assembly parliament university academy institute school court police
+    service forum conference meeting seminar workshop day week year law act strategy plan
+    project initiative network association foundation fund bank organization organisation group
+    team unit section division board state states public national international regional
+    european central human rights security co-operation cooperation affairs justice interior
+    defence defense foreign border training education youth women men children media press civil
+    society declaration report chairmanship chairpersonship presidency embassy delegation
+    secretariat city region district province oblast village street square hall palace hotel
+    house park river lake mountain
+    """
 )
 _MAX_NAME_WORDS = 4
+_RANK_WORDS = frozenset(w for title in TITLE_HONORIFICS for w in title.split())
 
 
 @dataclass
@@ -87,18 +109,19 @@ def find_people(
     """People named in the body with their titles, whether they are quoted, and the quotes."""
     people: list[_Person] = []
     last_speaker: int | None = None
+    last_named: int | None = None
     quotes: list[Quote] = []
     for paragraph in paragraphs:
         spans = _find_people_in(paragraph, gazetteer, people, own_structure)
         for quote_text, start, end in _quotes_in(paragraph):
-            speaker = _speaker_of(paragraph, start, end, spans, last_speaker)
+            speaker = _speaker_of(paragraph, start, end, spans, last_speaker, last_named)
             if speaker is None:
                 continue
             people[speaker].quoted = True
             last_speaker = speaker
             quotes.append(Quote(quote_text, people[speaker].name))
-        if spans and last_speaker is None:
-            pass
+        if spans:
+            last_named = spans[-1].person
     result = People(quotes=quotes)
     for person in people:
         title = person.title
@@ -133,14 +156,14 @@ def _find_people_in(
         if index is not None:
             known = people[index]
             if known.title is None:
-                known.title = _title_around(text, start, end, gazetteer, own_structure)
+                known.title = _title_around(text, (start, end), spans, gazetteer, own_structure)
             spans.append(_Span(index, start, end))
             continue
         if len(name.split()) < 2:
             continue
         person_entry = gazetteer.lookup(name, [PERSON])
-        title = _title_around(text, start, end, gazetteer, own_structure)
-        honorific = next((w for w in prefix_words if w in TITLE_HONORIFICS), None)
+        title = _title_around(text, (start, end), spans, gazetteer, own_structure)
+        honorific = _honorific_title(prefix_words)
         said = bool(_VERB_AFTER_RE.match(text[end:]) or _VERB_BEFORE_RE.search(text[:start]))
         if person_entry is None and title is None and not prefix_words and not said:
             continue
@@ -158,6 +181,15 @@ def _find_people_in(
         )
         spans.append(_Span(len(people) - 1, start, end))
     return spans
+
+
+def _honorific_title(prefix_words: list[str]) -> str | None:
+    """'Lieutenant Colonel' or 'Ambassador' when the words before a name end with one."""
+    for size in (2, 1):
+        words = " ".join(prefix_words[-size:])
+        if len(prefix_words) >= size and words in TITLE_HONORIFICS:
+            return words
+    return None
 
 
 def _name_in_run(
@@ -200,7 +232,7 @@ def _can_be_name_word(word: str, start: int, finds: Sequence[Found], end: int) -
     lower = word.lower()
     if not word or lower in _NOT_NAME_WORDS or lower in ROLE_WORDS or lower in ROLE_MODIFIERS:
         return False
-    if word in HONORIFICS or word.rstrip(".") in HONORIFICS:
+    if word in HONORIFICS or word.rstrip(".") in HONORIFICS or word in _RANK_WORDS:
         return False
     letters = [c for c in word if c.isalpha()]
     if len(letters) > 1 and all(c.isupper() for c in letters):
@@ -225,12 +257,20 @@ def _match_known(name: str, people: list[_Person]) -> int | None:
 
 
 def _title_around(
-    text: str, start: int, end: int, gazetteer: Gazetteer, own_structure: Found | None
+    text: str,
+    name: tuple[int, int],
+    spans: list[_Span],
+    gazetteer: Gazetteer,
+    own_structure: Found | None,
 ) -> Title | None:
     """The title the text gives a name: just before it ("OSCE Secretary General X"), after a
     comma ("X, Head of ..."), or in an appointment ("X took up his duties as Head of ...")."""
-    masked = _mask_names(text, gazetteer)
+    start, end = name
+    masked = _mask_names(text, gazetteer, spans)
     before = _phrase_before(text, masked, start)
+    if before and before in HONORIFICS | set(TITLE_HONORIFICS):
+        # "the Head of the Mission, Ambassador X": the title stands before the honorific
+        before = _phrase_before(text, masked, start - len(before) - 1) or before
     if before:
         title = read_title(before, gazetteer, own_structure=own_structure)
         if title is not None and title.role not in TITLE_HONORIFICS:
@@ -263,17 +303,15 @@ def _appointment_phrase(text: str, masked: str, end: int) -> str | None:
     return _walk_forward(text, masked, start)
 
 
-def _mask_names(text: str, gazetteer: Gazetteer) -> str:
-    """The text with every known name made one capitalised word, so "Bosnia and Herzegovina"
-    does not end a title phrase at its "and"."""
-    pieces: list[str] = []
-    cursor = 0
-    for found in gazetteer.find(text):
-        pieces.append(text[cursor : found.start])
-        pieces.append("X" * (found.end - found.start))
-        cursor = found.end
-    pieces.append(text[cursor:])
-    return "".join(pieces)
+def _mask_names(text: str, gazetteer: Gazetteer, spans: list[_Span]) -> str:
+    """The text with every known name made one word, so "Bosnia and Herzegovina" does not end a
+    title phrase at its "and"; people's names become lower case, so a title never runs into them."""
+    marks = [(f.start, f.end, f.entry.category != PERSON) for f in gazetteer.find(text)]
+    marks += [(span.start, span.end, False) for span in spans]
+    masked = list(text)
+    for start, end, capital in marks:
+        masked[start:end] = ("X" if capital else "x") * (end - start)
+    return "".join(masked)
 
 
 _PHRASE_WORD_RE = re.compile(r"[\w'’.-]+|[,/]")
@@ -289,10 +327,14 @@ def _phrase_before(text: str, masked: str, start: int) -> str | None:
     if left.endswith(","):
         left = left[:-1].rstrip()
     keep_from: int | None = None
-    for token in reversed(list(_PHRASE_WORD_RE.finditer(left))):
-        if not _phrase_word(token.group()):
+    tokens = list(_PHRASE_WORD_RE.finditer(left))
+    for index in range(len(tokens) - 1, -1, -1):
+        word = tokens[index].group()
+        if word == "and" and _joins_names(tokens, index):
+            continue  # "Minister of Education and Science"
+        if not _phrase_word(word):
             break
-        keep_from = token.start()
+        keep_from = tokens[index].start()
     if keep_from is None:
         return None
     phrase = text[window + keep_from : window + len(left)]
@@ -300,7 +342,7 @@ def _phrase_before(text: str, masked: str, start: int) -> str | None:
 
 
 def _phrase_after(text: str, masked: str, end: int) -> str | None:
-    """The title phrase after ", " that follows a name ("X, Head of the OSCE Mission to Y, said")."""
+    """The title phrase after a name and a comma ("X, Head of the OSCE Mission to Y, said")."""
     match = re.match(r"^\s*,\s*", text[end:])
     if not match:
         return None
@@ -311,13 +353,23 @@ def _walk_forward(text: str, masked: str, start: int) -> str | None:
     """The title phrase that starts at ``start``: title words, names and connectors."""
     right = masked[start : start + 200]
     stop = 0
-    for token in _PHRASE_WORD_RE.finditer(right):
+    tokens = list(_PHRASE_WORD_RE.finditer(right))
+    for index, token in enumerate(tokens):
         word = token.group()
+        if word == "and" and _joins_names(tokens, index):
+            continue
         if word in {",", "/"} or not _phrase_word(word):
             break
         stop = token.end()
     phrase = text[start : start + stop].rstrip(". ")
     return phrase if phrase and has_role_word(phrase) else None
+
+
+def _joins_names(tokens: list[re.Match[str]], index: int) -> bool:
+    """True when the "and" at ``index`` stands between two capitalised words."""
+    if index == 0 or index + 1 >= len(tokens):
+        return False
+    return tokens[index - 1].group()[:1].isupper() and tokens[index + 1].group()[:1].isupper()
 
 
 def _phrase_word(word: str) -> bool:
@@ -340,7 +392,12 @@ def _quotes_in(text: str) -> list[tuple[str, int, int]]:
 
 
 def _speaker_of(
-    text: str, start: int, end: int, spans: list[_Span], last_speaker: int | None
+    text: str,
+    start: int,
+    end: int,
+    spans: list[_Span],
+    last_speaker: int | None,
+    last_named: int | None,
 ) -> int | None:
     """Who a quote is attributed to in its sentence, or None when no speech verb attributes it."""
     sentence_end = _sentence_end(text, end)
@@ -348,17 +405,18 @@ def _speaker_of(
     match = _AFTER_QUOTE_SPEAKER_RE.match(after)
     if match:
         if match.group("pronoun"):
-            return last_speaker if last_speaker is not None else _last_before(spans, start)
+            return _pronoun_referent(spans, start, last_speaker, last_named)
         following = [s for s in spans if end <= s.start < sentence_end]
         if following:
             return following[0].person
-    name_verb = [
-        s
-        for s in spans
-        if end <= s.start < sentence_end and _VERB_AFTER_RE.match(text[s.end : sentence_end])
-    ]
-    if name_verb and re.match(r"^\s*,?\s*$", text[end : name_verb[0].start]):
-        return name_verb[0].person
+    following = [s for s in spans if end <= s.start < sentence_end]
+    # "“...,” Peter Hansen[, Head of ...,] said."
+    if (
+        following
+        and re.match(r"^\s*,?\s*$", text[end : following[0].start])
+        and _VERB_RE.search(text[following[0].end : sentence_end])
+    ):
+        return following[0].person
     sentence_start = _sentence_start(text, start)
     before = text[sentence_start:start]
     verbs = list(_VERB_RE.finditer(before))
@@ -370,8 +428,18 @@ def _speaker_of(
     if in_sentence:
         return in_sentence[-1].person
     if pronoun:
-        return last_speaker if last_speaker is not None else _last_before(spans, start)
+        return _pronoun_referent(spans, start, last_speaker, last_named)
     return None
+
+
+def _pronoun_referent(
+    spans: list[_Span], offset: int, last_speaker: int | None, last_named: int | None
+) -> int | None:
+    """Who "he"/"she" is: the last person quoted, else the last person named before."""
+    if last_speaker is not None:
+        return last_speaker
+    before = _last_before(spans, offset)
+    return before if before is not None else last_named
 
 
 def _last_before(spans: list[_Span], offset: int) -> int | None:
@@ -404,4 +472,5 @@ def structure_in(sources: Sequence[str], gazetteer: Gazetteer) -> Found | None:
         if (entry := gazetteer.lookup(source, [STRUCTURE])) is not None
     ]
     operations = [f for f in found if f.entry.iri and "/field-operation/" in f.entry.iri]
-    return (operations or found or [None])[0]
+    chosen = operations or found
+    return chosen[0] if chosen else None

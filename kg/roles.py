@@ -1,4 +1,4 @@
-"""Reads a title phrase ("Head of the OSCE Programme Office in Dushanbe") into role and organisation."""
+"""Reads a title phrase ("Head of the OSCE Mission to Serbia") into role and organisation."""
 
 from __future__ import annotations
 
@@ -8,16 +8,37 @@ from dataclasses import dataclass
 
 from kg.gazetteer import ORGANISATION, OSCE, STATE, STRUCTURE, Found, Gazetteer
 
+
+def words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of a text, as a set (for long word lists)."""
+    return frozenset(text.split())
+
+
 #: Words that make a phrase a title ("Secretary General", "Head", "Minister", ...).
-ROLE_WORDS = frozenset(
-    ["head", "heads", "director", "directors", "secretary", "general", "minister", "ministers", "ambassador", "ambassadors", "chairperson", "chairperson-in-office", "chairman", "chairman-in-office", "chairwoman", "chair", "president", "vice-president", "representative", "representatives", "commissioner", "co-ordinator", "coordinator", "envoy", "officer", "adviser", "advisor", "expert", "spokesperson", "spokesman", "spokeswoman", "ombudsperson", "ombudsman", "mayor", "governor", "prosecutor", "judge", "speaker", "deputy", "chief", "monitor", "rapporteur", "manager", "professor", "leader", "premier", "consul", "counsellor", "commander", "inspector", "chancellor", "secretary-general", "co-chair", "co-chairs", "vice-chair"]
+ROLE_WORDS = words(
+    """
+    head heads director directors secretary general minister ministers ambassador ambassadors
+    chairperson chairperson-in-office chairman chairman-in-office chairwoman chair president
+    vice-president representative representatives commissioner co-ordinator coordinator envoy
+    officer adviser advisor expert spokesperson spokesman spokeswoman ombudsperson ombudsman
+    mayor governor prosecutor judge speaker deputy chief monitor rapporteur manager professor
+    leader premier consul counsellor commander inspector chancellor secretary-general co-chair
+    co-chairs vice-chair
+    """
 )
 #: Words that can stand before the role word in a title.
-ROLE_MODIFIERS = frozenset(
-    ["deputy", "senior", "special", "personal", "first", "acting", "chief", "national", "executive", "regional", "foreign", "interior", "justice", "defence", "defense", "prime", "vice", "permanent", "high", "principal", "resident", "international", "associate", "assistant", "programme", "program", "project", "political", "legal", "economic", "human", "media", "press"]
+ROLE_MODIFIERS = words(
+    """
+    deputy senior special personal first acting chief national executive regional foreign
+    interior justice defence defense prime vice permanent high principal resident international
+    associate assistant programme program project political legal economic human media press
+    """
 )
-#: Honorifics that introduce a name; the first three are also titles when the text gives no other.
-TITLE_HONORIFICS = ("Ambassador", "Judge", "Professor")
+#: Honorifics that introduce a name; these are also titles when the text gives no other.
+TITLE_HONORIFICS = (
+    "Ambassador", "Judge", "Professor", "Colonel", "Lieutenant Colonel", "Major", "Captain",
+    "Lieutenant", "Brigadier", "Admiral",
+)  # fmt: skip
 HONORIFICS = frozenset(
     {*TITLE_HONORIFICS, "Mr", "Ms", "Mrs", "Dr", "Prof", "Sir", "Dame", "H.E.", "Excellency"}
 )
@@ -51,6 +72,7 @@ def read_title(
     phrase = re.sub(r"^(?:the|a|an)\s+", "", phrase, flags=re.IGNORECASE)
     if not has_role_word(phrase):
         return None
+    phrase = _drop_leading_conjunct(phrase, gazetteer)
     finds = [
         f
         for f in gazetteer.find(phrase)
@@ -77,6 +99,20 @@ def read_title(
     if organisation.entry.category == OSCE:
         return Title(role, "OSCE", organisation.entry.iri)
     return Title(role, organisation.entry.label, organisation.entry.iri)
+
+
+def _drop_leading_conjunct(phrase: str, gazetteer: Gazetteer) -> str:
+    """'Kazakhstan and OSCE Secretary General' -> 'OSCE Secretary General': what comes before an
+    "and" belongs to the title only when it holds a title word ("Minister of Education and ...").
+    An "and" inside a known name ("Bosnia and Herzegovina") does not count."""
+    names = gazetteer.find(phrase)
+    for match in re.finditer(r"\s+and\s+", phrase):
+        if any(f.start <= match.start() < f.end for f in names):
+            continue
+        if has_role_word(phrase[: match.start()]):
+            return phrase
+        return _drop_leading_conjunct(phrase[match.end() :], gazetteer)
+    return phrase
 
 
 def _role_text(phrase: str, finds: Sequence[Found]) -> str:
@@ -113,7 +149,7 @@ def _pick_organisation(finds: Sequence[Found]) -> Found | None:
 
 
 def _split_written_organisation(role: str) -> tuple[str, str | None]:
-    """'Chairman of the Central Election Commission' -> ('Chairman', 'Central Election Commission')."""
+    """'Chairman of the Election Commission' -> ('Chairman', 'Election Commission')."""
     match = re.match(r"^(?P<role>.+?)\s+(?:of|at|to|in)\s+(?:the\s+)?(?P<org>[A-Z].*)$", role)
     if not match:
         return role, None

@@ -13,7 +13,7 @@ from xml.sax import SAXParseException
 
 import pyoxigraph
 from pyshacl import validate
-from rdflib import RDF, SH, BNode, Dataset, Graph, Literal, URIRef
+from rdflib import SH, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
@@ -52,7 +52,10 @@ class ValidationResult:
     severity: str  # "Violation", "Warning" or "Info"
     source_shape: Node
     message: str
-    path: Node | None = None
+    #: the property at fault; None for a node-level constraint or a path other than ``p``/``^p``
+    path: URIRef | None = None
+    #: True when the path is the inverse ``^path`` (statements pointing at the focus node)
+    inverse: bool = False
     value: Node | None = None
     constraint: URIRef | None = (
         None  # the SHACL constraint component, e.g. sh:MinCountConstraintComponent
@@ -227,8 +230,11 @@ def assign_results_to_graphs(
 
 def _graphs_of(dataset: Dataset, result: ValidationResult) -> list[URIRef]:
     patterns: list[tuple[Node | None, Node | None, Node | None]] = []
-    if isinstance(result.path, URIRef) and result.value is not None:
-        patterns.append((result.focus_node, result.path, result.value))
+    if result.path is not None and result.value is not None:
+        if result.inverse:
+            patterns.append((result.value, result.path, result.focus_node))
+        else:
+            patterns.append((result.focus_node, result.path, result.value))
     patterns.append((result.focus_node, None, None))
     patterns.append((None, None, result.focus_node))
     for s, p, o in patterns:
@@ -240,19 +246,31 @@ def _graphs_of(dataset: Dataset, result: ValidationResult) -> list[URIRef]:
 
 
 def _read_results(report: Graph) -> Iterable[ValidationResult]:
-    for node in report.subjects(RDF.type, SH.ValidationResult):
+    # Only the report's own results: nested sh:detail results (from sh:node) repeat them.
+    for node in report.objects(None, SH.result):
         severity = report.value(node, SH.resultSeverity)
         constraint = report.value(node, SH.sourceConstraintComponent)
         messages = sorted(str(m) for m in report.objects(node, SH.resultMessage))
+        path, inverse = _read_path(report, report.value(node, SH.resultPath))
         yield ValidationResult(
             focus_node=_required(report.value(node, SH.focusNode)),
             severity=str(severity).rsplit("#", 1)[-1] if severity is not None else "Violation",
             source_shape=_required(report.value(node, SH.sourceShape)),
             message="; ".join(messages) or "(no message)",
-            path=report.value(node, SH.resultPath),
+            path=path,
+            inverse=inverse,
             value=report.value(node, SH.value),
             constraint=constraint if isinstance(constraint, URIRef) else None,
         )
+
+
+def _read_path(report: Graph, node: Node | None) -> tuple[URIRef | None, bool]:
+    if isinstance(node, URIRef):
+        return node, False
+    inverse = report.value(node, SH.inversePath) if node is not None else None
+    if isinstance(inverse, URIRef):
+        return inverse, True
+    return None, False
 
 
 def _required(node: Node | None) -> Node:
@@ -263,7 +281,7 @@ def _result_sort_key(result: ValidationResult) -> tuple[int, str, str, str, str]
     return (
         SEVERITY_ORDER.index(result.severity) if result.severity in SEVERITY_ORDER else 3,
         str(result.focus_node),
-        str(result.path or ""),
+        ("^" if result.inverse else "") + str(result.path or ""),
         str(result.source_shape),
         str(result.value or ""),
     )
@@ -368,9 +386,7 @@ _LABEL_PROPERTIES = (
 
 def render_report(report: ValidationReport, data: Graph | None = None) -> str:
     """The report as text a data editor can act on: one block per focus node, worst first."""
-    names = Graph()  # the report's triples (for path nodes) and everyone's prefixes
-    for triple in report.report_graph:
-        names.add(triple)
+    names = Graph()  # for everyone's prefixes
     for prefix, namespace in [*report.report_graph.namespaces(), *(data or Graph()).namespaces()]:
         names.bind(prefix, namespace, override=False, replace=False)
     lines = [_summary_line(report)]
@@ -379,7 +395,8 @@ def render_report(report: ValidationReport, data: Graph | None = None) -> str:
         lines.append("")
         lines.append(_short(names, node) + (f"  ({label})" if label else ""))
         for result in results:
-            where = _short(names, result.path) if result.path is not None else "(node)"
+            where = "^" if result.inverse else ""
+            where += _short(names, result.path) if result.path is not None else "(node)"
             if result.value is not None and result.value != result.focus_node:
                 where += f" = {_short(names, result.value)}"
             lines.append(f"  {result.severity}: {where}")
@@ -412,16 +429,8 @@ def _short(names: Graph, node: Node) -> str:
         except (ValueError, KeyError):
             return f"<{node}>"
     if isinstance(node, BNode):
-        return _describe_path(names, node)
+        return f"_:{node}"
     return str(node)
-
-
-def _describe_path(names: Graph, node: BNode) -> str:
-    """Blank nodes here are complex property paths (``^p``) or anonymous focus nodes."""
-    inverse = names.value(node, SH.inversePath)
-    if isinstance(inverse, URIRef):
-        return "^" + _short(names, inverse)
-    return f"_:{node}"
 
 
 def _label_of(data: Graph, node: Node) -> str | None:

@@ -54,7 +54,7 @@ def serve_command(build_dir: Path, host: str, port: int) -> None:
     """Serve a built knowledge graph: SPARQL endpoint, entity URIs, dumps and pages.
 
     With no build in DIR yet, builds the bundled sample first. This uses werkzeug's server;
-    in production run gunicorn over ``server:create_app()`` (see the README).
+    in production run gunicorn over server:create_app() (see the README).
     """
     from werkzeug.serving import run_simple
 

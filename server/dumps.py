@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from server.entities import (
     rdf_response,
 )
 from server.store import Build, current_build
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("dumps", __name__)
 
@@ -60,19 +63,38 @@ def count_statements(path: Path) -> int | None:
         return sum(1 for line in lines if line.strip() and not line.startswith("#"))
 
 
+_DUMP_SIZES_QUERY = """
+PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX void: <http://rdfs.org/ns/void#>
+SELECT ?url ?triples WHERE { ?dump dcat:downloadURL ?url ; void:triples ?triples }"""
+
+
+def declared_counts(void_file: Path) -> dict[str, int]:
+    """Statements per dump file as the build's VoID description states them (void:triples)."""
+    if not void_file.is_file():
+        return {}
+    store = ox.Store()
+    try:
+        store.load(path=str(void_file), format=ox.RdfFormat.TURTLE)
+    except SyntaxError as error:
+        log.warning("%s is not valid Turtle (%s); counting the dumps instead", void_file, error)
+        return {}
+    rows = store.query(_DUMP_SIZES_QUERY)
+    assert isinstance(rows, ox.QuerySolutions)
+    declared = {}
+    for row in rows:
+        if row["triples"].value.isdigit():
+            declared[row["url"].value.rsplit("/", 1)[-1]] = int(row["triples"].value)
+    return declared
+
+
 def statement_counts(build: Build) -> dict[str, int]:
-    """Statements per dump file: from summary.json when it says, else counted once and kept."""
+    """Statements per dump file: from the VoID description, else counted once and kept."""
     counts: dict[str, int] | None = current_app.extensions.get(COUNTS_KEY)
     if counts is None:
-        counts = {}
-        declared = build.summary.get("dumps")
+        counts = declared_counts(build.dumps_dir / "void.ttl")
         for path in sorted(build.dumps_dir.glob("*")):
-            if isinstance(declared, dict) and isinstance(declared.get(path.name), dict):
-                value = declared[path.name].get("triples")
-                if isinstance(value, int):
-                    counts[path.name] = value
-                    continue
-            counted = count_statements(path)
+            counted = None if path.name in counts else count_statements(path)
             if counted is not None:
                 counts[path.name] = counted
         if "osce-kg.nt.gz" in counts:
@@ -147,7 +169,7 @@ def rdf_file_document(path: Path, what: str, url_of: Callable[..., str]) -> Resp
         try:
             triples = [quad.triple for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
         except SyntaxError:
-            current_app.logger.exception("%s is not valid Turtle", path)
+            log.exception("%s is not valid Turtle", path)
             abort(500, f"the {what} file of this build is not valid Turtle; rebuild it")
         body = rdf_response(triples, fmt)
     others = other_forms(url_of, fmt)

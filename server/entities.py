@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
 
-from kg.uris import entity_iri
+from kg.uris import entity_iri, graph_iri
 from kg.vocab import PREFIXES
 from server import conneg, urls
 from server.store import ask, construct, current_build, select
@@ -373,18 +373,22 @@ def collect_statements(node: ox.NamedNode, labeller: Labeller) -> tuple[Statemen
         grouped.setdefault((row["p"], row["o"]), []).append(row["g"])
     statements = []
     for (predicate, obj), graphs in grouped.items():
-        sources = tuple(source_link(graph) for graph in graphs)
+        sources = tuple(source_link(graph, labeller) for graph in graphs)
         statements.append(Statement(labeller.link(predicate), labeller.value(obj), sources))
     return tuple(statements)
 
 
-def source_link(graph: ox.NamedNode) -> Link:
-    """A link for the named graph a statement is in: the release, or the graph's name."""
-    release = urls.release_graph_url(graph.value)
-    name = short_name(graph)
-    if release is not None:
-        return Link(f"release {name}", release)
-    return Link(f"{name} graph", None)
+def source_link(graph: ox.NamedNode, labeller: Labeller) -> Link:
+    """What the named graph a statement is in stands for: its release (linked), or its name."""
+    prefix = str(graph_iri("release", base=urls.base())) + "/"
+    key = graph.value.removeprefix(prefix)
+    if key != graph.value:
+        try:
+            release = ox.NamedNode(str(entity_iri("release", key, base=urls.base())))
+        except ValueError:
+            return Link(f"release graph {key}", None)
+        return Link(labeller.label(release), urls.id_url("release", key))
+    return Link(f"{short_name(graph)} graph", None)
 
 
 def coordinates_of(node: ox.NamedNode) -> tuple[str, ...]:

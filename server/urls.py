@@ -50,14 +50,6 @@ def local_url(iri: str) -> str:
     return iri
 
 
-def release_graph_url(graph: str) -> str | None:
-    """The page of the release a named graph holds, or None for other graphs."""
-    prefix = base() + "graph/release/"
-    if not graph.startswith(prefix):
-        return None
-    return id_url("release", graph[len(prefix) :])
-
-
 def ontology_url(term: str | None = None, *, extension: str | None = None) -> str:
     """``/ontology`` (``#Term`` for a term; ``?format=`` for an RDF form)."""
     url = url_for("pages.ontology", format=extension) if extension else url_for("pages.ontology")

@@ -75,10 +75,13 @@ def app(build_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     """The server over the test build, with the default base and small pages of incoming links."""
     monkeypatch.delenv("OSCE_KG_BASE", raising=False)
     from server import create_app
+    from server.sparql import close_query_pool
 
-    yield create_app(
+    app = create_app(
         {"TESTING": True, "BUILD_DIR": str(build_dir), "BASE": DEFAULT_BASE, "PAGE_SIZE": 2}
     )
+    yield app
+    close_query_pool(app)  # the query worker processes a /sparql request may have started
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from kg.build import PAUSE_ENV, BuildOptions, BuildSummary, build
 from kg.cli import cli
 from kg.dumps import read_checksums, sha256_file
-from kg.inputs import SOURCE_DATE_EPOCH
+from kg.inputs import SOURCE_DATE_EPOCH, bundled_samples_root
 from kg.readers import read_path
 from kg.records import ReleaseRecord
 from kg.uris import current_base, graph_iri, release_key
@@ -64,6 +64,17 @@ def dump_bytes(out: Path) -> dict[str, bytes]:
 def store_graphs(out: Path) -> set[str]:
     store = ox.Store.read_only(str(out / "store"))
     return {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+
+
+def select(store: ox.Store, query: str, **bindings: ox.Literal) -> list[ox.QuerySolution]:
+    """The rows of a SELECT over the union of all graphs, values bound by substitution."""
+    solutions = store.query(
+        query,
+        use_default_graph_as_union=True,
+        substitutions={ox.Variable(name): value for name, value in bindings.items()},
+    )
+    assert isinstance(solutions, ox.QuerySolutions)
+    return list(solutions)
 
 
 @pytest.fixture(scope="module")
@@ -134,14 +145,12 @@ def test_union_default_graph_answers_queries_across_graphs(
         PREFIX osce: <https://w3id.org/osce-kg/ontology#>
         PREFIX schema: <https://schema.org/>
         PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-        SELECT ?title ?label WHERE { ?r osce:source ?s ; schema:headline ?title . ?s rdfs:label ?label }
+        SELECT ?title ?label WHERE {
+            ?r osce:source ?s ; schema:headline ?title . ?s rdfs:label ?label
+        }
     """
-    rows = store.query(
-        query,
-        use_default_graph_as_union=True,
-        substitutions={ox.Variable("label"): ox.Literal("OSCE Secretariat", language="en")},
-    )
-    titles = {row["title"].value for row in rows}  # type: ignore[union-attr]
+    rows = select(store, query, label=ox.Literal("OSCE Secretariat", language="en"))
+    titles = {row["title"].value for row in rows}
     assert titles == {
         "Secretary General visits Vienna youth forum",
         "OSCE Chairpersonship statement on the International Day of Peace",
@@ -182,7 +191,12 @@ def test_rapper_parses_the_dumps(built: tuple[Path, Path, BuildSummary], tmp_pat
     if rapper is None:
         pytest.skip("rapper (Debian package raptor2-utils) is not installed")
     _, out, summary = built
-    for name, syntax in (("osce-kg.nt.gz", "ntriples"), ("osce-kg.ttl.gz", "turtle")):
+    expected = {"ntriples": summary.triples, "turtle": summary.triples, "nquads": summary.quads}
+    for name, syntax in (
+        ("osce-kg.nt.gz", "ntriples"),
+        ("osce-kg.ttl.gz", "turtle"),
+        ("osce-kg.nq.gz", "nquads"),
+    ):
         plain = tmp_path / name.removesuffix(".gz")
         plain.write_bytes(gzip.decompress((out / "dumps" / name).read_bytes()))
         result = subprocess.run(
@@ -193,7 +207,7 @@ def test_rapper_parses_the_dumps(built: tuple[Path, Path, BuildSummary], tmp_pat
             check=False,
         )
         assert result.returncode == 0, result.stderr
-        assert f"returned {summary.triples} triples" in result.stderr
+        assert f"returned {expected[syntax]} triples" in result.stderr
 
 
 def test_sha256sums_match_the_files(built: tuple[Path, Path, BuildSummary]) -> None:
@@ -394,3 +408,38 @@ def test_killed_build_leaves_the_previous_build_usable_and_a_rerun_succeeds(
     # another process, same inputs: the same bytes (no dependence on hash seeds or paths)
     assert dump_bytes(out) == dump_bytes(original)
     assert len(list((out / ".builds").iterdir())) == 2  # the new one and the one it replaced
+
+
+def test_the_bundled_sample_builds_with_the_seed_fully_mapped(tmp_path: Path) -> None:
+    """The default build: every sample except the deliberately broken ones is published."""
+    result = CliRunner().invoke(cli, ["build", "--out", str(tmp_path / "out"), "--no-progress"])
+    assert result.exit_code == 1, result.output  # the broken samples are quarantined
+    out = tmp_path / "out"
+    summary = json.loads((out / "report" / "summary.json").read_text())
+    entries = json.loads((out / "report" / "quarantine.json").read_text())
+    assert summary["releases"] >= 30
+    assert {e["stage"] for e in entries} <= {"read", "parse"}  # no sample violates a shape
+    broken = {p.name for p in (bundled_samples_root() / "broken").iterdir()}
+    assert broken <= {e["file"].removeprefix("broken/") for e in entries}
+
+    store = ox.Store.read_only(str(out / "store"))
+    query = """
+        PREFIX osce: <https://w3id.org/osce-kg/ontology#>
+        PREFIX schema: <https://schema.org/>
+        SELECT ?dateline ?start ?end ?type ?organiser ?partner WHERE {
+            ?release osce:dateline ?dateline ; osce:reportsEvent ?event .
+            ?event schema:startDate ?start ; schema:endDate ?end ; osce:eventType ?type ;
+                schema:organizer ?organiser ; osce:inCooperationWith ?partner .
+        }
+    """
+    rows = select(store, query, dateline=ox.Literal("DUSHANBE, 4 May 2018"))
+    assert rows, "the seed's event is missing"
+    base = current_base()
+    assert {(r["start"].value, r["end"].value, r["type"].value) for r in rows} == {
+        ("2018-05-03", "2018-05-04", f"{base}id/event-type/conference")
+    }
+    assert {r["organiser"].value for r in rows} == {f"{base}id/state/tj"}
+    partners = {r["partner"].value for r in rows}
+    assert {f"{base}id/organisation/united-nations", f"{base}id/organisation/european-union"} <= (
+        partners
+    )

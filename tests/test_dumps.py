@@ -12,6 +12,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 from werkzeug.wrappers import Response
 
+from server.dumps import declared_counts
+
 VOID_DATASET = URIRef("http://rdfs.org/ns/void#Dataset")
 SHACL_REPORT = URIRef("http://www.w3.org/ns/shacl#ValidationReport")
 
@@ -125,3 +127,16 @@ def test_validation_report_by_negotiation(client: FlaskClient) -> None:
     graph = Graph().parse(data=response.get_data(as_text=True), format="turtle")
     assert (None, RDF.type, SHACL_REPORT) in graph
     assert "SHACL validation report" in client.get("/report/validation").get_data(as_text=True)
+
+
+def test_statement_counts_come_from_the_void_description(tmp_path: Path) -> None:
+    void = tmp_path / "void.ttl"
+    void.write_text(
+        "@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix void: <http://rdfs.org/ns/void#> .\n"
+        "<https://w3id.org/osce-kg/id/dataset/d1> dcat:downloadURL "
+        "<https://w3id.org/osce-kg/dumps/osce-kg.nq.gz> ; void:triples 42 .\n",
+        encoding="utf-8",
+    )
+    assert declared_counts(void) == {"osce-kg.nq.gz": 42}
+    void.write_text("this is not Turtle", encoding="utf-8")
+    assert declared_counts(void) == {}

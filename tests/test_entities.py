@@ -185,10 +185,13 @@ def test_page_shows_types_links_sources_and_rdf_forms(client: FlaskClient) -> No
 
 def test_page_names_the_release_each_statement_came_from(client: FlaskClient) -> None:
     html = client.get("/page/state/tj").get_data(as_text=True)
-    assert (
-        'href="/id/release/2024-01-02-first-release-aaaaaa">release 2024-01-02-first-release-aaaaaa'
-        in html
-    )
+    first = '<a class="source" href="/id/release/2024-01-02-first-release-aaaaaa">First release</a>'
+    assert first in html
+    # "Tajikistan"@en is stated by the reference graph and by the first release
+    start = html.index("Tajikistan\n")
+    label_row = html[start : html.index("</tr>", start)]
+    assert "reference graph" in label_row
+    assert first in label_row
 
 
 def test_incoming_links_on_pages_are_paged(client: FlaskClient) -> None:

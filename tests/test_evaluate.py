@@ -196,6 +196,7 @@ def test_a_crashing_parser_is_reported_and_its_gold_counts_as_missed(tmp_path: P
 def test_release_files_are_found_outside_the_gold_folder_only(tmp_path: Path) -> None:
     folder = make_folder(tmp_path, {"text/a.txt": [GOLD_A], "html/b.html": [GOLD_B]})
     (folder / "README.md").write_text("# samples\n", encoding="utf-8")
+    (folder / "README.txt").write_text("samples\n", encoding="utf-8")
     assert [p.relative_to(folder).as_posix() for p in find_release_files(folder)] == [
         "html/b.html",
         "text/a.txt",

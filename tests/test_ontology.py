@@ -59,9 +59,7 @@ def vocabularies() -> Graph:
 
 
 def declared_terms(ontology: Graph) -> set[URIRef]:
-    return {
-        s for s in ontology.subjects(RDF.type, None) if str(s).startswith(ONTOLOGY_NS)
-    }
+    return {s for s in ontology.subjects(RDF.type, None) if str(s).startswith(ONTOLOGY_NS)}
 
 
 def test_shipped_folder_holds_the_ontology_and_vocabularies():
@@ -116,7 +114,11 @@ def test_own_classes_are_aligned_to_standard_vocabularies(ontology):
 
 
 def test_release_side_terms_are_in_place(ontology):
-    assert (OSCE.PressRelease, RDFS.subClassOf, URIRef("https://schema.org/NewsArticle")) in ontology
+    assert (
+        OSCE.PressRelease,
+        RDFS.subClassOf,
+        URIRef("https://schema.org/NewsArticle"),
+    ) in ontology
     for kind in (OSCE.News, OSCE.Statement, OSCE.DailyReport, OSCE.WeeklyReport, OSCE.SpotReport):
         assert (kind, RDFS.subClassOf, OSCE.PressRelease) in ontology
     for mention in (OSCE.mentionsState, OSCE.mentionsStructure, OSCE.mentionsPerson):

@@ -8,9 +8,10 @@ import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from kg.errors import BuildError
+from kg.errors import BuildError, ConfigError
+from kg.resources import shapes_dir, turtle_files
 from server.cli import serve_command
 
 ONTOLOGY = "https://w3id.org/osce-kg/ontology#"
@@ -25,6 +26,7 @@ def test_home_says_what_the_dataset_is_and_counts_things_by_class(client: FlaskC
     )
     states = '<a href="/ontology#ParticipatingState">Participating State</a>'
     assert f'{states}</td><td class="number">2</td>' in html
+    assert "3 releases published" in html  # from the build's summary.json
     assert "/sparql?query=" in html
     assert 'href="/dumps/"' in html
 
@@ -87,14 +89,18 @@ def test_ontology_as_rdf_by_negotiation(
     assert (URIRef("https://w3id.org/osce-kg/id/state/at"), None, None) not in graph
 
 
-def test_shapes_answer_turtle_and_html(client: FlaskClient) -> None:
+def test_shapes_list_every_shipped_node_shape(client: FlaskClient) -> None:
     turtle = client.get("/shapes", headers={"Accept": "text/turtle"})
     assert turtle.status_code == 200
     assert turtle.mimetype == "text/turtle"
-    Graph().parse(data=turtle.get_data(as_text=True), format="turtle")
-    html = client.get("/shapes")
-    assert html.mimetype == "text/html"
-    assert "SHACL shapes" in html.get_data(as_text=True)
+    shapes = Graph().parse(data=turtle.get_data(as_text=True), format="turtle")
+    shipped = sum(len(Graph().parse(str(f), format="turtle")) for f in turtle_files(shapes_dir()))
+    assert len(shapes) == shipped
+    html = client.get("/shapes", headers={"Accept": "text/html"}).get_data(as_text=True)
+    for shape in shapes.subjects(RDF.type, SH.NodeShape):
+        if isinstance(shape, URIRef):
+            anchor = shape.split("#")[-1].split("/")[-1]
+            assert f'<section class="shape" id="{anchor}">' in html
 
 
 @pytest.mark.parametrize(
@@ -136,3 +142,33 @@ def test_serve_reports_a_failed_first_build(
     assert "No build in" in result.output
     assert "building the bundled sample into" in result.output
     assert "disk full" in result.output
+
+
+def test_settings_come_from_the_environment(
+    build_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server import create_app
+
+    monkeypatch.setenv("OSCE_KG_BUILD_DIR", str(build_dir))
+    monkeypatch.setenv("OSCE_KG_SPARQL_TIMEOUT", "5")
+    monkeypatch.delenv("OSCE_KG_BASE", raising=False)
+    app = create_app()
+    assert app.config["SPARQL_TIMEOUT"] == 5
+    assert app.test_client().get("/healthz").get_json()["build"] == "20240105T000000Z-test"
+
+
+def test_entity_iris_are_looked_up_under_the_configured_base(build_dir: Path) -> None:
+    from server import create_app
+
+    app = create_app({"BUILD_DIR": str(build_dir), "BASE": "http://example.org/other"})
+    client = app.test_client()
+    assert client.get("/id/state/at").status_code == 404  # the store's IRIs use another base
+    assert client.get("/healthz").get_json()["base"] == "http://example.org/other/"
+
+
+def test_a_directory_without_a_build_is_a_clear_error(tmp_path: Path) -> None:
+    from server import create_app
+
+    with pytest.raises(ConfigError, match="no completed build there") as caught:
+        create_app({"BUILD_DIR": str(tmp_path)})
+    assert f"osce-kg build --out {tmp_path}" in str(caught.value)

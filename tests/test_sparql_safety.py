@@ -9,10 +9,12 @@ import threading
 import time
 from collections.abc import Iterator
 
+import pyoxigraph as ox
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from server.query import QueryAnswer, QueryJob, execute_job
 from server.sparql import query_pool
 
 
@@ -234,3 +236,71 @@ def test_cors_lets_browser_scripts_read_the_row_headers(sparql_client: FlaskClie
     )
     assert preflight.status_code == 200
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+
+
+TRICKY_LITERALS = [
+    ox.Literal("two\nlines\tand a tab"),
+    ox.Literal('quotes " and \\ backslash'),
+    ox.Literal("Österreich", language="de"),
+    ox.Literal("42", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+    ox.Literal("ünïcödé ✓ 𝄞"),
+    ox.Literal(""),
+]
+
+
+@pytest.mark.parametrize("media_type", ["application/sparql-results+json", "text/csv"])
+def test_capped_results_keep_every_term_intact(media_type: str) -> None:
+    """The row cap goes through TSV and back: no term may change on the way."""
+    store = ox.Store()
+    p = ox.NamedNode("http://example.org/p")
+    for i, literal in enumerate(TRICKY_LITERALS * 3):
+        store.add(ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), p, literal))
+    store.add(ox.Quad(ox.BlankNode("b1"), p, ox.NamedNode("http://example.org/o")))
+    query = "SELECT ?s ?o ?unbound WHERE { ?s ?p ?o } ORDER BY ?s"
+    job = QueryJob(query, "application/sparql-results+json", None, None, max_rows=100)
+    answer = execute_job(store, job)
+    assert isinstance(answer, QueryAnswer)
+    assert not answer.truncated
+    parsed = ox.parse_query_results(answer.body, ox.QueryResultsFormat.JSON)
+    direct = store.query(query)
+    assert isinstance(parsed, ox.QuerySolutions) and isinstance(direct, ox.QuerySolutions)
+    got = [(s["s"], s["o"], s["unbound"]) for s in parsed]
+    want = [(s["s"], s["o"], s["unbound"]) for s in direct]
+    # blank node labels may differ; everything else must be identical
+    assert [g[1:] for g in got] == [w[1:] for w in want]
+    assert [g[0] for g in got if not isinstance(g[0], ox.BlankNode)] == [
+        w[0] for w in want if not isinstance(w[0], ox.BlankNode)
+    ]
+    capped = execute_job(store, QueryJob(query, media_type, None, None, max_rows=4))
+    assert isinstance(capped, QueryAnswer)
+    assert (capped.rows, capped.truncated) == (4, True)
+
+
+def test_row_cap_stops_a_big_result_early() -> None:
+    store = ox.Store()
+    p = ox.NamedNode("http://example.org/p")
+    store.extend(
+        ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), p, ox.Literal("x" * 50))
+        for i in range(50_000)
+    )
+    for query, fmt in [
+        ("SELECT * WHERE { ?s ?p ?o }", "text/tab-separated-values"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", "text/turtle"),
+    ]:
+        answer = execute_job(store, QueryJob(query, fmt, None, fmt, max_rows=10))
+        assert isinstance(answer, QueryAnswer)
+        assert (answer.rows, answer.truncated) == (10, True)
+        assert len(answer.body) < 5_000
+
+
+def test_html_results_say_when_rows_were_cut(
+    sparql_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sparql_app.config, "SPARQL_MAX_ROWS", 2)
+    client = sparql_app.test_client()
+    cut = client.get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o }", "format": "html"})
+    assert cut.headers["X-SPARQL-Truncated"] == "true"
+    assert "Only the first 2 rows are shown" in cut.get_data(as_text=True)
+    whole = client.get("/sparql", query_string={"query": "ASK {}", "format": "html"})
+    assert "Only the first" not in whole.get_data(as_text=True)
+    assert "Answer: <strong>yes</strong>" in whole.get_data(as_text=True)

@@ -116,7 +116,9 @@ def test_former_partner_label_is_cleaned_into_a_flag(tables):
     assert [p.key for p in tables.partners if p.former] == ["mn"]
     assert partners["kr"].label == "Republic of Korea"
     assert partners["jp"].since == PartialDate("1992", "year")
-    assert partners["mn"].iri() == next(s for s in tables.participating_states if s.key == "mn").iri()
+    assert (
+        partners["mn"].iri() == next(s for s in tables.participating_states if s.key == "mn").iri()
+    )
 
 
 def test_field_operation_cells_are_split_into_names_kinds_and_places(tables):
@@ -135,7 +137,10 @@ def test_field_operation_cells_are_split_into_names_kinds_and_places(tables):
         "OSCE Centre in Tashkent",
     )
     kosovo = ops["mission-in-kosovo"]
-    assert (kosovo.seat_city, kosovo.seat_city_other_names) == ("Pristina", ("Prishtinë", "Priština"))
+    assert (kosovo.seat_city, kosovo.seat_city_other_names) == (
+        "Pristina",
+        ("Prishtinë", "Priština"),
+    )
     long_duration = ops["missions-of-long-duration-in-kosovo-sandjak-and-vojvodina"]
     assert long_duration.seat_city == "Belgrade"
     assert long_duration.office_cities == ("Pristina", "Novi Pazar", "Subotica")
@@ -150,7 +155,10 @@ def test_field_operation_cells_are_split_into_names_kinds_and_places(tables):
 
 def test_chairpersons_are_split_with_their_remarks(tables):
     chairs = {c.key: c for c in tables.chairpersonships}
-    assert [p.name for p in chairs["2002"].chairpersons] == ["Jaime Gama", "António Martins da Cruz"]
+    assert [p.name for p in chairs["2002"].chairpersons] == [
+        "Jaime Gama",
+        "António Martins da Cruz",
+    ]
     kneissl = chairs["2017"].chairpersons[1]
     assert (kneissl.name, kneissl.qualifier) == ("Karin Kneissl", "from 18 Dec 2017")
     assert chairs["1994"].chairpersons == ()
@@ -208,4 +216,3 @@ def test_a_missing_column_stops_with_a_clear_error(table_copy):
     assert raised.value.path == "chairpersonships.tsv"
     assert raised.value.field == "chairperson_in_office"
     assert "missing" in str(raised.value)
-

@@ -22,7 +22,7 @@ __all__ = ["RELEASE_SUFFIXES", "RawRelease", "read_path", "read_raw", "reader_na
 
 
 def reader_name(path: Path, text: str | None = None) -> str:
-    """Which reader a file needs: "html", "jsonl", "listing" or "text" (by extension, then content)."""
+    """Which reader a file needs: "html", "jsonl", "listing" or "text" (extension, then content)."""
     suffix = path.suffix.lower()
     if suffix in {".html", ".htm", ".xhtml"}:
         return "html"

@@ -6,7 +6,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString, Tag
 
 from kg.errors import InputError
 from kg.readers.raw import RawRelease
@@ -67,13 +68,17 @@ def html_to_text(soup: BeautifulSoup) -> str:
     """The page as text: one line per block, list items as `- ` lines, navigation dropped."""
     for tag in soup.find_all([*DROPPED_TAGS]):
         tag.decompose()
-    for tag in soup.find_all(attrs={"role": "navigation"}):
+    for tag in soup.find_all(_is_navigation):
         tag.decompose()
     pieces: list[str] = []
     _walk(soup, pieces)
     text = "".join(pieces)
     lines = [" ".join(line.split()) for line in text.split("\n")]
     return "\n".join(line for line in lines if line)
+
+
+def _is_navigation(tag: Tag) -> bool:
+    return tag.get("role") == "navigation"
 
 
 def _walk(node: Tag, pieces: list[str]) -> None:

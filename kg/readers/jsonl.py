@@ -13,7 +13,8 @@ from kg.readers.text import split_paragraphs
 
 #: The keys a JSON Lines release may have; others are ignored.
 JSONL_KEYS = (
-    "content_type", "title", "date", "place", "sources", "fields_of_work", "body", "paragraphs", "url",
+    "content_type", "title", "date", "place", "sources", "fields_of_work", "body", "paragraphs",
+    "url",
 )  # fmt: skip
 
 
@@ -75,14 +76,14 @@ def read_json_line(line: str, path: str | Path, *, line_number: int, item: int) 
             InputError(path, "title", problem, hint="give a non-empty `title`", line=line_number),
         )
     if truncated := truncation_problem(raw.paragraphs):
-        error = InputError(
+        cut = InputError(
             path,
             "body",
             f"the release is truncated: {truncated}",
             hint="give the whole body",
             line=line_number,
         )
-        return _failed(raw, error)
+        return _failed(raw, cut)
     return raw
 
 

@@ -18,7 +18,7 @@ _PAGE_LABEL_RE = re.compile(r"^\s*-\s*(?:Date|Place|Source|Fields of work)\s*:",
 
 
 def looks_like_listing(text: str) -> bool:
-    """A listing page has `Publishing date:` item lines and none of a release page's metadata labels."""
+    """A listing has `Publishing date:` item lines and none of a release page's metadata labels."""
     lines = text.splitlines()
     has_items = any(_PUBLISHING_RE.match(line) for line in lines)
     return has_items and not any(_PAGE_LABEL_RE.match(line) for line in lines)
@@ -96,7 +96,7 @@ def _read_item(
 
 
 def _title_index(lines: list[str], start: int, previous_start: int) -> int | None:
-    """The line just before a `Publishing date:` line when it can be a title (not furniture or a lead)."""
+    """The line before a `Publishing date:` line, when it can be a title (not furniture or lead)."""
     index = start - 1
     while index > previous_start and not lines[index].strip():
         index -= 1

@@ -29,8 +29,6 @@ class RawRelease:
 #: Where a body that was cut off mid-sentence ends: a lowercase word, a comma, colon,
 #: semicolon or dash.
 _CUT_END_RE = re.compile(r"(?:[^\W\d_]*[a-zà-ÿ]|[,:;–—-])$")
-_OPEN_QUOTES = "“«„"
-_CLOSE_QUOTES = "”»“"
 
 
 def split_list_value(value: str) -> list[str]:

@@ -47,7 +47,8 @@ METADATA_LABELS = {
     "what we do": "fields_of_work",
 }
 _LABEL_RE = re.compile(
-    r"^(?:-\s*)?(?P<label>Date|Place|Sources?|Fields? of work|Where we are|What we do)\s*:\s*(?P<value>.*)$",
+    r"^(?:-\s*)?(?P<label>Date|Place|Sources?|Fields? of work|Where we are|What we do)"
+    r"\s*:\s*(?P<value>.*)$",
     re.IGNORECASE,
 )
 _LIST_LINE_RE = re.compile(r"^-(?:\s+(?P<value>.*))?$")
@@ -69,7 +70,7 @@ def is_content_type(line: str) -> bool:
 def read_page_text(
     text: str, path: str | Path, *, reader: str = "text", fallback_title: str | None = None
 ) -> RawRelease:
-    """One release from the text of a saved page (navigation, content type, title, metadata, body)."""
+    """One release from a saved page's text (navigation, content type, title, metadata, body)."""
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     start = _skip_navigation(lines)
     meta_at = _find_metadata(lines, start)
@@ -103,7 +104,8 @@ def _with_structure_error(
         error = InputError(
             path,
             "title",
-            "the file is truncated: it ends in the navigation menus, before the content type and title",
+            "the file is truncated: it ends in the navigation menus, "
+            "before the content type and title",
             hint="save the whole page again",
         )
         return replace(raw, error=error)
@@ -157,7 +159,7 @@ def _find_metadata(lines: list[str], start: int) -> int | None:
             return index
         if not _LIST_LINE_RE.match(line):
             seen_text += 1
-            if seen_text > 3:  # content type, title and maybe a subtitle come first
+            if seen_text > 8:  # content type and title come first, after any page furniture
                 return None
     return None
 
@@ -165,17 +167,16 @@ def _find_metadata(lines: list[str], start: int) -> int | None:
 def _read_heading(
     lines: list[str], heading: list[int], meta_at: int | None
 ) -> tuple[str | None, str | None, int]:
-    """Content type, title and where the body starts, from the non-blank lines before the metadata."""
+    """Content type, title and where the body starts, from the lines before the metadata."""
     texts = [lines[i].strip() for i in heading if not _LIST_LINE_RE.match(lines[i].strip())]
     if meta_at is not None:
         if not texts:
             return None, None, meta_at
-        if len(texts) == 1:
-            if is_content_type(texts[0]):
-                return texts[0], None, meta_at
-            return None, texts[0], meta_at
-        # content type first, then the title (a long title may wrap onto more lines)
-        return texts[0], " ".join(texts[1:]), meta_at
+        # the title stands right above the metadata and the content type right above the title;
+        # lines further up are page furniture the navigation left behind ("Menu", "Newsroom")
+        if is_content_type(texts[-1]):
+            return texts[-1], None, meta_at
+        return (texts[-2] if len(texts) > 1 else None), texts[-1], meta_at
     if not heading:
         return None, None, len(lines)
     first = heading[0]
@@ -217,7 +218,7 @@ def _add_value(target: list[str], value: str, *, split: bool) -> None:
 
 
 def split_paragraphs(lines: list[str]) -> list[str]:
-    """Body lines -> paragraphs: one per line, or per blank-line-separated block when there are any."""
+    """Body lines -> paragraphs: one per line, or one per block when blank lines separate blocks."""
     while lines and not lines[0].strip():
         lines = lines[1:]
     while lines and not lines[-1].strip():

@@ -1,0 +1,595 @@
+"""Tests of extraction: mentions, people and quotes, events, dates and linking to reference data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from kg.events import find_organisers, resolve_dates
+from kg.extract import extract_release
+from kg.gazetteer import Gazetteer
+from kg.linking import default_gazetteer
+from kg.readers import read_path
+from kg.readers.raw import RawRelease
+from kg.records import RECORD_KEYS, ReleaseRecord
+from kg.uris import entity_iri
+
+RELEASES = Path(__file__).parent / "data" / "releases"
+RELEASE_DAY = dt.date(2018, 5, 4)  # a Friday
+
+SEED_RECORD = {
+    "content_type": "Press release",
+    "title": "Need for strong co-operation and respect for human rights in countering terrorism "
+    "highlighted at high-level international conference in Tajikistan",
+    "date": "2018-05-04",
+    "place": "Dushanbe",
+    "sources": ["OSCE Secretariat", "OSCE Programme Office in Dushanbe"],
+    "fields_of_work": ["Countering terrorism"],
+    "states_mentioned": ["Tajikistan", "Afghanistan"],
+    "osce_structures_mentioned": [
+        "OSCE Programme Office in Dushanbe",
+        "OSCE Secretariat",
+        "Transnational Threats Department",
+        "Conflict Prevention Centre",
+    ],
+    "other_organisations": ["United Nations", "European Union"],
+    "persons": [
+        {
+            "name": "Thomas Greminger",
+            "role": "Secretary General",
+            "organisation": "OSCE",
+            "quoted": True,
+        },
+        {
+            "name": "Tuula Yrjölä",
+            "role": "Head",
+            "organisation": "OSCE Programme Office in Dushanbe",
+            "quoted": True,
+        },
+    ],
+    "event": {
+        "name": "Countering Terrorism and Preventing Violent Extremism",
+        "type": "conference",
+        "start_date": "2018-05-03",
+        "end_date": "2018-05-04",
+        "place": "Dushanbe",
+    },
+    "error": None,
+}
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return default_gazetteer()
+
+
+def extract(
+    gazetteer: Gazetteer,
+    *paragraphs: str,
+    title: str = "A release",
+    date: str | None = "4 May 2018",
+    sources: tuple[str, ...] = (),
+    fields: tuple[str, ...] = (),
+    place: str | None = None,
+) -> ReleaseRecord:
+    raw = RawRelease(
+        source_file="made-up.txt",
+        reader="text",
+        content_type="Press release",
+        title=title,
+        date_text=date,
+        place_text=place,
+        sources=sources,
+        fields_of_work=fields,
+        paragraphs=paragraphs,
+    )
+    return extract_release(raw, gazetteer)
+
+
+def test_the_seed_gives_the_expected_record() -> None:
+    [record] = read_path(RELEASES / "seed-dushanbe-2018.txt")
+    assert list(record.to_json()) == list(RECORD_KEYS)
+    assert record.to_json() == SEED_RECORD
+    assert record.dateline == "DUSHANBE, 4 May 2018"
+    assert record.event is not None
+    assert record.event.organisers == ("Tajikistan",)
+    assert record.event.partners == ("OSCE", "United Nations", "European Union")
+    assert [q.speaker for q in record.quotes] == [
+        "Thomas Greminger",
+        "Thomas Greminger",
+        "Tuula Yrjölä",
+    ]
+    assert (
+        record.quotes[1].text
+        == "such prevention efforts must be rooted in a whole-of-society approach"
+    )
+    assert record.warnings == ()
+
+
+def test_the_seed_links_every_thing_to_its_iri() -> None:
+    [record] = read_path(RELEASES / "seed-dushanbe-2018.txt")
+    assert record.states_mentioned[0].linked_iri == str(entity_iri("state", "tj"))
+    assert record.fields_of_work[0].linked_iri == str(
+        entity_iri("field-of-work", "countering-terrorism")
+    )
+    assert record.persons[0].linked_iri == str(entity_iri("person", "thomas-greminger"))
+    assert all(m.linked_iri for m in (*record.sources, *record.osce_structures_mentioned))
+    assert all(m.linked_iri for m in record.other_organisations)
+
+
+def test_the_navigation_menus_do_not_count_as_mentions() -> None:
+    [record] = read_path(RELEASES / "seed-dushanbe-2018.txt")
+    listed = json.dumps(record.to_json(), ensure_ascii=False)
+    for menu_only in ("Serbia", "Albania", "Mission in Kosovo", "Arms control", "Türkiye"):
+        assert menu_only not in listed
+
+
+@pytest.mark.parametrize(
+    ("text", "states"),
+    [
+        ("Tajik and Afghan border guards met.", ["Tajikistan", "Afghanistan"]),
+        ("The Kyrgyz authorities welcomed Moldovan experts.", ["Kyrgyzstan", "Moldova"]),
+        ("A Tajik-Afghan meeting was held.", ["Tajikistan", "Afghanistan"]),
+        (
+            "Experts from Turkey and the former Yugoslav Republic of Macedonia attended.",
+            ["Türkiye", "North Macedonia"],
+        ),
+        ("The Government of the Republic of Tajikistan hosted it.", ["Tajikistan"]),
+        (
+            "Delegates from the Kyrgyz Republic and the Czech Republic attended.",
+            ["Kyrgyzstan", "Czechia"],
+        ),
+        ("Training was given in Russian and Tajik.", []),
+        ("Russian-speaking journalists took part.", []),
+        ("The OSCE Mission to Moldova opened an office.", []),
+        ("Ukraine, which holds the OSCE Chairmanship, and Ukrainian officials.", ["Ukraine"]),
+        (
+            "Observers from Japan, the Republic of Korea and Australia attended.",
+            ["Japan", "Republic of Korea", "Australia"],
+        ),
+        ("The turkey was roasted.", []),
+    ],
+)
+def test_states_by_name_earlier_name_and_adjective(
+    gazetteer: Gazetteer, text: str, states: list[str]
+) -> None:
+    assert [m.label for m in extract(gazetteer, text).states_mentioned] == states
+
+
+@pytest.mark.parametrize(
+    ("text", "structures"),
+    [
+        ("ODIHR and the HCNM met the RFoM.", [
+            "Office for Democratic Institutions and Human Rights",
+            "High Commissioner on National Minorities",
+            "Representative on Freedom of the Media",
+        ]),
+        ("The CPC and TNTD co-operated.", ["Conflict Prevention Centre", "Transnational Threats Department"]),  # noqa: E501
+        ("The OSCE Centre in Almaty trained customs officers.", ["OSCE Programme Office in Astana"]),  # noqa: E501
+        ("The OSCE Office in Tajikistan and the Programme Office in Bishkek met.", [
+            "OSCE Programme Office in Dushanbe", "OSCE Programme Office in Bishkek",
+        ]),
+        ("The OSCE Spillover Monitor Mission to Skopje reported.", ["OSCE Mission to Skopje"]),
+        ("The OSCE supports reform. The Mission said so.", []),
+        ("The Organization for Security and Co-operation in Europe acted.", []),
+    ],
+)  # fmt: skip
+def test_structures_by_name_earlier_name_and_abbreviation(
+    gazetteer: Gazetteer, text: str, structures: list[str]
+) -> None:
+    assert [m.label for m in extract(gazetteer, text).osce_structures_mentioned] == structures
+
+
+@pytest.mark.parametrize(
+    ("text", "organisations"),
+    [
+        ("The UN, the EU and NATO attended.", [
+            "United Nations", "European Union", "North Atlantic Treaty Organization",
+        ]),
+        ("An EU-funded project with UNDP and UN Women.", [
+            "European Union", "United Nations Development Programme", "UN Women",
+        ]),
+        ("The Council of Europe's Venice Commission commented.", [
+            "Council of Europe", "European Commission for Democracy through Law",
+        ]),
+        ("The United Nations Office on Drugs and Crime co-operated.", [
+            "United Nations Office on Drugs and Crime",
+        ]),
+    ],
+)  # fmt: skip
+def test_other_organisations_get_their_table_labels(
+    gazetteer: Gazetteer, text: str, organisations: list[str]
+) -> None:
+    assert [m.label for m in extract(gazetteer, text).other_organisations] == organisations
+
+
+PERSON_CASES = [
+    (
+        "OSCE Secretary General Thomas Greminger opened the event.",
+        ("Thomas Greminger", "Secretary General", "OSCE", False),
+    ),
+    (
+        "The Head of the OSCE Programme Office in Dushanbe, Tuula Yrjölä, said the work goes on.",
+        ("Tuula Yrjölä", "Head", "OSCE Programme Office in Dushanbe", False),
+    ),
+    (
+        "Ambassador Jan Braathu, Head of the OSCE Mission in Kosovo, opened the school.",
+        ("Jan Braathu", "Head", "OSCE Mission in Kosovo", False),
+    ),
+    (
+        "Teresa Ribeiro, the OSCE Representative on Freedom of the Media, visited the newsroom.",
+        ("Teresa Ribeiro", "Representative on Freedom of the Media", "OSCE", False),
+    ),
+    (
+        "Minister of Foreign Affairs of Tajikistan Sirodjidin Aslov opened the meeting.",
+        ("Sirodjidin Aslov", "Minister of Foreign Affairs", "Tajikistan", False),
+    ),
+    (
+        "Kazakh Deputy Foreign Minister Roman Vassilenko welcomed the participants.",
+        ("Roman Vassilenko", "Deputy Foreign Minister", "Kazakhstan", False),
+    ),
+    (
+        "ODIHR Director Matteo Mecacci presented the report.",
+        (
+            "Matteo Mecacci",
+            "Director",
+            "Office for Democratic Institutions and Human Rights",
+            False,
+        ),
+    ),
+    (
+        "UNDP Resident Representative Louisa Vinton spoke next.",
+        ("Louisa Vinton", "Resident Representative", "United Nations Development Programme", False),
+    ),
+    (
+        "The OSCE High Commissioner on National Minorities, Knut Vollebaek, met teachers.",
+        ("Knut Vollebaek", "High Commissioner on National Minorities", "OSCE", False),
+    ),
+    (
+        "Markus Müller, Head of the Mission, welcomed the guests.",
+        ("Markus Müller", "Head", "OSCE Mission to Serbia", False),
+    ),
+    (
+        "Anna Petrova, Chairperson of the Central Election Commission, spoke.",
+        ("Anna Petrova", "Chairperson", "Central Election Commission", False),
+    ),
+    (
+        "Ambassador Maria Lopez met the students.",
+        ("Maria Lopez", "Ambassador", None, False),
+    ),
+    (
+        "“We will keep going,” said Peter Hansen.",
+        ("Peter Hansen", None, None, True),
+    ),
+    (
+        "Erik Lindqvist today took up his duties as Head of the OSCE Centre in Ashgabat.",
+        ("Erik Lindqvist", "Head", "OSCE Centre in Ashgabat", False),
+    ),
+    (
+        "Claire Dubois was appointed Director of the Conflict Prevention Centre.",
+        ("Claire Dubois", "Director", "Conflict Prevention Centre", False),
+    ),
+    (
+        "Marc Perrin de Brichambaut, OSCE Secretary General, addressed the forum.",
+        ("Marc Perrin de Brichambaut", "Secretary General", "OSCE", False),
+    ),
+    (
+        "Deputy Minister of Education and Science Arben Krasniqi opened the camp.",
+        ("Arben Krasniqi", "Deputy Minister of Education and Science", None, False),
+    ),
+    (
+        "Bosnia and Herzegovina Foreign Minister Lena Marić attended.",
+        ("Lena Marić", "Foreign Minister", "Bosnia and Herzegovina", False),
+    ),
+    (
+        "He met the Head of the OSCE Mission to Moldova, Ambassador Tom Keller, in Chisinau.",
+        ("Tom Keller", "Head", "OSCE Mission to Moldova", False),
+    ),
+    (
+        "Lieutenant Colonel Ivan Horvat of the border police led the exercise.",
+        ("Ivan Horvat", "Lieutenant Colonel", None, False),
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PERSON_CASES)
+def test_persons_with_role_and_organisation(
+    gazetteer: Gazetteer, text: str, expected: tuple[str, str | None, str | None, bool]
+) -> None:
+    record = extract(gazetteer, text, sources=("OSCE Mission to Serbia",))
+    persons = [(p.name, p.role, p.organisation, p.quoted) for p in record.persons]
+    assert persons == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Public Councils were set up in various regions.",
+        "The Programme Office in Dushanbe supported it.",
+        "In Central Asia, Human Rights Day was marked.",
+        "The European Union and the United Nations took part.",
+        "On Monday the Permanent Council met in Vienna.",
+    ],
+)
+def test_capitalised_words_that_are_not_people_are_not_persons(
+    gazetteer: Gazetteer, text: str
+) -> None:
+    assert extract(gazetteer, text).persons == ()
+
+
+def test_a_title_never_runs_into_the_name_of_someone_before(gazetteer: Gazetteer) -> None:
+    record = extract(gazetteer, "He met President Ana Novak and Prime Minister Luka Kovač.")
+    assert [(p.name, p.role) for p in record.persons] == [
+        ("Ana Novak", "President"),
+        ("Luka Kovač", "Prime Minister"),
+    ]
+
+
+def test_later_mentions_by_surname_or_honorific_are_the_same_person(gazetteer: Gazetteer) -> None:
+    record = extract(
+        gazetteer,
+        "OSCE Secretary General Thomas Greminger opened the meeting.",
+        "“Dialogue matters,” Greminger said. Mr Greminger then left.",
+        "Ambassador Kairat Sarybay, Head of the OSCE Programme Office in Nur-Sultan, spoke.",
+        "“We are ready,” said Sarybay.",
+    )
+    assert [(p.name, p.quoted) for p in record.persons] == [
+        ("Thomas Greminger", True),
+        ("Kairat Sarybay", True),
+    ]
+    assert record.persons[1].organisation == "OSCE Programme Office in Astana"
+    assert [(q.speaker, q.text) for q in record.quotes] == [
+        ("Thomas Greminger", "Dialogue matters"),
+        ("Kairat Sarybay", "We are ready"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "speakers"),
+    [
+        (("Peter Hansen, Head of the OSCE Mission to Serbia, said: “We stay.”",), ["Peter Hansen"]),
+        (("“We stay,” Peter Hansen, Head of the OSCE Mission to Serbia, said.",), ["Peter Hansen"]),
+        (
+            ("OSCE Secretary General Helga Schmid visited. She said that “the work matters”.",),
+            ["Helga Schmid"],
+        ),
+        (
+            ("Ambassador Peter Hansen spoke first.", "He added: “Trust takes time.”"),
+            ["Peter Hansen"],
+        ),
+        (("The conference, entitled “Building Trust Together”, opened.",), []),
+        (("Participants discussed the “whole-of-society approach” to security.",), []),
+    ],
+)
+def test_quotes_are_attributed_to_their_speaker(
+    gazetteer: Gazetteer, paragraphs: tuple[str, ...], speakers: list[str]
+) -> None:
+    record = extract(gazetteer, *paragraphs)
+    assert [q.speaker for q in record.quotes] == speakers
+    quoted = {p.name for p in record.persons if p.quoted}
+    assert quoted == set(speakers)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("a two-day conference which concluded today", "2018-05-03", "2018-05-04"),
+        ("a three-day training course that started on 30 April", "2018-04-30", "2018-05-02"),
+        ("a three-day training course which started on Monday", "2018-04-30", "2018-05-02"),
+        ("the seminar, held on 5 and 6 June", "2018-06-05", "2018-06-06"),
+        ("the workshop took place from 3 to 5 May", "2018-05-03", "2018-05-05"),
+        ("from 30 April to 2 May 2018", "2018-04-30", "2018-05-02"),
+        ("a meeting held on 2 May", "2018-05-02", "2018-05-02"),
+        ("the round table held today in Osh", "2018-05-04", "2018-05-04"),
+        ("today concluded a four-day visit", "2018-05-01", "2018-05-04"),
+        ("a week-long course that ended yesterday", "2018-04-27", "2018-05-03"),
+        ("a five-day course which opened today", "2018-05-04", "2018-05-08"),
+        ("the forum which closed yesterday", None, "2018-05-03"),
+        ("3–5 May", "2018-05-03", "2018-05-05"),
+        ("on 28 December", "2017-12-28", "2017-12-28"),
+        ("the report was published", None, None),
+    ],
+)
+def test_event_dates_are_resolved_against_the_release_date(
+    text: str, start: str | None, end: str | None
+) -> None:
+    got = resolve_dates(text, RELEASE_DAY)
+    assert tuple(d.isoformat() if d else None for d in got) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("text", "event"),
+    [
+        (
+            "VIENNA, 4 May 2018 – A two-day seminar on cybersecurity ended today in Vienna.",
+            {
+                "name": None,
+                "type": "seminar",
+                "start_date": "2018-05-03",
+                "end_date": "2018-05-04",
+                "place": "Vienna",
+            },
+        ),
+        (
+            "BISHKEK, 4 May 2018 – The OSCE Academy hosted the 2018 Central Asian Youth Forum from 2 to 4 May.",  # noqa: E501
+            {
+                "name": "2018 Central Asian Youth Forum",
+                "type": "forum",
+                "start_date": "2018-05-02",
+                "end_date": "2018-05-04",
+                "place": "Bishkek",
+            },
+        ),
+        (
+            "OSH, 4 May 2018 – A round table on women in policing was held today in Osh.",
+            {
+                "name": None,
+                "type": "round table",
+                "start_date": "2018-05-04",
+                "end_date": "2018-05-04",
+                "place": "Osh",
+            },
+        ),
+        (
+            "VIENNA, 4 May 2018 – OSCE Secretary General Thomas Greminger visited Tajikistan on 2 and 3 May.",  # noqa: E501
+            {
+                "name": None,
+                "type": "visit",
+                "start_date": "2018-05-02",
+                "end_date": "2018-05-03",
+                "place": "Vienna",
+            },
+        ),
+        (
+            "SKOPJE, 4 May 2018 – A three-day simulation exercise for border police concluded today.",  # noqa: E501
+            {
+                "name": None,
+                "type": "exercise",
+                "start_date": "2018-05-02",
+                "end_date": "2018-05-04",
+                "place": "Skopje",
+            },
+        ),
+        (
+            "WARSAW, 4 May 2018 – ODIHR deployed an election observation mission for the 24 June elections.",  # noqa: E501
+            {
+                "name": None,
+                "type": "election observation",
+                "start_date": None,
+                "end_date": None,
+                "place": "Warsaw",
+            },
+        ),
+    ],
+)
+def test_the_event_a_release_reports(
+    gazetteer: Gazetteer, text: str, event: dict[str, str | None]
+) -> None:
+    record = extract(gazetteer, text)
+    assert record.to_json()["event"] == event
+
+
+def test_words_that_only_look_like_events_are_not_events(gazetteer: Gazetteer) -> None:
+    record = extract(
+        gazetteer,
+        "VIENNA, 4 May 2018 – In the course of the year, citizens could exercise their rights "
+        "by meeting the deadlines.",
+    )
+    assert record.event is None
+
+
+@pytest.mark.parametrize(
+    ("text", "organisers", "partners"),
+    [
+        (
+            "It was organized by the Government of the Republic of Tajikistan in co-operation with "
+            "the OSCE, the United Nations, and the European Union.",
+            ["Tajikistan"],
+            ["OSCE", "United Nations", "European Union"],
+        ),
+        (
+            "The seminar was organized by the OSCE Mission to Serbia and the Judicial Academy in "
+            "partnership with the Council of Europe.",
+            ["OSCE Mission to Serbia", "Judicial Academy"],
+            ["Council of Europe"],
+        ),
+        (
+            "The course, organised by ODIHR with the support of Switzerland and the EU, ended.",
+            ["Office for Democratic Institutions and Human Rights"],
+            ["Switzerland", "European Union"],
+        ),
+        ("The course took place in Vienna.", [], []),
+    ],
+)
+def test_organisers_and_partners(
+    gazetteer: Gazetteer, text: str, organisers: list[str], partners: list[str]
+) -> None:
+    assert find_organisers(text, gazetteer) == (organisers, partners)
+
+
+@pytest.mark.parametrize(
+    ("date", "paragraph", "expected_date", "error_field"),
+    [
+        ("4 May 2018", "VIENNA, 4 May 2018 – Text.", "2018-05-04", None),
+        (None, "VIENNA, 4 May 2018 – Text.", "2018-05-04", None),
+        ("4 May 2018", "VIENNA, 4 May – Text.", "2018-05-04", None),
+        ("2018-05-04", "VIENNA – Text.", "2018-05-04", None),
+        (None, "Text without a dateline.", None, None),
+        ("31 February 2019", "VIENNA, 4 May 2018 – Text.", None, "date"),
+        (None, "VIENNA, 31 February 2019 – Text.", None, "dateline"),
+        ("next week", "VIENNA – Text.", None, "date"),
+    ],
+)
+def test_release_date_from_date_value_or_dateline(
+    gazetteer: Gazetteer,
+    date: str | None,
+    paragraph: str,
+    expected_date: str | None,
+    error_field: str | None,
+) -> None:
+    record = extract(gazetteer, paragraph, date=date)
+    assert record.date == expected_date
+    if error_field is None:
+        assert record.error is None
+    else:
+        assert record.error is not None and f"field {error_field!r}" in record.error
+        assert record.error.startswith("made-up.txt")
+
+
+def test_a_dateline_without_year_takes_the_year_of_the_date_value(gazetteer: Gazetteer) -> None:
+    record = extract(gazetteer, "ASTANA, 3 Dec – Text.", date="3 December 2010")
+    assert (record.date, record.place, record.dateline) == ("2010-12-03", "Astana", "ASTANA, 3 Dec")
+
+
+def test_place_value_wins_over_the_dateline_and_is_title_cased(gazetteer: Gazetteer) -> None:
+    record = extract(gazetteer, "VIENNA, 4 May 2018 – Text.", place="WARSAW/VIENNA")
+    assert record.place == "Warsaw/Vienna"
+
+
+def test_unlinkable_sources_fields_and_people_are_kept_and_warned(gazetteer: Gazetteer) -> None:
+    record = extract(
+        gazetteer,
+        "Ambassador Ingrid Halvorsen, Head of the Nordic Peace Institute, spoke.",
+        sources=("OSCE Chairpersonship", "Secretariat"),
+        fields=("Countering terrorism", "Space policy"),
+    )
+    assert [(m.label, m.linked_iri is None) for m in record.sources] == [
+        ("OSCE Chairpersonship", True),
+        ("OSCE Secretariat", False),
+    ]
+    assert [(m.label, m.linked_iri is None) for m in record.fields_of_work] == [
+        ("Countering terrorism", False),
+        ("Space policy", True),
+    ]
+    assert record.persons[0].organisation == "Nordic Peace Institute"
+    assert record.persons[0].linked_iri is None
+    warnings = " ".join(record.warnings)
+    for unlinked in ("OSCE Chairpersonship", "Space policy", "Ingrid Halvorsen"):
+        assert unlinked in warnings
+    assert record.error is None
+
+
+def test_every_format_of_the_fixtures_extracts(gazetteer: Gazetteer) -> None:
+    [html] = read_path(RELEASES / "bishkek-workshop.html")
+    assert html.to_json()["persons"] == [
+        {
+            "name": "Pierre von Arx",
+            "role": "Head",
+            "organisation": "OSCE Programme Office in Bishkek",
+            "quoted": True,
+        },
+        {"name": "Azamat Tokonov", "role": "Colonel", "organisation": None, "quoted": True},
+    ]
+    assert html.to_json()["event"] == {
+        "name": None, "type": "workshop", "start_date": "2019-10-11", "end_date": "2019-10-12", "place": "Osh",  # noqa: E501
+    }  # fmt: skip
+    listing = read_path(RELEASES / "newsroom-listing.txt")
+    assert [r.date for r in listing] == ["2012-11-21", "2012-09-02", None, "2012-02-10"]
+    assert listing[3].states_mentioned[0].label == "Tajikistan"
+    assert listing[3].event is not None and listing[3].event.partners == ("European Union",)
+    scraped = read_path(RELEASES / "scraped.jsonl")
+    assert scraped[2].persons[0].quoted is True
+    assert scraped[2].osce_structures_mentioned[1].label == "OSCE Programme Office in Astana"
