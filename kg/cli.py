@@ -43,11 +43,12 @@ def validate_command(
     from kg.validation import render_report, validate_files
 
     try:
-        report, data = validate_files(files, with_reference=with_reference)
+        found = validate_files(files, with_reference=with_reference)
     except OsceKgError as exc:
         click.echo(f"Error: {exc}", err=True)
         ctx.exit(2)
-    click.echo(render_report(report, data), nl=False)
+    report = found.report
+    click.echo(render_report(report, found.data, assignment=found.assignment), nl=False)
     if report_file:
         report.report_graph.serialize(destination=report_file, format="turtle")
         click.echo(f"SHACL report written to {report_file}")

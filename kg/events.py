@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from kg.datelines import MONTH_RE, DateValueError, make_date, month_number, title_case_place
 from kg.gazetteer import ORGANISATION, OSCE, STATE, STRUCTURE, Gazetteer
+from kg.quotes import mask_abbreviations
 from kg.records import EventMention
 
 #: Event-type words and the event-type concept label each gives; earlier patterns win at a position.
@@ -211,9 +212,11 @@ def _first_type(paragraphs: Sequence[str]) -> _TypeHit | None:
 
 
 def _sentence_around(text: str, offset: int) -> str:
-    starts = [m.end() for m in re.finditer(r"[.!?][”\"’]?\s+(?=[A-Z“\"])", text[:offset])]
+    """The sentence of ``text`` that holds ``offset``."""
+    masked = mask_abbreviations(text)
+    starts = [m.end() for m in re.finditer(r"[.!?][”\"’]?\s+(?=[A-Z“\"])", masked[:offset])]
     start = starts[-1] if starts else 0
-    end_match = re.search(r"[.!?](?=[”\"’]?\s+[A-Z“\"]|[”\"’]?\s*$)", text[offset:])
+    end_match = re.search(r"[.!?](?=[”\"’]?\s+[A-Z“\"]|[”\"’]?\s*$)", masked[offset:])
     end = offset + end_match.end() if end_match else len(text)
     return text[start:end]
 

@@ -1,4 +1,4 @@
-"""Finds the people a release names, with their titles, and the quotes attributed to them."""
+"""Finds the people a release names, with the titles the text gives them, and who is quoted."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kg.gazetteer import PERSON, STRUCTURE, Found, Gazetteer, fold_token
+from kg.quotes import SPEECH_VERBS, NameSpan, introduces_quote, quotes_in, speaker_of
 from kg.records import PersonMention, Quote
 from kg.roles import (
     HONORIFICS,
@@ -21,34 +22,16 @@ from kg.roles import (
 
 _UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
 _PARTICLES = r"(?:von|van|de|der|den|del|della|da|di|du|af|al|la|le|ten|ter|zu|bin|ibn|el|dos|das)"
-_CAP = rf"(?:[{_UPPER}][\w'’]*(?:-[\w'’]+)*|[{_UPPER}]\.)"
+_CAP = rf"(?:[{_UPPER}]\.(?=\s)|[{_UPPER}][\w'’]*(?:-[\w'’]+)*)"
 _RUN_RE = re.compile(rf"(?<![\w’'-]){_CAP}(?:\s+(?:{_PARTICLES}\s+)*{_CAP})*")
-SPEECH_VERBS = (
-    "said|says|say|added|adds|noted|notes|stressed|stresses|emphasized|emphasised|emphasizes|"
-    "emphasises|underlined|underlines|stated|states|explained|explains|remarked|highlighted|"
-    "highlights|pointed out|points out|urged|urges|recalled|recalls|concluded|concludes|"
-    "announced|announces|observed|commented|declared|told|affirmed|reiterated|welcomed|"
-    "acknowledged|asserted|insisted|warned|argued|believes|believed"
-)
 _VERB_AFTER_RE = re.compile(rf"^\s*,?\s*(?:also\s+|further\s+|then\s+)?(?:{SPEECH_VERBS})\b")
 _VERB_BEFORE_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\s*:?\s*$")
-_VERB_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\b")
-_QUOTE_RE = re.compile(r"“(?P<curly>[^”]{2,})”|\"(?P<straight>[^\"]{2,})\"|«(?P<angle>[^»]{2,})»")
-_TITLE_CUE_RE = re.compile(
-    r"\b(?:entitled|titled|called|named|theme|motto|slogan|headlined|dubbed|known as|the)\s*,?\s*$",
-    re.IGNORECASE,
-)
-_PRONOUN_SUBJECT_RE = re.compile(
-    rf"\b(?P<pronoun>[Hh]e|[Ss]he)\s+(?:also\s+|further\s+)?(?:{SPEECH_VERBS})\b"
-)
-_AFTER_QUOTE_SPEAKER_RE = re.compile(
-    rf"^\s*,?\s*(?:(?P<pronoun>he|she)\s+(?:also\s+)?(?:{SPEECH_VERBS})\b|(?:{SPEECH_VERBS})\s+(?P<after>.*))",
-    re.IGNORECASE,
-)
-
 #: Words that are never part of a person's name.
 _NOT_NAME_WORDS = words(
     """
+    authorities officials participants representatives experts students journalists members
+    leaders citizens residents observers monitors trainers delegates organizers organisers
+    speakers people communities countries donors partners institutions
     science economy economic finance health labour labor culture agriculture energy environment
     transport trade industry development integration protection welfare communications
     information technology sport sports tourism emergency emergencies refugees minorities diaspora
@@ -87,13 +70,6 @@ class _Person:
         return self.name.split()[-1]
 
 
-@dataclass(frozen=True)
-class _Span:
-    person: int  # index into the people found
-    start: int
-    end: int
-
-
 @dataclass
 class People:
     """The people of a release, in order of first mention, and its quotes."""
@@ -111,10 +87,14 @@ def find_people(
     last_speaker: int | None = None
     last_named: int | None = None
     quotes: list[Quote] = []
+    announcer: int | None = None  # who announced a quotation at the end of the last paragraph
     for paragraph in paragraphs:
         spans = _find_people_in(paragraph, gazetteer, people, own_structure)
-        for quote_text, start, end in _quotes_in(paragraph):
-            speaker = _speaker_of(paragraph, start, end, spans, last_speaker, last_named)
+        opens_with_quote = paragraph.startswith(("“", '"', "«"))
+        for quote_text, start, end in quotes_in(paragraph):
+            speaker = speaker_of(paragraph, start, end, spans, last_speaker, last_named)
+            if speaker is None and start == 0 and announcer is not None:
+                speaker = announcer  # "X issued the following statement:" then the quotation
             if speaker is None:
                 continue
             people[speaker].quoted = True
@@ -122,6 +102,10 @@ def find_people(
             quotes.append(Quote(quote_text, people[speaker].name))
         if spans:
             last_named = spans[-1].person
+        if introduces_quote(paragraph):
+            announcer = spans[-1].person if spans else last_named
+        elif not opens_with_quote:
+            announcer = None
     result = People(quotes=quotes)
     for person in people:
         title = person.title
@@ -141,10 +125,10 @@ def find_people(
 
 def _find_people_in(
     text: str, gazetteer: Gazetteer, people: list[_Person], own_structure: Found | None
-) -> list[_Span]:
+) -> list[NameSpan]:
     """Records the people named in one paragraph; returns where each mention stands."""
     finds = gazetteer.find(text)
-    spans: list[_Span] = []
+    spans: list[NameSpan] = []
     for run in _RUN_RE.finditer(text):
         candidate = _name_in_run(text, run.start(), run.end(), finds)
         if candidate is None:
@@ -157,7 +141,7 @@ def _find_people_in(
             known = people[index]
             if known.title is None:
                 known.title = _title_around(text, (start, end), spans, gazetteer, own_structure)
-            spans.append(_Span(index, start, end))
+            spans.append(NameSpan(index, start, end))
             continue
         if len(name.split()) < 2:
             continue
@@ -179,7 +163,7 @@ def _find_people_in(
                 name, title, person_entry.iri if person_entry else None, honorific_title=honorific
             )
         )
-        spans.append(_Span(len(people) - 1, start, end))
+        spans.append(NameSpan(len(people) - 1, start, end))
     return spans
 
 
@@ -259,7 +243,7 @@ def _match_known(name: str, people: list[_Person]) -> int | None:
 def _title_around(
     text: str,
     name: tuple[int, int],
-    spans: list[_Span],
+    spans: list[NameSpan],
     gazetteer: Gazetteer,
     own_structure: Found | None,
 ) -> Title | None:
@@ -268,9 +252,11 @@ def _title_around(
     start, end = name
     masked = _mask_names(text, gazetteer, spans)
     before = _phrase_before(text, masked, start)
-    if before and before in HONORIFICS | set(TITLE_HONORIFICS):
-        # "the Head of the Mission, Ambassador X": the title stands before the honorific
-        before = _phrase_before(text, masked, start - len(before) - 1) or before
+    if before:
+        # "the Head of the Mission, Ambassador X", "The OSCE Chairperson-in-Office, Italian
+        # Foreign Minister X": the first title, set off by a comma, comes before the second
+        earlier = _apposed_title(text, masked, text.rfind(before, 0, start))
+        before = earlier or before
     if before:
         title = read_title(before, gazetteer, own_structure=own_structure)
         if title is not None and title.role not in TITLE_HONORIFICS:
@@ -281,6 +267,22 @@ def _title_around(
             if title is not None:
                 return title
     return None
+
+
+def _apposed_title(text: str, masked: str, start: int) -> str | None:
+    """A title phrase that ends with a comma right before ``start`` and opens its sentence or
+    follows "the" ("The OSCE Chairperson-in-Office, ...")."""
+    head = text[:start].rstrip()
+    if not head.endswith(","):
+        return None
+    earlier = _phrase_before(text, masked, len(head) - 1)
+    if earlier is None:
+        return None
+    opening = text[: len(head) - 1 - len(earlier)].rstrip()
+    opens_sentence = not opening or opening.endswith((".", ":", ";", "–", "—", " the"))
+    if not opens_sentence and not earlier.lower().startswith("the "):
+        return None
+    return earlier
 
 
 _APPOINTMENT_RE = re.compile(
@@ -303,7 +305,7 @@ def _appointment_phrase(text: str, masked: str, end: int) -> str | None:
     return _walk_forward(text, masked, start)
 
 
-def _mask_names(text: str, gazetteer: Gazetteer, spans: list[_Span]) -> str:
+def _mask_names(text: str, gazetteer: Gazetteer, spans: list[NameSpan]) -> str:
     """The text with every known name made one word, so "Bosnia and Herzegovina" does not end a
     title phrase at its "and"; people's names become lower case, so a title never runs into them."""
     marks = [(f.start, f.end, f.entry.category != PERSON) for f in gazetteer.find(text)]
@@ -378,90 +380,6 @@ def _phrase_word(word: str) -> bool:
     if not bare:
         return False
     return bare[0].isupper() or bare.lower() in ROLE_WORDS or bare.lower() in _PHRASE_CONNECTORS
-
-
-def _quotes_in(text: str) -> list[tuple[str, int, int]]:
-    """Quoted passages of a paragraph that are not titles."""
-    quotes: list[tuple[str, int, int]] = []
-    for match in _QUOTE_RE.finditer(text):
-        inner = match.group("curly") or match.group("straight") or match.group("angle") or ""
-        if _TITLE_CUE_RE.search(text[: match.start()]):
-            continue
-        quotes.append((inner.strip(" ,"), match.start(), match.end()))
-    return quotes
-
-
-def _speaker_of(
-    text: str,
-    start: int,
-    end: int,
-    spans: list[_Span],
-    last_speaker: int | None,
-    last_named: int | None,
-) -> int | None:
-    """Who a quote is attributed to in its sentence, or None when no speech verb attributes it."""
-    sentence_end = _sentence_end(text, end)
-    after = text[end:sentence_end]
-    match = _AFTER_QUOTE_SPEAKER_RE.match(after)
-    if match:
-        if match.group("pronoun"):
-            return _pronoun_referent(spans, start, last_speaker, last_named)
-        following = [s for s in spans if end <= s.start < sentence_end]
-        if following:
-            return following[0].person
-    following = [s for s in spans if end <= s.start < sentence_end]
-    # "“...,” Peter Hansen[, Head of ...,] said."
-    if (
-        following
-        and re.match(r"^\s*,?\s*$", text[end : following[0].start])
-        and _VERB_RE.search(text[following[0].end : sentence_end])
-    ):
-        return following[0].person
-    sentence_start = _sentence_start(text, start)
-    before = text[sentence_start:start]
-    verbs = list(_VERB_RE.finditer(before))
-    if not verbs:
-        return None
-    verb_at = sentence_start + verbs[-1].start()
-    pronoun = _PRONOUN_SUBJECT_RE.search(before)
-    in_sentence = [s for s in spans if sentence_start <= s.start < verb_at]
-    if in_sentence:
-        return in_sentence[-1].person
-    if pronoun:
-        return _pronoun_referent(spans, start, last_speaker, last_named)
-    return None
-
-
-def _pronoun_referent(
-    spans: list[_Span], offset: int, last_speaker: int | None, last_named: int | None
-) -> int | None:
-    """Who "he"/"she" is: the last person quoted, else the last person named before."""
-    if last_speaker is not None:
-        return last_speaker
-    before = _last_before(spans, offset)
-    return before if before is not None else last_named
-
-
-def _last_before(spans: list[_Span], offset: int) -> int | None:
-    before = [s for s in spans if s.start < offset]
-    return before[-1].person if before else None
-
-
-def _masked(text: str) -> str:
-    """The text with quoted passages blanked, so their full stops do not end sentences."""
-    return _QUOTE_RE.sub(lambda m: "“" + "x" * (len(m.group()) - 2) + "”", text)
-
-
-def _sentence_start(text: str, offset: int) -> int:
-    masked = _masked(text)[:offset]
-    ends = [m.end() for m in re.finditer(r"[.!?](?:[”\"’)]*)\s+(?=[A-Z“\"])", masked)]
-    return ends[-1] if ends else 0
-
-
-def _sentence_end(text: str, offset: int) -> int:
-    masked = _masked(text)
-    match = re.search(r"[.!?](?=\s+[A-Z“\"]|\s*$)", masked[offset:])
-    return offset + match.end() if match else len(text)
 
 
 def structure_in(sources: Sequence[str], gazetteer: Gazetteer) -> Found | None:

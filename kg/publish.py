@@ -89,6 +89,7 @@ def publish_build(out_dir: Path, build_folder: Path) -> None:
     _sync_directory(out_dir)
     _ensure_entry_links(out_dir)
     prune_builds(out_dir, keep={build_folder.name} | ({previous.name} if previous else set()))
+    _remove_stale_links(out_dir)
     log.info("published build %s", build_folder.name)
 
 
@@ -123,6 +124,15 @@ def prune_builds(out_dir: Path, *, keep: set[str]) -> list[str]:
     if removed:
         log.info("removed old builds: %s", ", ".join(removed))
     return removed
+
+
+def _remove_stale_links(out_dir: Path) -> None:
+    """Removes temporary links a killed build left before its rename (``.current.<pid>``)."""
+    for name in (CURRENT, *LINKS):
+        for link in out_dir.glob(f".{name}.*"):
+            if link.is_symlink() and link.name.rsplit(".", 1)[-1].isdigit():
+                with contextlib.suppress(FileNotFoundError):
+                    link.unlink()
 
 
 def discard_build(build_folder: Path) -> None:

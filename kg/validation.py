@@ -5,10 +5,13 @@ from __future__ import annotations
 import gzip
 import logging
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 from xml.sax import SAXParseException
 
 import pyoxigraph
@@ -27,7 +30,7 @@ log = logging.getLogger(__name__)
 
 SEVERITY_ORDER = ("Violation", "Warning", "Info")
 
-# rdflib format names -> the media types pyoxigraph uses to locate a syntax error by line.
+# rdflib format names -> pyoxigraph formats, to locate a syntax error rdflib gives no line for.
 _OXIGRAPH_FORMATS = {
     "nt": pyoxigraph.RdfFormat.N_TRIPLES,
     "nquads": pyoxigraph.RdfFormat.N_QUADS,
@@ -57,9 +60,8 @@ class ValidationResult:
     #: True when the path is the inverse ``^path`` (statements pointing at the focus node)
     inverse: bool = False
     value: Node | None = None
-    constraint: URIRef | None = (
-        None  # the SHACL constraint component, e.g. sh:MinCountConstraintComponent
-    )
+    #: the SHACL constraint component, e.g. sh:MinCountConstraintComponent
+    constraint: URIRef | None = None
 
 
 @dataclass(frozen=True)
@@ -298,14 +300,28 @@ def load_rdf_files(paths: Iterable[str | Path]) -> Dataset:
     for path in map(Path, paths):
         data, fmt = _read_rdf_file(path)
         try:
-            if fmt in _QUAD_FORMATS:
-                dataset.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
-            else:
-                graph = dataset.graph(URIRef(path.resolve().as_uri()))
-                graph.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
+            _parse_into(dataset, path.resolve().as_uri(), data, fmt)
         except (BadSyntax, ParserError, SyntaxError, ValueError, SAXParseException) as exc:
             raise _input_error(str(path), data, fmt, exc) from exc
     return dataset
+
+
+def _parse_into(dataset: Dataset, iri: str, data: bytes, fmt: str) -> None:
+    rdflib_terms = logging.getLogger("rdflib.term")
+    level = rdflib_terms.level
+    # An ill-typed literal ("2020-02-31"^^xsd:date) makes rdflib log a traceback; the
+    # validation report names the literal already, in words.
+    rdflib_terms.setLevel(logging.CRITICAL)
+    try:
+        if fmt in _QUAD_FORMATS:
+            with warnings.catch_warnings():
+                # rdflib's own quad parsers still call a Dataset API it deprecates.
+                warnings.filterwarnings("ignore", "Dataset.default_context", DeprecationWarning)
+                dataset.parse(data=data, format=fmt, publicID=iri)
+        else:
+            dataset.graph(URIRef(iri)).parse(data=data, format=fmt, publicID=iri)
+    finally:
+        rdflib_terms.setLevel(level)
 
 
 def _read_rdf_file(path: Path) -> tuple[bytes, str]:
@@ -384,16 +400,24 @@ _LABEL_PROPERTIES = (
 )
 
 
-def render_report(report: ValidationReport, data: Graph | None = None) -> str:
-    """The report as text a data editor can act on: one block per focus node, worst first."""
+def render_report(
+    report: ValidationReport,
+    data: Graph | None = None,
+    *,
+    assignment: GraphAssignment | None = None,
+) -> str:
+    """The report as text a data editor can act on: one block per focus node, worst first,
+    with the node's label and, given an assignment, the files or graphs to edit."""
     names = Graph()  # for everyone's prefixes
     for prefix, namespace in [*report.report_graph.namespaces(), *(data or Graph()).namespaces()]:
         names.bind(prefix, namespace, override=False, replace=False)
+    places = _places_by_focus_node(assignment)
     lines = [_summary_line(report)]
     for node, results in report.by_focus_node().items():
         label = _label_of(data, node) if data is not None else None
         lines.append("")
         lines.append(_short(names, node) + (f"  ({label})" if label else ""))
+        lines.extend(f"  in {place}" for place in places.get(node, ()))
         for result in results:
             where = "^" if result.inverse else ""
             where += _short(names, result.path) if result.path is not None else "(node)"
@@ -403,6 +427,26 @@ def render_report(report: ValidationReport, data: Graph | None = None) -> str:
             lines.append(f"    {result.message}")
             lines.append(f"    shape: {_short(names, result.source_shape)}")
     return "\n".join(lines) + "\n"
+
+
+def _places_by_focus_node(assignment: GraphAssignment | None) -> dict[Node, list[str]]:
+    """Focus node -> the files (as paths) or named graphs its results were assigned to."""
+    places: dict[Node, list[str]] = {}
+    for graph, results in (assignment.by_graph if assignment else {}).items():
+        place = _display_place(graph)
+        for node in dict.fromkeys(r.focus_node for r in results):
+            places.setdefault(node, []).append(place)
+    return places
+
+
+def _display_place(graph: URIRef) -> str:
+    if not graph.startswith("file://"):
+        return f"<{graph}>"
+    path = Path(url2pathname(urlparse(str(graph)).path))
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _summary_line(report: ValidationReport) -> str:
@@ -442,26 +486,33 @@ def _label_of(data: Graph, node: Node) -> str | None:
     return None
 
 
-def validate_files(
-    paths: Iterable[str | Path], *, with_reference: bool = False
-) -> tuple[ValidationReport, Graph]:
-    """What ``osce-kg validate`` checks: the given files, or the reference graph by default,
-    always with the SKOS vocabularies (values must be their concepts).
+@dataclass(frozen=True)
+class FileValidation:
+    """What ``osce-kg validate`` found: the report, the data (for labels) and, for the
+    given files, which file or named graph each result is in."""
 
-    Returns the report and the data graph it was made from (for labels in the text report).
-    """
+    report: ValidationReport
+    data: Graph = field(repr=False)
+    assignment: GraphAssignment | None = None
+
+
+def validate_files(paths: Iterable[str | Path], *, with_reference: bool = False) -> FileValidation:
+    """What ``osce-kg validate`` checks: the given files, or the reference graph by default,
+    always with the SKOS vocabularies (values must be their concepts)."""
     paths = list(paths)
     data = Graph()
-    if paths:
-        dataset = load_rdf_files(paths)
+    dataset = load_rdf_files(paths) if paths else None
+    if dataset is not None:
         for prefix, namespace in dataset.namespaces():
             data.bind(prefix, namespace)
         for s, p, o, _ in dataset.quads((None, None, None, None)):
             data.add((s, p, o))
-    if with_reference or not paths:
+    if with_reference or dataset is None:
         data += _reference_graph()
     data += load_vocabularies()
-    return validate_graph(data), data
+    report = validate_graph(data)
+    assignment = assign_results_to_graphs(dataset, report.results) if dataset else None
+    return FileValidation(report, data, assignment)
 
 
 def _reference_graph() -> Graph:

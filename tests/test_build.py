@@ -22,7 +22,9 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from kg.build import PAUSE_ENV, BuildOptions, BuildSummary, build
 from kg.cli import cli
 from kg.dumps import read_checksums, sha256_file
+from kg.errors import BuildError
 from kg.inputs import SOURCE_DATE_EPOCH, bundled_samples_root
+from kg.publish import build_lock
 from kg.readers import read_path
 from kg.records import ReleaseRecord
 from kg.uris import current_base, graph_iri, release_key
@@ -443,3 +445,10 @@ def test_the_bundled_sample_builds_with_the_seed_fully_mapped(tmp_path: Path) ->
     assert {f"{base}id/organisation/united-nations", f"{base}id/organisation/european-union"} <= (
         partners
     )
+
+
+def test_a_second_build_into_a_locked_directory_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with build_lock(out), pytest.raises(BuildError, match="another build is writing"):
+        build(BuildOptions(inputs=(DATA / "releases",), out_dir=out))
+    assert not (out / "current").exists()

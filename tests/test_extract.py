@@ -289,6 +289,10 @@ PERSON_CASES = [
         ("Tom Keller", "Head", "OSCE Mission to Moldova", False),
     ),
     (
+        "The OSCE Chairperson-in-Office, Italian Foreign Minister Marco Rossi, arrived.",
+        ("Marco Rossi", "Chairperson-in-Office", "OSCE", False),
+    ),
+    (
         "Lieutenant Colonel Ivan Horvat of the border police led the exercise.",
         ("Ivan Horvat", "Lieutenant Colonel", None, False),
     ),
@@ -359,6 +363,20 @@ def test_later_mentions_by_surname_or_honorific_are_the_same_person(gazetteer: G
         (
             ("Ambassador Peter Hansen spoke first.", "He added: “Trust takes time.”"),
             ["Peter Hansen"],
+        ),
+        (
+            ("“It works,” Ms. Anna Berg, Deputy Head of the OSCE Office in Yerevan, said.",),
+            ["Anna Berg"],
+        ),
+        (("“Fine,” said John F. Smith.",), ["John F. Smith"]),
+        (("“We are ready,” Local Authorities said.",), []),
+        (
+            (
+                "OSCE Secretary General Helga Schmid issued the following statement:",
+                "“Democracy is never finished. It needs every citizen.",
+                "“Institutions must earn trust.”",
+            ),
+            ["Helga Schmid", "Helga Schmid"],
         ),
         (("The conference, entitled “Building Trust Together”, opened.",), []),
         (("Participants discussed the “whole-of-society approach” to security.",), []),

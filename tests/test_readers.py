@@ -220,9 +220,22 @@ def test_a_page_without_metadata_reads_content_type_title_and_body() -> None:
 
 
 def test_page_furniture_above_the_content_type_is_not_the_title() -> None:
-    text = "Menu\n- Home\n- About\nNewsroom\nPress release\nThe title\n- Date: 4 May 2018\nVIENNA – Body.\n"
+    page = [
+        "Menu",
+        "- Home",
+        "- About",
+        "Newsroom",
+        "Press release",
+        "The title",
+        "- Date: 4 May 2018",
+    ]
+    text = "\n".join([*page, "VIENNA – Body."])
     raw = read_page_text(text, "page.txt")
-    assert (raw.content_type, raw.title, raw.date_text) == ("Press release", "The title", "4 May 2018")
+    assert (raw.content_type, raw.title, raw.date_text) == (
+        "Press release",
+        "The title",
+        "4 May 2018",
+    )
 
 
 def test_blank_line_separated_blocks_are_joined_into_paragraphs() -> None:

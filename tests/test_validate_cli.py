@@ -37,6 +37,8 @@ def test_violation_exits_1_and_says_what_to_fix() -> None:
     lines = result.output.splitlines()
     assert lines[0].startswith("Does NOT conform: 1 violation, 0 warnings")
     assert "state:de  (Germany)" in lines
+    where = lines[lines.index("state:de  (Germany)") + 1]
+    assert where.startswith("  in ") and where.endswith("states/invalid-alpha2-pattern.ttl")
     assert '  Violation: osce:isoAlpha2 = "DEU"' in lines
     assert "two capital letters" in result.output
     assert "    shape: oscesh:State-isoAlpha2" in lines
@@ -57,10 +59,10 @@ def test_release_file_with_reference_links(tmp_path: Path) -> None:
         + "release:2020-12-04-example-abc123 osce:mentionsState state:de .\n",
         encoding="utf-8",
     )
-    alone = run(CONTEXT, release)
+    alone = run(release)
     assert alone.exit_code == 1
     assert "oscesh:PressRelease-mentionsState" in alone.output
-    with_reference = run("--with-reference", CONTEXT, release)
+    with_reference = run("--with-reference", release)
     assert with_reference.exit_code == 0, with_reference.output
 
 
@@ -89,6 +91,7 @@ def test_gzipped_and_quad_files_are_read(tmp_path: Path) -> None:
     result = run(quads)
     assert result.exit_code == 1
     assert "oscesh:State-isoAlpha3" in result.output
+    assert "  in <https://w3id.org/osce-kg/graph/extra/test>" in result.output.splitlines()
 
 
 @pytest.mark.parametrize(
@@ -125,7 +128,7 @@ def test_turtle_error_points_at_the_faulty_character(tmp_path: Path) -> None:
     path = tmp_path / "broken.ttl"
     path.write_text('@prefix ex: <http://example.org/> .\nex:a ex:b "open ;\n', encoding="utf-8")
     result = run(path)
-    assert f"{path}:2:19: not valid Turtle" in result.stderr
+    assert f"{path}:2:18: not valid Turtle" in result.stderr  # the newline ends the string
 
 
 def test_unknown_extension_exits_2(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def read_json_line(line: str, path: str | Path, *, line_number: int, item: int) 
         data = json.loads(line)
     except json.JSONDecodeError as error:
         problem = f"the line is not a complete JSON object ({error.msg} at column {error.colno})"
-        if error.pos >= len(line.rstrip()) - 1:
+        if error.msg.startswith("Unterminated") or error.pos >= len(line.rstrip()) - 1:
             problem = f"the line is truncated: {problem}"
         return _failed(
             base,

@@ -1,0 +1,147 @@
+"""Finds quotations in release paragraphs and the person each is attributed to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SPEECH_VERBS = (
+    "said|says|say|added|adds|noted|notes|stressed|stresses|emphasized|emphasised|emphasizes|"
+    "emphasises|underlined|underlines|stated|states|explained|explains|remarked|highlighted|"
+    "highlights|pointed out|points out|urged|urges|recalled|recalls|concluded|concludes|"
+    "announced|announces|observed|commented|declared|told|affirmed|reiterated|welcomed|"
+    "acknowledged|asserted|insisted|warned|argued|believes|believed"
+)
+_VERB_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\b")
+_QUOTE_RE = re.compile(r"“(?P<curly>[^”]{2,})”|\"(?P<straight>[^\"]{2,})\"|«(?P<angle>[^»]{2,})»")
+_TITLE_CUE_RE = re.compile(
+    r"\b(?:entitled|titled|called|named|theme|motto|slogan|headlined|dubbed|known as|the)\s*,?\s*$",
+    re.IGNORECASE,
+)
+_PRONOUN_SUBJECT_RE = re.compile(
+    rf"\b(?P<pronoun>[Hh]e|[Ss]he)\s+(?:also\s+|further\s+)?(?:{SPEECH_VERBS})\b"
+)
+_AFTER_QUOTE_SPEAKER_RE = re.compile(
+    rf"^\s*,?\s*(?:(?P<pronoun>he|she)\s+(?:also\s+)?(?:{SPEECH_VERBS})\b|(?:{SPEECH_VERBS})\s+(?P<after>.*))",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class NameSpan:
+    """Where a person's name stands in a paragraph."""
+
+    person: int  # index into the people found
+    start: int
+    end: int
+
+
+def quotes_in(text: str) -> list[tuple[str, int, int]]:
+    """Quoted passages of a paragraph that are not titles.
+
+    A paragraph that opens a quotation and does not close it is one paragraph of a quotation
+    that goes on in the next (the typographic convention); it is a quote too.
+    """
+    quotes: list[tuple[str, int, int]] = []
+    for match in _QUOTE_RE.finditer(text):
+        inner = match.group("curly") or match.group("straight") or match.group("angle") or ""
+        if _TITLE_CUE_RE.search(text[: match.start()]):
+            continue
+        quotes.append((inner.strip(" ,"), match.start(), match.end()))
+    if text.startswith("“") and text.count("“") > text.count("”") and not quotes:
+        quotes.append((text[1:].strip(), 0, len(text)))
+    return quotes
+
+
+def introduces_quote(text: str) -> bool:
+    """True when a paragraph ends by announcing a quotation ("... issued this statement:")."""
+    return text.rstrip().endswith(":")
+
+
+def speaker_of(
+    text: str,
+    start: int,
+    end: int,
+    spans: list[NameSpan],
+    last_speaker: int | None,
+    last_named: int | None,
+) -> int | None:
+    """Who a quote is attributed to in its sentence, or None when no speech verb attributes it."""
+    sentence_end = _sentence_end(text, end)
+    after = text[end:sentence_end]
+    match = _AFTER_QUOTE_SPEAKER_RE.match(after)
+    if match:
+        if match.group("pronoun"):
+            return _pronoun_referent(spans, start, last_speaker, last_named)
+        following = [s for s in spans if end <= s.start < sentence_end]
+        if following:
+            return following[0].person
+    following = [s for s in spans if end <= s.start < sentence_end]
+    # "“...,” Peter Hansen[, Head of ...,] said."
+    if (
+        following
+        and _HONORIFIC_GAP_RE.match(text[end : following[0].start])
+        and _VERB_RE.search(text[following[0].end : sentence_end])
+    ):
+        return following[0].person
+    sentence_start = _sentence_start(text, start)
+    before = text[sentence_start:start]
+    verbs = list(_VERB_RE.finditer(before))
+    if not verbs:
+        return None
+    verb_at = sentence_start + verbs[-1].start()
+    pronoun = _PRONOUN_SUBJECT_RE.search(before)
+    in_sentence = [s for s in spans if sentence_start <= s.start < verb_at]
+    if in_sentence:
+        return in_sentence[-1].person
+    if pronoun:
+        return _pronoun_referent(spans, start, last_speaker, last_named)
+    return None
+
+
+def _pronoun_referent(
+    spans: list[NameSpan], offset: int, last_speaker: int | None, last_named: int | None
+) -> int | None:
+    """Who "he"/"she" is: the last person quoted, else the last person named before."""
+    if last_speaker is not None:
+        return last_speaker
+    before = _last_before(spans, offset)
+    return before if before is not None else last_named
+
+
+def _last_before(spans: list[NameSpan], offset: int) -> int | None:
+    before = [s for s in spans if s.start < offset]
+    return before[-1].person if before else None
+
+
+_ABBREVIATION_DOT_RE = re.compile(
+    r"\b(Mr|Ms|Mrs|Dr|Prof|St|Jr|No|Gen|Col|Lt|Amb|Sept|Jan|Feb|Aug|Oct|Nov|Dec|[A-Z])\."
+)
+_HONORIFIC_GAP_RE = re.compile(
+    r"^\s*,?\s*(?:(?:Mr|Ms|Mrs|Dr|Prof|Ambassador|Judge|Professor|Colonel|Major|Captain)\.?\s+)*$"
+)
+
+
+def mask_abbreviations(text: str) -> str:
+    """The text with the dots of "Mr.", "Sept." and initials hidden (same length), so that
+    they do not end sentences."""
+    return _ABBREVIATION_DOT_RE.sub(lambda m: m.group(1) + "_", text)
+
+
+def _masked(text: str) -> str:
+    """The text with quoted passages blanked and abbreviation dots hidden, so that neither
+    ends a sentence."""
+    quoted = _QUOTE_RE.sub(lambda m: "“" + "x" * (len(m.group()) - 2) + "”", text)
+    return mask_abbreviations(quoted)
+
+
+def _sentence_start(text: str, offset: int) -> int:
+    masked = _masked(text)[:offset]
+    ends = [m.end() for m in re.finditer(r"[.!?](?:[”\"’)]*)\s+(?=[A-Z“\"])", masked)]
+    return ends[-1] if ends else 0
+
+
+def _sentence_end(text: str, offset: int) -> int:
+    masked = _masked(text)
+    match = re.search(r"[.!?](?=\s+[A-Z“\"]|\s*$)", masked[offset:])
+    return offset + match.end() if match else len(text)
