@@ -170,7 +170,8 @@ def release_key(date: str | None, title: str) -> str:
     the same opening words apart.
     """
     prefix = date or "undated"
-    return f"{prefix}-{slugify(title, max_length=60) or 'untitled'}-{short_hash(prefix, title, length=6)}"
+    slug = slugify(title, max_length=60) or "untitled"
+    return f"{prefix}-{slug}-{short_hash(prefix, title, length=6)}"
 
 
 def split_entity_path(path: str) -> tuple[str, str] | None:

@@ -557,3 +557,23 @@ def test_text_report_groups_results_by_node_with_labels(
     assert text.count("fo:mission-to-skopje  (OSCE Mission to Skopje)") == 1  # its prefix
     assert text.index("Violation: osce:fieldOperationKind") < text.index("Warning: osce:seatCity")
     assert "shape: oscesh:FieldOperation-kind" in text
+
+
+def test_every_class_with_instances_has_a_shape(shapes: Graph, ontology: Graph) -> None:
+    """Each class the reference graph, the vocabularies or a mapped release uses is the
+    target of a node shape, itself or through a superclass the ontology states."""
+    from kg.reference import reference_graph
+
+    data = reference_graph() + load_vocabularies()
+    for path in SHAPES_DATA.glob("*/valid-*.ttl"):
+        data.parse(path)
+    targets = {
+        cls
+        for shape, cls in shapes.subject_objects(SH.targetClass)
+        if shape != OSCESH.IriShape  # it targets nearly everything, for IRIs only
+    }
+    used = {c for c in data.objects(None, RDF.type) if isinstance(c, URIRef)}
+    untargeted = {
+        cls for cls in used if not targets & set(ontology.transitive_objects(cls, RDFS.subClassOf))
+    }
+    assert untargeted <= {URIRef("https://schema.org/Organization")}  # only with org:* types
