@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "SPARQL_MAX_ROWS": 10_000,  # result rows at most, announced, never silently cut
     "SPARQL_SERVICE_ALLOWLIST": [],  # SERVICE endpoints a query may call (none by default)
     "MAX_QUERY_BYTES": 100_000,  # the largest query text accepted
+    "SPARQL_WORKERS": 2,  # worker processes that run queries (killed and replaced on timeout)
     "PAGE_SIZE": 100,  # incoming links per page of an entity document
     "MAX_CONTENT_LENGTH": 1_000_000,  # the largest request body accepted
 }
