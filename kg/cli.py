@@ -37,7 +37,8 @@ def validate_command(
 ) -> None:
     """Validate RDF FILEs (default: the reference graph and ontology) against the SHACL shapes.
 
-    Exit status: 0 conforms (warnings allowed), 1 does not conform, 2 bad input or usage.
+    Exit status: 0 conforms (warnings allowed), 1 does not conform, 2 bad input or usage
+    (an unreadable FILE is named with its line and column; the other FILEs are still validated).
     """
     from kg.errors import OsceKgError
     from kg.validation import render_report, validate_files
@@ -47,12 +48,16 @@ def validate_command(
     except OsceKgError as exc:
         click.echo(f"Error: {exc}", err=True)
         ctx.exit(2)
+    for error in found.errors:  # the other files were validated
+        click.echo(f"Error: {error}", err=True)
     report = found.report
+    if report is None:
+        ctx.exit(2)
     click.echo(render_report(report, found.data, assignment=found.assignment), nl=False)
     if report_file:
         report.report_graph.serialize(destination=report_file, format="turtle")
         click.echo(f"SHACL report written to {report_file}")
-    ctx.exit(0 if report.conforms else 1)
+    ctx.exit(2 if found.errors else 0 if report.conforms else 1)
 
 
 @cli.command("evaluate")

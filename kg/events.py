@@ -80,7 +80,8 @@ def _anchored(verbs: str) -> re.Pattern[str]:
     """A verb with its time: 'concluded today', 'today opened', 'started on 12 March'."""
     return re.compile(
         rf"(?:\b(?P<before>{_WHEN})\s+(?:\w+\s+)?)?\b(?P<verb>{verbs})\b"
-        rf"(?:\s+(?:\w+\s+)?(?P<after>{_WHEN}))?",
+        # the time may follow the verb's object: "completed a three-day training course today"
+        rf"(?:\s+(?:[\w’'-]+\s+){{0,7}}?(?P<after>{_WHEN}))?",
         re.IGNORECASE,
     )
 
@@ -104,6 +105,12 @@ _RANGE_RES = tuple(
 )
 _SINGLE_RE = re.compile(
     rf"\bon\s+(?:\w+,?\s+)?{_DAY.format('d1')}\s+(?P<m1>{MONTH_RE})(?:\s+(?P<y>\d{{4}}))?",
+    re.IGNORECASE,
+)
+#: The end an event is announced to run until: "will run until 5 May", "lasts till Friday".
+_UNTIL_RE = re.compile(
+    rf"\b(?:until|till|through)\s+(?P<when>(?:{'|'.join(_WEEKDAYS)})|{_DAY.format('d1')}\s+"
+    rf"(?P<m1>{MONTH_RE})(?:\s+(?P<y>\d{{4}}))?)\b",
     re.IGNORECASE,
 )
 _TODAY_RE = re.compile(r"\b(?:today|yesterday)\b", re.IGNORECASE)
@@ -235,6 +242,8 @@ def resolve_dates(text: str, release_date: dt.date | None) -> tuple[dt.date | No
     if start is not None or end is not None:
         if start is None and end is not None and days:
             start = end - dt.timedelta(days=days - 1)
+        if end is None and start is not None:
+            end = _until(text, release_date, start)
         if end is None and start is not None and days:
             end = start + dt.timedelta(days=days - 1)
         return start, end
@@ -264,6 +273,19 @@ def _verb_anchor(pattern: re.Pattern[str], text: str, release_date: dt.date) -> 
         if anchor is not None:
             return anchor
     return None
+
+
+def _until(text: str, release_date: dt.date, start: dt.date) -> dt.date | None:
+    """The last day of an event that "will run until 5 May" (or "until Friday"), on or after
+    its start."""
+    match = _UNTIL_RE.search(text)
+    if match is None:
+        return None
+    if match["d1"]:
+        end = _date_of(match["d1"], match["m1"], match["y"], release_date)
+    else:
+        end = _anchor(f"on {match['when']}", start, past=False)
+    return end if end is not None and end >= start else None
 
 
 def _duration_days(text: str) -> int | None:

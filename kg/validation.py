@@ -298,12 +298,17 @@ def load_rdf_files(paths: Iterable[str | Path]) -> Dataset:
     """
     dataset = Dataset(default_union=True)
     for path in map(Path, paths):
-        data, fmt = _read_rdf_file(path)
-        try:
-            _parse_into(dataset, path.resolve().as_uri(), data, fmt)
-        except (BadSyntax, ParserError, SyntaxError, ValueError, SAXParseException) as exc:
-            raise _input_error(str(path), data, fmt, exc) from exc
+        add_rdf_file(dataset, path)
     return dataset
+
+
+def add_rdf_file(dataset: Dataset, path: Path) -> None:
+    """Parses one RDF file into ``dataset``, as ``load_rdf_files`` does; InputError if unusable."""
+    data, fmt = _read_rdf_file(path)
+    try:
+        _parse_into(dataset, path.resolve().as_uri(), data, fmt)
+    except (BadSyntax, ParserError, SyntaxError, ValueError, SAXParseException) as exc:
+        raise _input_error(str(path), data, fmt, exc) from exc
 
 
 def _parse_into(dataset: Dataset, iri: str, data: bytes, fmt: str) -> None:
@@ -491,17 +496,25 @@ class FileValidation:
     """What ``osce-kg validate`` found: the report, the data (for labels) and, for the
     given files, which file or named graph each result is in."""
 
-    report: ValidationReport
+    report: ValidationReport | None
     data: Graph = field(repr=False)
     assignment: GraphAssignment | None = None
+    #: files that could not be read or parsed; the others were validated
+    errors: tuple[InputError, ...] = ()
 
 
 def validate_files(paths: Iterable[str | Path], *, with_reference: bool = False) -> FileValidation:
     """What ``osce-kg validate`` checks: the given files, or the reference graph by default,
-    always with the SKOS vocabularies (values must be their concepts)."""
-    paths = list(paths)
+    always with the SKOS vocabularies (values must be their concepts).
+
+    An unusable file is reported in ``errors`` and the rest is validated; when no file is
+    usable there is no report.
+    """
+    files = [Path(p) for p in paths]
     data = Graph()
-    dataset = load_rdf_files(paths) if paths else None
+    dataset, errors = _load_usable_files(files) if files else (None, [])
+    if files and len(errors) == len(files):
+        return FileValidation(None, data, errors=tuple(errors))
     if dataset is not None:
         for prefix, namespace in dataset.namespaces():
             data.bind(prefix, namespace)
@@ -512,7 +525,19 @@ def validate_files(paths: Iterable[str | Path], *, with_reference: bool = False)
     data += load_vocabularies()
     report = validate_graph(data)
     assignment = assign_results_to_graphs(dataset, report.results) if dataset else None
-    return FileValidation(report, data, assignment)
+    return FileValidation(report, data, assignment, tuple(errors))
+
+
+def _load_usable_files(paths: list[Path]) -> tuple[Dataset, list[InputError]]:
+    dataset = Dataset(default_union=True)
+    errors: list[InputError] = []
+    for path in paths:
+        try:
+            add_rdf_file(dataset, path)
+        except InputError as error:
+            log.debug("skipping %s: %s", path, error)
+            errors.append(error)
+    return dataset, errors
 
 
 def _reference_graph() -> Graph:
