@@ -48,7 +48,7 @@ _NOT_MEETING_BEFORE_RE = re.compile(
 )
 _TITLE_QUOTE_RE = re.compile(
     r"\b(?:entitled|titled|called|named|under the (?:title|theme|motto)|on the theme|themed)"
-    r"\s*,?\s*[“\"«](?P<name>[^”\"»]{3,})[”\"»]",
+    r"\s*,?\s*[“\"«‘](?P<name>[^”\"»’]{3,})[”\"»’]",
     re.IGNORECASE,
 )
 _NUMBERS = {

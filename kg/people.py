@@ -7,7 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kg.gazetteer import PERSON, STRUCTURE, Found, Gazetteer, fold_token
-from kg.quotes import SPEECH_VERBS, NameSpan, introduces_quote, quotes_in, speaker_of
+from kg.quotes import (
+    OPENING_QUOTES,
+    SPEECH_VERBS,
+    NameSpan,
+    introduces_quote,
+    quotes_in,
+    speaker_of,
+)
 from kg.records import PersonMention, Quote
 from kg.roles import (
     HONORIFICS,
@@ -90,7 +97,7 @@ def find_people(
     announcer: int | None = None  # who announced a quotation at the end of the last paragraph
     for paragraph in paragraphs:
         spans = _find_people_in(paragraph, gazetteer, people, own_structure)
-        opens_with_quote = paragraph.startswith(("“", '"', "«"))
+        opens_with_quote = paragraph.startswith(OPENING_QUOTES)
         for quote_text, start, end in quotes_in(paragraph):
             speaker = speaker_of(paragraph, start, end, spans, last_speaker, last_named)
             if speaker is None and start == 0 and announcer is not None:
@@ -261,7 +268,11 @@ def _title_around(
         title = read_title(before, gazetteer, own_structure=own_structure)
         if title is not None and title.role not in TITLE_HONORIFICS:
             return title
-    for after in (_phrase_after(text, masked, end), _appointment_phrase(text, masked, end)):
+    for after in (
+        _phrase_after(text, masked, end),
+        _verb_title(text, masked, end),
+        _appointment_phrase(text, masked, end),
+    ):
         if after:
             title = read_title(after, gazetteer, own_structure=own_structure)
             if title is not None:
@@ -340,18 +351,41 @@ def _phrase_before(text: str, masked: str, start: int) -> str | None:
     if keep_from is None:
         return None
     phrase = text[window + keep_from : window + len(left)]
-    return phrase if has_role_word(phrase) else None
+    # only known names ("HCNM X") may still be a title: an institution whose name is one
+    names_only = re.fullmatch(r"[X\s]+", left[keep_from:]) is not None
+    return phrase if has_role_word(phrase) or names_only else None
 
 
 def _phrase_after(text: str, masked: str, end: int) -> str | None:
-    """The title phrase after a name and a comma ("X, Head of the OSCE Mission to Y, said")."""
-    match = re.match(r"^\s*,\s*", text[end:])
+    """The title phrase after a name and a comma or an opening bracket ("X, Head of the OSCE
+    Mission to Y, said", "X (Head of the OSCE Mission to Y) said")."""
+    match = re.match(r"^\s*[,(]\s*(?:(?:who|which)\s+is\s+)?", text[end:])
     if not match:
         return None
     return _walk_forward(text, masked, end + match.end())
 
 
-def _walk_forward(text: str, masked: str, start: int) -> str | None:
+#: "X, who heads the OSCE Centre in Y,": the verb names the role.
+_WHO_HEADS_RE = re.compile(
+    r"^\s*,?\s*who\s+(?:currently\s+|now\s+|also\s+)?(?P<verb>heads|leads|directs|chairs)\s+",
+    re.IGNORECASE,
+)
+_ROLE_OF_VERB = {"heads": "Head", "leads": "Head", "directs": "Director", "chairs": "Chair"}
+
+
+def _verb_title(text: str, masked: str, end: int) -> str | None:
+    """The title in "X, who heads the OSCE Mission to Y," as a title phrase ("Head of ...")."""
+    match = _WHO_HEADS_RE.match(text[end:])
+    if not match:
+        return None
+    start = end + match.end()
+    organisation = _walk_forward(text, masked, start, need_role=False)
+    if not organisation:
+        return None
+    return f"{_ROLE_OF_VERB[match['verb'].lower()]} of {organisation}"
+
+
+def _walk_forward(text: str, masked: str, start: int, *, need_role: bool = True) -> str | None:
     """The title phrase that starts at ``start``: title words, names and connectors."""
     right = masked[start : start + 200]
     stop = 0
@@ -364,7 +398,7 @@ def _walk_forward(text: str, masked: str, start: int) -> str | None:
             break
         stop = token.end()
     phrase = text[start : start + stop].rstrip(". ")
-    return phrase if phrase and has_role_word(phrase) else None
+    return phrase if phrase and (has_role_word(phrase) or not need_role) else None
 
 
 def _joins_names(tokens: list[re.Match[str]], index: int) -> bool:

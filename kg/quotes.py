@@ -13,7 +13,14 @@ SPEECH_VERBS = (
     "acknowledged|asserted|insisted|warned|argued|believes|believed"
 )
 _VERB_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\b")
-_QUOTE_RE = re.compile(r"“(?P<curly>[^”]{2,})”|\"(?P<straight>[^\"]{2,})\"|«(?P<angle>[^»]{2,})»")
+#: Double curly, straight and angle quotes, and single curly quotes; a single closing quote
+#: followed by a letter is an apostrophe ("women’s"), not the end of the quotation.
+_QUOTE_RE = re.compile(
+    r"“(?P<curly>[^”]{2,})”|\"(?P<straight>[^\"]{2,})\"|«(?P<angle>[^»]{2,})»"
+    r"|(?<!\w)‘(?P<single>[^‘]{2,}?)’(?!\w)"
+)
+#: Marks that open a quotation.
+OPENING_QUOTES = ("“", '"', "«", "‘")
 _TITLE_CUE_RE = re.compile(
     r"\b(?:entitled|titled|called|named|theme|motto|slogan|headlined|dubbed|known as|the)\s*,?\s*$",
     re.IGNORECASE,
@@ -44,13 +51,22 @@ def quotes_in(text: str) -> list[tuple[str, int, int]]:
     """
     quotes: list[tuple[str, int, int]] = []
     for match in _QUOTE_RE.finditer(text):
-        inner = match.group("curly") or match.group("straight") or match.group("angle") or ""
+        inner = next((g for g in match.groups() if g), "")
         if _TITLE_CUE_RE.search(text[: match.start()]):
             continue
         quotes.append((inner.strip(" ,"), match.start(), match.end()))
-    if text.startswith("“") and text.count("“") > text.count("”") and not quotes:
+    if not quotes and _opens_unclosed_quote(text):
         quotes.append((text[1:].strip(), 0, len(text)))
     return quotes
+
+
+def _opens_unclosed_quote(text: str) -> bool:
+    """True when a paragraph opens a quotation that it does not close."""
+    if text.startswith("“"):
+        return text.count("“") > text.count("”")
+    if text.startswith("‘"):
+        return _QUOTE_RE.match(text) is None
+    return False
 
 
 def introduces_quote(text: str) -> bool:
@@ -117,8 +133,11 @@ def _last_before(spans: list[NameSpan], offset: int) -> int | None:
 _ABBREVIATION_DOT_RE = re.compile(
     r"\b(Mr|Ms|Mrs|Dr|Prof|St|Jr|No|Gen|Col|Lt|Amb|Sept|Jan|Feb|Aug|Oct|Nov|Dec|[A-Z])\."
 )
+#: What may stand between a quotation and its speaker's name: honorifics, and the lower-case
+#: particles that open a surname ("“...,” von Arx said").
 _HONORIFIC_GAP_RE = re.compile(
-    r"^\s*,?\s*(?:(?:Mr|Ms|Mrs|Dr|Prof|Ambassador|Judge|Professor|Colonel|Major|Captain)\.?\s+)*$"
+    r"^\s*,?\s*(?:(?:Mr|Ms|Mrs|Dr|Prof|Ambassador|Judge|Professor|Colonel|Major|Captain)\.?\s+)*"
+    r"(?:(?:von|van|de|der|den|del|della|da|di|du|af|ten|ter|zu)\s+)*$"
 )
 
 

@@ -71,8 +71,9 @@ def read_title(
     phrase = " ".join(phrase.split()).strip(" ,")
     phrase = re.sub(r"^(?:the|a|an)\s+", "", phrase, flags=re.IGNORECASE)
     if not has_role_word(phrase):
-        return None
+        return _institution_title(phrase, gazetteer)
     phrase = _drop_leading_conjunct(phrase, gazetteer)
+    phrase = _first_of_two_titles(phrase, gazetteer)
     finds = [
         f
         for f in gazetteer.find(phrase)
@@ -112,6 +113,37 @@ def _drop_leading_conjunct(phrase: str, gazetteer: Gazetteer) -> str:
         if has_role_word(phrase[: match.start()]):
             return phrase
         return _drop_leading_conjunct(phrase[match.end() :], gazetteer)
+    return phrase
+
+
+def _institution_title(phrase: str, gazetteer: Gazetteer) -> Title | None:
+    """'HCNM' or 'OSCE RFoM' before a name: an institution whose name is a title ("High
+    Commissioner on National Minorities") is the person's role, in the OSCE."""
+    finds = gazetteer.find(phrase)
+    institutions = [
+        f for f in finds if f.entry.category == STRUCTURE and has_role_word(f.entry.label)
+    ]
+    if len(institutions) != 1:
+        return None
+    rest = phrase
+    for found in sorted(finds, key=lambda f: -f.start):
+        if found.entry.category in {STRUCTURE, OSCE}:
+            rest = rest[: found.start] + rest[found.end :]
+    if not re.fullmatch(r"[\s,]*(?:['’]s)?[\s,]*", rest):
+        return None  # more than the institution's name: not a bare title
+    return Title(institutions[0].entry.label, "OSCE", None)
+
+
+def _first_of_two_titles(phrase: str, gazetteer: Gazetteer) -> str:
+    """'Chairperson-in-Office and Minister of Foreign Affairs of Italy' -> the first title:
+    an "and" with a title word on both sides joins two titles, and the first one is kept.
+    ("Minister of Education and Science" is one title: nothing after its "and" is a title word.)"""
+    names = gazetteer.find(phrase)
+    for match in re.finditer(r"\s+and\s+", phrase):
+        if any(f.start <= match.start() < f.end for f in names):
+            continue
+        if has_role_word(phrase[: match.start()]) and has_role_word(phrase[match.end() :]):
+            return phrase[: match.start()]
     return phrase
 
 
