@@ -15,7 +15,15 @@ _LANGUAGE_AFTER_RE = re.compile(
 _LANGUAGE_BEFORE_RE = re.compile(
     r"\b(?:in|into|speak|speaks|spoke|speaking)\s+(?:[A-Z]\w+(?:,\s*|\s+and\s+|\s+or\s+))*$"
 )
-_LIST_END_RE = re.compile(r"^(?:\s*[.,;:)]|\s*$|\s+and\s+[A-Z]\w+\s*(?:[.,;:)]|$|languages?\b))")
+#: What may follow a list of languages ("in Macedonian and Albanian that ..."): punctuation,
+#: the end, "languages", or a word that cannot be the noun an adjective qualifies.
+_AFTER_LANGUAGE = (
+    r"(?:[.,;:)]|$|languages?\b|(?:that|which|who|for|to|by|with|on|at|from|as|so|but|or|because"
+    r"|while|when|if|about|is|are|was|were|has|have|only|too|also|as\s+well)\b)"
+)
+_LIST_END_RE = re.compile(
+    rf"^(?:\s*{_AFTER_LANGUAGE}|\s+(?:and|or)\s+[A-Z]\w+\s*{_AFTER_LANGUAGE})"
+)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from kg.quotes import (
     introduces_quote,
     quotes_in,
     speaker_of,
+    speaker_title,
 )
 from kg.records import PersonMention, Quote
 from kg.roles import (
@@ -100,6 +101,8 @@ def find_people(
         opens_with_quote = paragraph.startswith(OPENING_QUOTES)
         for quote_text, start, end in quotes_in(paragraph):
             speaker = speaker_of(paragraph, start, end, spans, last_speaker, last_named)
+            if speaker is None:
+                speaker = _holder_of(speaker_title(paragraph, start, end), people)
             if speaker is None and start == 0 and announcer is not None:
                 speaker = announcer  # "X issued the following statement:" then the quotation
             if speaker is None:
@@ -128,6 +131,23 @@ def find_people(
                 f"person {person.name!r} is not in the reference data; kept unlinked"
             )
     return result
+
+
+def _holder_of(title: str | None, people: list[_Person]) -> int | None:
+    """The person last named who holds a title the text uses instead of their name
+    ("the High Commissioner" for the High Commissioner on National Minorities)."""
+    if title is None:
+        return None
+    wanted = " ".join(title.lower().split())
+    for index in range(len(people) - 1, -1, -1):
+        person = people[index]
+        role = person.title.role if person.title else person.honorific_title
+        if role is None:
+            continue
+        role = role.lower()
+        if role == wanted or role.startswith(wanted + " ") or wanted.startswith(role + " of "):
+            return index
+    return None
 
 
 def _find_people_in(
@@ -345,6 +365,8 @@ def _phrase_before(text: str, masked: str, start: int) -> str | None:
         word = tokens[index].group()
         if word == "and" and _joins_names(tokens, index):
             continue  # "Minister of Education and Science"
+        if word == "," and _in_portfolio_list(left[: tokens[index].start()], tokens, index):
+            continue  # "Minister of Education, Science, Culture and Sport"
         if not _phrase_word(word):
             break
         keep_from = tokens[index].start()
@@ -399,6 +421,18 @@ def _walk_forward(text: str, masked: str, start: int, *, need_role: bool = True)
         stop = token.end()
     phrase = text[start : start + stop].rstrip(". ")
     return phrase if phrase and (has_role_word(phrase) or not need_role) else None
+
+
+#: The left part of an office with a list of portfolios: "Minister of Education, Science".
+_PORTFOLIO_LIST_RE = re.compile(
+    r"\b(?:Minister|Ministry|Secretary|Committee|Commissioner)\s+(?:of|for)\s+(?:the\s+)?"
+    r"[A-Z][\w'’-]*(?:(?:\s*,\s*|\s+and\s+|\s+)[A-Z][\w'’-]*)*$"
+)
+
+
+def _in_portfolio_list(left: str, tokens: list[re.Match[str]], index: int) -> bool:
+    """True when the comma at ``index`` separates two portfolios of one office."""
+    return _joins_names(tokens, index) and _PORTFOLIO_LIST_RE.search(left) is not None
 
 
 def _joins_names(tokens: list[re.Match[str]], index: int) -> bool:

@@ -115,6 +115,30 @@ def speaker_of(
     return None
 
 
+_TITLE_WORDS = r"[A-Z][\w-]*(?:\s+(?:of|on|for|the|[A-Z][\w-]*))*?"
+_TITLE_AFTER_QUOTE_RE = re.compile(
+    rf"^\s*,?\s*(?:the\s+(?P<t1>{_TITLE_WORDS})\s+(?:also\s+)?(?:{SPEECH_VERBS})\b"
+    rf"|(?:{SPEECH_VERBS})\s+the\s+(?P<t2>{_TITLE_WORDS})\s*(?:[.,;]|$))",
+    re.IGNORECASE,
+)
+_TITLE_BEFORE_QUOTE_RE = re.compile(
+    rf"\bthe\s+(?P<t1>{_TITLE_WORDS})\s+(?:also\s+)?(?:{SPEECH_VERBS})\b(?:\s+that)?\s*:?\s*$",
+    re.IGNORECASE,
+)
+
+
+def speaker_title(text: str, start: int, end: int) -> str | None:
+    """The title a quote is attributed to instead of a name: "“...,” the High Commissioner
+    said", "said the Head of Mission", "The Secretary General added: “...”"."""
+    match = _TITLE_AFTER_QUOTE_RE.match(text[end : _sentence_end(text, end)])
+    if match is None:
+        match = _TITLE_BEFORE_QUOTE_RE.search(text[_sentence_start(text, start) : start])
+    if match is None:
+        return None
+    title = match.groupdict().get("t1") or match.groupdict().get("t2")
+    return title if title and title[0].isupper() else None
+
+
 def _pronoun_referent(
     spans: list[NameSpan], offset: int, last_speaker: int | None, last_named: int | None
 ) -> int | None:

@@ -241,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="the endpoint, e.g. http://127.0.0.1:8080/sparql")
     parser.add_argument("--prepare-build", type=Path, help="write a build with the test graphs")
     args = parser.parse_args(argv)
+    args.suite = args.suite.resolve()
     tests = read_manifest(args.suite)
     if args.prepare_build:
         prepare_build(args.suite, args.prepare_build)
