@@ -38,18 +38,26 @@ _PLACE_WORD = rf"[{_UPPER}][\w'’.\-]*"
 #: One place of a dateline: capitalised words ("NEW YORK", "NUR-SULTAN", "THE HAGUE", "Kyrgyzstan",
 #: "BOSNIA AND HERZEGOVINA").
 _PLACE = rf"{_PLACE_WORD}(?:[ \t]+(?:{_PLACE_WORD}|and|of|the|on|upon|am)){{0,4}}"
+#: A country in brackets after the city: "ALMATY (Kazakhstan)".
+_BRACKETED = rf"(?:[ \t]*\([ \t]*{_PLACE}[ \t]*\))?"
 _PLACES = (
-    rf"(?P<place>{_PLACE}(?:[ \t]*/[ \t]*{_PLACE})*(?:,[ \t]*{_PLACE}(?:[ \t]*/[ \t]*{_PLACE})*)*?)"
+    rf"(?P<place>{_PLACE}{_BRACKETED}(?:[ \t]*/[ \t]*{_PLACE})*"
+    rf"(?:,[ \t]*{_PLACE}(?:[ \t]*/[ \t]*{_PLACE})*)*?)"
 )
+#: Month names in any case: datelines may write "5 JUNE 2018".
+_ANY_CASE_MONTH = rf"(?i:{MONTH_RE})"
 _DAY_MONTH = (
-    rf"(?P<day>\d{{1,2}})(?:st|nd|rd|th)?[ \t]+(?P<month>{MONTH_RE})"
+    rf"(?P<day>\d{{1,2}})(?:st|nd|rd|th)?[ \t]+(?P<month>{_ANY_CASE_MONTH})"
     rf"(?:[ \t]*,?[ \t]*(?P<year>\d{{4}}))?"
 )
-_MONTH_DAY = rf"(?P<month2>{MONTH_RE})[ \t]+(?P<day2>\d{{1,2}})(?:[ \t]*,[ \t]*(?P<year2>\d{{4}}))?"
-_DASH = r"(?P<dash>--|[–—-])"
-DATELINE_RE = re.compile(
-    rf"^[ \t]*{_PLACES}[ \t]*,[ \t]*(?:{_DAY_MONTH}|{_MONTH_DAY})[ \t]*{_DASH}[ \t]*",
+_MONTH_DAY = (
+    rf"(?P<month2>{_ANY_CASE_MONTH})[ \t]+(?P<day2>\d{{1,2}})(?:[ \t]*,[ \t]*(?P<year2>\d{{4}}))?"
 )
+#: A numeric date, day first: "05.06.2018".
+_NUMERIC_DATE = r"(?P<nday>\d{1,2})\.(?P<nmonth>\d{1,2})\.(?P<nyear>\d{4})"
+_DASH = r"(?P<dash>--|[–—-])"
+_DATE = rf"(?:{_DAY_MONTH}|{_MONTH_DAY}|{_NUMERIC_DATE})"
+DATELINE_RE = re.compile(rf"^[ \t]*{_PLACES}[ \t]*,[ \t]*{_DATE}[ \t]*{_DASH}[ \t]*")
 #: A dateline without a place: "4 May 2018 –".
 _BARE_DATELINE_RE = re.compile(rf"^[ \t]*(?:{_DAY_MONTH})[ \t]*{_DASH}[ \t]*")
 
@@ -126,10 +134,10 @@ def parse_dateline(paragraph: str) -> Dateline | None:
         if not match:
             return None
     groups = match.groupdict()
-    day = groups.get("day") or groups.get("day2")
+    day = groups.get("day") or groups.get("day2") or groups.get("nday")
     month_text = groups.get("month") or groups.get("month2")
-    year = groups.get("year") or groups.get("year2")
-    month = month_number(month_text or "")
+    year = groups.get("year") or groups.get("year2") or groups.get("nyear")
+    month = int(groups["nmonth"]) if groups.get("nmonth") else month_number(month_text or "")
     if day is None or month is None:
         return None
     text = paragraph[: match.start("dash")].strip()

@@ -68,11 +68,11 @@ _WHEN = (
 )
 _END_VERBS = (
     r"concluded|ended|closed|completed|wrapped\s+up|finished|came\s+to\s+a\s+close|concludes|ends|"
-    r"closes|completes|will\s+end|will\s+conclude|will\s+close"
+    r"closes|completes|will\s+end|will\s+conclude|will\s+close|ending|concluding|closing"
 )
 _START_VERBS = (
     r"started|began|opened|kicked\s+off|commenced|launched|starts|begins|opens|kicks\s+off|"
-    r"will\s+start|will\s+begin|will\s+open"
+    r"will\s+start|will\s+begin|will\s+open|starting|beginning|opening"
 )
 
 
@@ -98,13 +98,20 @@ _RANGE_RES = tuple(
     for pattern in (
         # from 30 April to 2 May
         rf"\b(?:from|between)\s+{_D1}\s+{_M1}\s+{_UNTIL}\s+{_D2}\s+{_M2}{_YEAR}",
-        rf"\b{_D1}\s+{_M1}\s*[-–—]\s*{_D2}\s+{_M2}{_YEAR}",  # 30 April - 2 May
+        # 30 April - 2 May, on 30 April and 1 May
+        rf"\b{_D1}\s+{_M1}\s*(?:[-–—]|\s(?:and|to|until|till)\s)\s*{_D2}\s+{_M2}{_YEAR}",
         rf"\b(?:from|between)\s+{_D1}\s+{_UNTIL}\s+{_D2}\s+{_M2}{_YEAR}",  # from 3 to 5 May
         rf"\b{_D1}\s*(?:[-–—]|and)\s*{_D2}\s+{_M2}{_YEAR}",  # 3-5 May, 5 and 6 June
     )
 )
 _SINGLE_RE = re.compile(
     rf"\bon\s+(?:\w+,?\s+)?{_DAY.format('d1')}\s+(?P<m1>{MONTH_RE})(?:\s+(?P<y>\d{{4}}))?",
+    re.IGNORECASE,
+)
+#: Two weekdays: "on Thursday and Friday", "on Monday to Wednesday".
+_WEEKDAY_RANGE_RE = re.compile(
+    rf"\bon\s+(?P<w1>{'|'.join(_WEEKDAYS)})\s*(?:and|to|until|till|[-–—])\s*"
+    rf"(?P<w2>{'|'.join(_WEEKDAYS)})\b",
     re.IGNORECASE,
 )
 #: The end an event is announced to run until: "will run until 5 May", "lasts till Friday".
@@ -210,12 +217,22 @@ def _first_type(paragraphs: Sequence[str]) -> _TypeHit | None:
             if label == "meeting" and _NOT_MEETING_BEFORE_RE.search(before):
                 continue
             word = match.group().lower()
-            if word.startswith("course") and not _COURSE_BEFORE_RE.search(before):
+            if word.startswith("course") and not _is_course(before, text[match.end() :]):
                 continue
             if label == "exercise" and not _EXERCISE_BEFORE_RE.search(before):
                 continue
             return _TypeHit(label, index, match.start(), match.end(), match.group())
     return None
+
+
+def _is_course(before: str, after: str) -> bool:
+    """True when "course" names a course: after a kind of course ("training course",
+    "a three-day course"), or after "the"/"a" and not in "in the course of", "of course"."""
+    if _COURSE_BEFORE_RE.search(before):
+        return True
+    if re.match(r"\s+of\b", after) or re.search(r"\b(?:of|in\s+due)\s+$", before):
+        return False
+    return re.search(r"\b(?:the|a|this|that)\s+$", before, re.IGNORECASE) is not None
 
 
 def _sentence_around(text: str, offset: int) -> str:
@@ -237,6 +254,9 @@ def resolve_dates(text: str, release_date: dt.date | None) -> tuple[dt.date | No
         match = pattern.search(text)
         if match:
             return _range_dates(match, release_date)
+    weekdays = _WEEKDAY_RANGE_RE.search(text)
+    if weekdays:
+        return _weekday_range(weekdays, release_date)
     end = _verb_anchor(_END_RE, text, release_date)
     start = _verb_anchor(_START_RE, text, release_date)
     if start is not None or end is not None:
@@ -273,6 +293,13 @@ def _verb_anchor(pattern: re.Pattern[str], text: str, release_date: dt.date) -> 
         if anchor is not None:
             return anchor
     return None
+
+
+def _weekday_range(match: re.Match[str], release_date: dt.date) -> tuple[dt.date, dt.date]:
+    """The days of "on Thursday and Friday": the last such days on or before the release date."""
+    first, last = (_WEEKDAYS.index(match[g].lower()) for g in ("w1", "w2"))
+    end = release_date - dt.timedelta(days=(release_date.weekday() - last) % 7)
+    return end - dt.timedelta(days=(last - first) % 7), end
 
 
 def _until(text: str, release_date: dt.date, start: dt.date) -> dt.date | None:

@@ -27,7 +27,7 @@ from kg.gazetteer import (
 )
 from kg.resources import ontology_dir
 from kg.tables import ParticipatingState, Partner, ReferenceTables, load_tables, split_list
-from kg.uris import current_base, entity_iri
+from kg.uris import concept_iri, current_base, entity_iri
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def _gazetteer_for_base(base: str) -> Gazetteer:
     add_structures(gazetteer, tables, base)
     add_organisations(gazetteer, base)
     add_persons(gazetteer, tables, base)
-    add_fields_of_work(gazetteer, base)
+    add_fields_of_work(gazetteer)
     log.debug("name index of %d things", len(gazetteer.entries))
     return gazetteer
 
@@ -141,7 +141,7 @@ def add_persons(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> Non
             add_names(gazetteer, entry, [person.name])
 
 
-def add_fields_of_work(gazetteer: Gazetteer, base: str) -> None:
+def add_fields_of_work(gazetteer: Gazetteer) -> None:
     """The fields-of-work concepts of the shipped SKOS vocabularies."""
     folder = ontology_dir()
     graph = Graph()
@@ -156,5 +156,6 @@ def add_fields_of_work(gazetteer: Gazetteer, base: str) -> None:
         if is_field and getattr(label, "language", None) in (None, "en"):
             concepts.append((str(subject).rsplit("/", 1)[1], str(label)))
     for key, text in sorted(concepts):
-        entry = Entry(FIELD_OF_WORK, text, str(entity_iri("field-of-work", key, base=base)))
+        # concepts keep the default base: the vocabularies are published under it
+        entry = Entry(FIELD_OF_WORK, text, str(concept_iri("field-of-work", key)))
         gazetteer.add(entry, [text], searchable=False)

@@ -32,8 +32,9 @@ _UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
 _PARTICLES = r"(?:von|van|de|der|den|del|della|da|di|du|af|al|la|le|ten|ter|zu|bin|ibn|el|dos|das)"
 _CAP = rf"(?:[{_UPPER}]\.(?=\s)|[{_UPPER}][\w'’]*(?:-[\w'’]+)*)"
 _RUN_RE = re.compile(rf"(?<![\w’'-]){_CAP}(?:\s+(?:{_PARTICLES}\s+)*{_CAP})*")
+_DOTTED_HONORIFIC_RE = re.compile(r"\b(?P<honorific>Mr|Ms|Mrs|Dr|Prof)\.\s+$")
 _VERB_AFTER_RE = re.compile(rf"^\s*,?\s*(?:also\s+|further\s+|then\s+)?(?:{SPEECH_VERBS})\b")
-_VERB_BEFORE_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\s*:?\s*$")
+_VERB_BEFORE_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\s*:?\s*(?:(?:Mr|Ms|Mrs|Dr|Prof)\.?\s+)?$")
 #: Words that are never part of a person's name.
 _NOT_NAME_WORDS = words(
     """
@@ -161,6 +162,10 @@ def _find_people_in(
         if candidate is None:
             continue
         start, end, prefix_words = candidate
+        dotted = _DOTTED_HONORIFIC_RE.search(text[:start])
+        if dotted and not prefix_words:
+            # "Dr. Anna Svensson": the dot ends the run of capitalised words before the name
+            prefix_words = [dotted["honorific"]]
         name = _strip_possessive(text[start:end])
         end = start + len(name)
         index = _match_known(name, people)
@@ -373,6 +378,8 @@ def _phrase_before(text: str, masked: str, start: int) -> str | None:
     if keep_from is None:
         return None
     phrase = text[window + keep_from : window + len(left)]
+    if phrase.split()[-1].lower() in _PHRASE_CONNECTORS:
+        return None  # "Co-ordinator for Combating Trafficking": a title's object, not a name
     # only known names ("HCNM X") may still be a title: an institution whose name is one
     names_only = re.fullmatch(r"[X\s]+", left[keep_from:]) is not None
     return phrase if has_role_word(phrase) or names_only else None

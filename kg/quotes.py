@@ -157,10 +157,11 @@ def _last_before(spans: list[NameSpan], offset: int) -> int | None:
 _ABBREVIATION_DOT_RE = re.compile(
     r"\b(Mr|Ms|Mrs|Dr|Prof|St|Jr|No|Gen|Col|Lt|Amb|Sept|Jan|Feb|Aug|Oct|Nov|Dec|[A-Z])\."
 )
-#: What may stand between a quotation and its speaker's name: honorifics, and the lower-case
-#: particles that open a surname ("“...,” von Arx said").
+#: What may stand between a quotation and its speaker's name: honorifics and titles
+#: ("“...,” OSCE Secretary General X told participants"), and the lower-case particles that open
+#: a surname ("“...,” von Arx said").
 _HONORIFIC_GAP_RE = re.compile(
-    r"^\s*,?\s*(?:(?:Mr|Ms|Mrs|Dr|Prof|Ambassador|Judge|Professor|Colonel|Major|Captain)\.?\s+)*"
+    r"^\s*,?\s*(?:(?:[A-Z][\w’'-]*\.?|of|the|on|for|in|to|and)\s+)*"
     r"(?:(?:von|van|de|der|den|del|della|da|di|du|af|ten|ter|zu)\s+)*$"
 )
 

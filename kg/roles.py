@@ -23,7 +23,8 @@ ROLE_WORDS = words(
     officer adviser advisor expert spokesperson spokesman spokeswoman ombudsperson ombudsman
     mayor governor prosecutor judge speaker deputy chief monitor rapporteur manager professor
     leader premier consul counsellor commander inspector chancellor secretary-general co-chair
-    co-chairs vice-chair
+    co-chairs vice-chair councillor councilor senator rector administrator commandant
+    superintendent registrar
     """
 )
 #: Words that can stand before the role word in a title.
@@ -45,6 +46,10 @@ HONORIFICS = frozenset(
 #: Words that, without a structure's name, point back to the release's own field operation.
 BACK_REFERENCES = frozenset(
     {"mission", "office", "centre", "center", "presence", "programme office"}
+)
+#: Titles that exist only in the OSCE: without an organisation named, they are the OSCE's.
+OSCE_ONLY_ROLES = frozenset(
+    {"chairperson-in-office", "chairman-in-office", "chairwoman-in-office", "chair-in-office"}
 )
 _CONNECTORS = frozenset({"of", "to", "in", "on", "for", "at", "the", "within", "'", "’", "s"})
 _PORTFOLIO_HEADS = frozenset({"minister", "ministers", "ministry", "secretary"})
@@ -73,6 +78,9 @@ def read_title(
     if not has_role_word(phrase):
         return _institution_title(phrase, gazetteer)
     phrase = _drop_leading_conjunct(phrase, gazetteer)
+    office = _office_title(phrase, gazetteer)
+    if office is not None:
+        return office
     phrase = _first_of_two_titles(phrase, gazetteer)
     finds = [
         f
@@ -90,6 +98,10 @@ def read_title(
             return None
         # "OSCE High Commissioner on National Minorities": the institution is the title
         return Title(institution.entry.label, "OSCE", None)
+    role = role[0].upper() + role[1:]  # "the head of the Mission" -> "Head"
+    if organisation is None and role.lower() in OSCE_ONLY_ROLES:
+        osce = gazetteer.lookup("OSCE", [OSCE])
+        return Title(role, "OSCE", osce.iri if osce else None)
     if organisation is None:
         role, written = _split_written_organisation(role)
         if written and written.lower() in BACK_REFERENCES and own_structure is not None:
@@ -114,6 +126,17 @@ def _drop_leading_conjunct(phrase: str, gazetteer: Gazetteer) -> str:
             return phrase
         return _drop_leading_conjunct(phrase[match.end() :], gazetteer)
     return phrase
+
+
+def _office_title(phrase: str, gazetteer: Gazetteer) -> Title | None:
+    """'OSCE Special Representative and Co-ordinator for Combating Trafficking in Human Beings':
+    the title of who leads an "Office of the ..." of the OSCE is the role, in the OSCE."""
+    title = re.sub(r"^(?:the\s+)?OSCE(?:['’]s)?\s+", "", phrase)
+    entry = gazetteer.lookup(f"Office of the {title}", [STRUCTURE])
+    if entry is None:
+        return None
+    osce = gazetteer.lookup("OSCE", [OSCE])
+    return Title(title, "OSCE", osce.iri if osce else None)
 
 
 def _institution_title(phrase: str, gazetteer: Gazetteer) -> Title | None:

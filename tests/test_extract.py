@@ -15,7 +15,7 @@ from kg.linking import default_gazetteer
 from kg.readers import read_path
 from kg.readers.raw import RawRelease
 from kg.records import RECORD_KEYS, ReleaseRecord
-from kg.uris import entity_iri
+from kg.uris import concept_iri, entity_iri
 
 RELEASES = Path(__file__).parent / "data" / "releases"
 RELEASE_DAY = dt.date(2018, 5, 4)  # a Friday
@@ -151,6 +151,9 @@ def test_the_navigation_menus_do_not_count_as_mentions() -> None:
             ["Japan", "Republic of Korea", "Australia"],
         ),
         ("The turkey was roasted.", []),
+        ("Leaflets were printed in Macedonian and Albanian that explain the rules.", []),
+        ("The course was held in Russian or Kazakh only.", []),
+        ("He visited Tajik schools in Kazakh regions.", ["Tajikistan", "Kazakhstan"]),
     ],
 )
 def test_states_by_name_earlier_name_and_adjective(
@@ -296,6 +299,69 @@ PERSON_CASES = [
         "Lieutenant Colonel Ivan Horvat of the border police led the exercise.",
         ("Ivan Horvat", "Lieutenant Colonel", None, False),
     ),
+    # the role told by a verb, in brackets, or after "who is"
+    (
+        "Alexandre Keltchewsky, who heads the OSCE Centre in Astana, said the course helped.",
+        ("Alexandre Keltchewsky", "Head", "OSCE Programme Office in Astana", False),
+    ),
+    (
+        "Pierre von Arx (Head of the OSCE Programme Office in Bishkek) opened the workshop.",
+        ("Pierre von Arx", "Head", "OSCE Programme Office in Bishkek", False),
+    ),
+    (
+        "Marcel Peško, who is the Director of the Conflict Prevention Centre, spoke.",
+        ("Marcel Peško", "Director", "Conflict Prevention Centre", False),
+    ),
+    # two titles joined by "and": the first is kept
+    (
+        "The OSCE Chairperson-in-Office and Minister of Foreign Affairs of Italy, Angelino Alfano,"
+        " made a statement.",
+        ("Angelino Alfano", "Chairperson-in-Office", "OSCE", False),
+    ),
+    # an institution's abbreviation is the title
+    (
+        "HCNM Lamberto Zannier met teachers.",
+        ("Lamberto Zannier", "High Commissioner on National Minorities", "OSCE", False),
+    ),
+    (
+        "RFoM Teresa Ribeiro called for the release of journalists.",
+        ("Teresa Ribeiro", "Representative on Freedom of the Media", "OSCE", False),
+    ),
+    # a portfolio listed with commas
+    (
+        "Georgian Minister of Education, Science, Culture and Sport Mikheil Batiashvili spoke.",
+        (
+            "Mikheil Batiashvili",
+            "Minister of Education, Science, Culture and Sport",
+            "Georgia",
+            False,
+        ),
+    ),
+    # a title only the OSCE has; a title written in lower case
+    (
+        "The Chairperson-in-Office, Slovak Foreign Minister Miroslav Lajčák, travelled to Kyiv.",
+        ("Miroslav Lajčák", "Chairperson-in-Office", "OSCE", False),
+    ),
+    (
+        "The head of the Mission, Ambassador Jan Braathu, welcomed participants.",
+        ("Jan Braathu", "Head", "OSCE Mission to Serbia", False),
+    ),
+    # the head of an "Office of the ..." of the OSCE, whose title has an "and" in it
+    (
+        "The OSCE Special Representative and Co-ordinator for Combating Trafficking in Human"
+        " Beings, Valiant Richey, addressed the conference.",
+        (
+            "Valiant Richey",
+            "Special Representative and Co-ordinator for Combating Trafficking in Human Beings",
+            "OSCE",
+            False,
+        ),
+    ),
+    # a first title set off by a comma before a second one
+    (
+        "He spoke with the OSCE Chairperson-in-Office, Swiss Federal Councillor Ignazio Cassis.",
+        ("Ignazio Cassis", "Chairperson-in-Office", "OSCE", False),
+    ),
 ]
 
 
@@ -380,6 +446,49 @@ def test_later_mentions_by_surname_or_honorific_are_the_same_person(gazetteer: G
         ),
         (("The conference, entitled “Building Trust Together”, opened.",), []),
         (("Participants discussed the “whole-of-society approach” to security.",), []),
+        # single curly quotes, with an apostrophe inside
+        (
+            ("The Director of ODIHR, Matteo Mecacci, said: ‘Data is where justice starts.’",),
+            ["Matteo Mecacci"],
+        ),
+        (("‘Every woman’s right to justice matters,’ said Nino Beridze.",), ["Nino Beridze"]),
+        (
+            (
+                "OSCE Secretary General Feridun Sinirlioğlu told the Council:",
+                "‘This Organization was built for difficult times.",
+                "‘I count on every participating State.’",
+            ),
+            ["Feridun Sinirlioğlu", "Feridun Sinirlioğlu"],
+        ),
+        # the speaker named by the title they were given
+        (
+            (
+                "HCNM Lamberto Zannier visited schools.",
+                "“Schools can do both,” the High Commissioner said.",
+            ),
+            ["Lamberto Zannier"],
+        ),
+        (
+            (
+                "Ambassador Kilian Wahl, Head of the OSCE Mission to Skopje, opened the course.",
+                "“Training matters,” said the Head of Mission.",
+            ),
+            ["Kilian Wahl"],
+        ),
+        (("“Trust takes time,” the Chairman said.",), []),
+        (
+            ("“We need trust,” OSCE Secretary General Thomas Greminger told participants.",),
+            ["Thomas Greminger"],
+        ),
+        # a surname with a particle, a dotted honorific before the name
+        (
+            (
+                "Pierre von Arx (Head of the OSCE Programme Office in Bishkek) opened it.",
+                "“Safe streets are built together,” von Arx said.",
+            ),
+            ["Pierre von Arx"],
+        ),
+        (("“Defamation belongs in civil courts,” said Dr. Anna Svensson.",), ["Anna Svensson"]),
     ],
 )
 def test_quotes_are_attributed_to_their_speaker(
@@ -409,6 +518,24 @@ def test_quotes_are_attributed_to_their_speaker(
         ("3–5 May", "2018-05-03", "2018-05-05"),
         ("on 28 December", "2017-12-28", "2017-12-28"),
         ("the report was published", None, None),
+        # the time after the verb's object, an end given by "until", weekdays, a participle
+        ("held on Thursday and Friday", "2018-05-03", "2018-05-04"),
+        ("on Monday to Wednesday", "2018-04-30", "2018-05-02"),
+        ("on 30 April and 1 May", "2018-04-30", "2018-05-01"),
+        ("a five-day course ending today", "2018-04-30", "2018-05-04"),
+        ("twenty officers completed a three-day training course today", "2018-05-02", "2018-05-04"),
+        (
+            "the Secretary General concluded a four-day visit to Moldova today",
+            "2018-05-01",
+            "2018-05-04",
+        ),
+        (
+            "a round table opened today in Khujand and will run until 6 May",
+            "2018-05-04",
+            "2018-05-06",
+        ),
+        ("the fair opened on Wednesday and will run until Sunday", "2018-05-02", "2018-05-06"),
+        ("a two-day seminar which ended on Wednesday in Gori", "2018-05-01", "2018-05-02"),
     ],
 )
 def test_event_dates_are_resolved_against_the_release_date(
@@ -611,3 +738,36 @@ def test_every_format_of_the_fixtures_extracts(gazetteer: Gazetteer) -> None:
     scraped = read_path(RELEASES / "scraped.jsonl")
     assert scraped[2].persons[0].quoted is True
     assert scraped[2].osce_structures_mentioned[1].label == "OSCE Programme Office in Astana"
+
+
+def test_fields_of_work_keep_the_default_base_under_a_custom_base(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OSCE_KG_BASE", "https://example.org/kg/")
+    record = extract(default_gazetteer(), "Tajik officials met.", fields=("Countering terrorism",))
+    assert record.fields_of_work[0].linked_iri == str(
+        concept_iri("field-of-work", "countering-terrorism")
+    )
+    assert record.fields_of_work[0].linked_iri.startswith("https://w3id.org/osce-kg/id/")
+    assert record.states_mentioned[0].linked_iri == "https://example.org/kg/id/state/tj"
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "kind", "start", "end"),
+    [
+        (
+            ("Participants of the course, held in Dushanbe, learned a lot. It ended today.",),
+            "training",
+            None,
+            "2018-05-04",
+        ),
+        (("In the course of the year, the Office grew.",), None, None, None),
+        (("Of course, the Mission will help.",), None, None, None),
+    ],
+)
+def test_a_bare_course_is_an_event_but_not_in_the_course_of(
+    gazetteer: Gazetteer, paragraphs: tuple[str, ...], kind: str | None, start: str, end: str
+) -> None:
+    event = extract(gazetteer, *paragraphs).event
+    got = (event.type, event.start_date, event.end_date) if event else (None, None, None)
+    assert got == (kind, start, end)

@@ -84,6 +84,18 @@ NAVIGATION = "-\nOur work\n-\nFields of work\n- Arms control\n- Countering terro
         ("CHIŞINĂU, 2 Feb. 2010 – x", "CHIŞINĂU, 2 Feb. 2010", "Chişinău", 2, 2, 2010, "x"),
         ("SKOPJE, 21st April 2005 – x", "SKOPJE, 21st April 2005", "Skopje", 21, 4, 2005, "x"),
         ("4 May 2018 – The", "4 May 2018", None, 4, 5, 2018, "The"),
+        # a month in capitals, a country in brackets, a numeric date
+        ("WARSAW, 5 JUNE 2018 – x", "WARSAW, 5 JUNE 2018", "Warsaw", 5, 6, 2018, "x"),
+        (
+            "ALMATY (Kazakhstan), 5 June 2018 – x",
+            "ALMATY (Kazakhstan), 5 June 2018",
+            "Almaty (Kazakhstan)",
+            5,
+            6,
+            2018,
+            "x",
+        ),
+        ("BISHKEK, 05.06.2018 – x", "BISHKEK, 05.06.2018", "Bishkek", 5, 6, 2018, "x"),
     ],
 )
 def test_datelines_in_all_variants_are_read(
@@ -329,6 +341,27 @@ def test_html_title_falls_back_to_the_h1() -> None:
     html = "<html><body><h1>Only a heading</h1><ul><li>Date: 1 June 2020</li></ul><p>VIENNA – Body.</p></body></html>"  # noqa: E501
     raw = read_html(html, "x.html")
     assert raw.title == "Only a heading"
+
+
+@pytest.mark.parametrize("colon", [":", ""])
+def test_html_definition_list_metadata_with_or_without_colons(colon: str) -> None:
+    html = (
+        "<html><body><p>News</p><h1>A title</h1><dl>"
+        f"<dt>Date{colon}</dt><dd>15 November 2017</dd><dt>Place{colon}</dt><dd>TIRANA</dd>"
+        f"<dt>Source{colon}</dt><dd>OSCE Presence in Albania</dd>"
+        f"<dt>Fields of work{colon}</dt><dd>Policing</dd><dd>Rule of law</dd></dl>"
+        "<p>TIRANA, 15 November 2017 – The body.</p></body></html>"
+    )
+    raw = read_html(html, "dl.html")
+    assert (raw.content_type, raw.title, raw.date_text, raw.place_text) == (
+        "News",
+        "A title",
+        "15 November 2017",
+        "TIRANA",
+    )
+    assert raw.sources == ("OSCE Presence in Albania",)
+    assert raw.fields_of_work == ("Policing", "Rule of law")
+    assert raw.paragraphs == ("TIRANA, 15 November 2017 – The body.",)
 
 
 def test_listing_items_become_releases_and_a_bad_item_does_not_stop_the_rest() -> None:

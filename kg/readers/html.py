@@ -96,5 +96,8 @@ def _walk(node: Tag, pieces: list[str]) -> None:
         pieces.append("\n")
         if name == "li" or name == "dd" or name == "dt":
             pieces.append("- ")
+        mark = len(pieces)
         _walk(child, pieces)
+        if name == "dt" and not "".join(pieces[mark:]).rstrip().endswith(":"):
+            pieces.append(":")  # a term is a label, with or without its colon ("Date", "Date:")
         pieces.append("\n")
