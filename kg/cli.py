@@ -41,7 +41,8 @@ def validate_command(
     (an unreadable FILE is named with its line and column; the other FILEs are still validated).
     """
     from kg.errors import OsceKgError
-    from kg.validation import render_report, validate_files
+    from kg.validation import validate_files
+    from kg.validation_report import render_report
 
     try:
         found = validate_files(files, with_reference=with_reference)

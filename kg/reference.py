@@ -15,20 +15,12 @@ import pycountry
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
+from kg.cells import PartialDate, normalise_name, split_qualifier
 from kg.errors import InputError
 from kg.ontologies import load_vocabularies
 from kg.resources import reference_dir
-from kg.tables import (
-    FieldOperation,
-    HeadSighting,
-    Origin,
-    PartialDate,
-    PersonName,
-    ReferenceTables,
-    load_tables,
-    normalise_name,
-    split_qualifier,
-)
+from kg.tables import FieldOperation, HeadSighting, PersonName, ReferenceTables, load_tables
+from kg.tsv import Origin
 from kg.uris import concept_iri, entity_iri, geonames_iri, slugify
 from kg.vocab import DCTERMS, ORG, OSCE, PROV, RDF, RDFS, SCHEMA, SKOS, WGS84, bind_prefixes
 
@@ -147,7 +139,7 @@ class _Builder:
                 continue
             iri = source_file_iri(entry.name)
             self.add(iri, RDF.type, OSCE.SourceFile)
-            self.add(iri, DCTERMS.title, Literal(f"kg/data/reference/{entry.name}"))
+            self.add(iri, RDFS.label, Literal(f"kg/data/reference/{entry.name}"))
             self.add(iri, OSCE.sha256, Literal(hashlib.sha256(entry.read_bytes()).hexdigest()))
             self.add(iri, OSCE.reader, Literal("tsv"))
 

@@ -84,11 +84,18 @@ def _result_json(result: ValidationResult) -> dict[str, Any]:
     return {
         "severity": result.severity,
         "focus_node": str(result.focus_node),
-        "path": str(result.path) if result.path is not None else None,
+        "path": _path_text(result),
         "value": str(result.value) if result.value is not None else None,
         "source_shape": str(result.source_shape),
         "message": result.message,
     }
+
+
+def _path_text(result: ValidationResult) -> str | None:
+    """The property at fault as its IRI, with SPARQL's ``^`` when the path is inverse."""
+    if result.path is None:
+        return None
+    return ("^" if result.inverse else "") + str(result.path)
 
 
 def write_report(

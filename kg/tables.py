@@ -2,85 +2,37 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import logging
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from importlib.resources.abc import Traversable
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from rdflib import URIRef
 
+# The cell parsers and the row reader were split out of this module; they stay importable
+# from here (explicit re-exports) for code written against kg.tables.
+from kg.cells import PartialDate as PartialDate
+from kg.cells import Precision as Precision
+from kg.cells import looks_like_abbreviation as looks_like_abbreviation
+from kg.cells import normalise_name as normalise_name
+from kg.cells import parse_dates_seen as parse_dates_seen
+from kg.cells import parse_kind as parse_kind
+from kg.cells import parse_other_names as parse_other_names
+from kg.cells import parse_partial_date as parse_partial_date
+from kg.cells import parse_places as parse_places
+from kg.cells import parse_seat as parse_seat
+from kg.cells import split_list as split_list
+from kg.cells import split_qualifier as split_qualifier
 from kg.errors import InputError
 from kg.resources import reference_dir
+from kg.tsv import Origin as Origin
+from kg.tsv import TableRow, is_slug_key
+from kg.tsv import load_table as load_table
+from kg.tsv import read_rows as read_rows
 from kg.uris import entity_iri, slugify
 
 log = logging.getLogger(__name__)
-
-Precision = Literal["day", "month", "year"]
-
-_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-_YEAR_RE = re.compile(r"^\d{4}$")
-_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_PAREN_RE = re.compile(r"^(?P<head>.*?)\s*\((?P<inner>[^()]*)\)\s*$")
-_ABBREVIATION_RE = re.compile(r"^(?=(?:.*[A-Z]){2})[A-Za-z]{2,7}$")
-
-
-@dataclass(frozen=True)
-class PartialDate:
-    """A date known to the day (xsd:date), the month (xsd:gYearMonth) or the year (xsd:gYear)."""
-
-    value: str
-    precision: Precision
-
-
-def parse_partial_date(text: str) -> PartialDate | None:
-    """'1996-06-01', '1996-06' or '1996' as a PartialDate; None for anything less clear."""
-    text = text.strip()
-    if _DAY_RE.match(text):
-        try:
-            dt.date.fromisoformat(text)
-        except ValueError:
-            return None
-        return PartialDate(text, "day")
-    month = _MONTH_RE.match(text)
-    if month and 1 <= int(month.group(2)) <= 12:
-        return PartialDate(text, "month")
-    if _YEAR_RE.match(text):
-        return PartialDate(text, "year")
-    return None
-
-
-def split_list(text: str, separator: str = " | ") -> tuple[str, ...]:
-    """The non-empty, stripped parts of a separated cell."""
-    return tuple(part.strip() for part in text.split(separator.strip()) if part.strip())
-
-
-def split_qualifier(text: str) -> tuple[str, str]:
-    """'Mongolia (former partner)' -> ('Mongolia', 'former partner'); no brackets -> (text, '')."""
-    match = _PAREN_RE.match(text.strip())
-    if not match or not match.group("head"):
-        return text.strip(), ""
-    return match.group("head").strip(), match.group("inner").strip()
-
-
-def looks_like_abbreviation(text: str) -> bool:
-    """True for short capitalised tokens such as 'KVM', 'SMM' or 'PRCiO'."""
-    return bool(_ABBREVIATION_RE.match(text))
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a row came from: its source URLs, the curators' notes, its table and line."""
-
-    source_urls: tuple[str, ...]
-    notes: str
-    table: str
-    line: int
 
 
 @dataclass(frozen=True)
@@ -299,99 +251,10 @@ class ReferenceTables:
         yield from self.field_operations
 
 
-class _Row:
-    """One row of a table being read, with errors that name its file, line and field."""
-
-    def __init__(self, table: str, line: int, cells: dict[str, str], errors: list[InputError]):
-        self.table, self.line, self.cells, self.errors = table, line, cells, errors
-
-    def text(self, column: str) -> str:
-        return self.cells.get(column, "").strip()
-
-    def date(self, column: str) -> PartialDate | None:
-        text = self.text(column)
-        if not text:
-            return None
-        parsed = parse_partial_date(text)
-        if parsed is None:
-            self.fail(column, f"{text!r} is not a date", "write YYYY-MM-DD, YYYY-MM or YYYY")
-        return parsed
-
-    def fail(self, column: str, problem: str, hint: str) -> None:
-        self.errors.append(InputError(self.table, column, problem, hint=hint, line=self.line))
-
-    def origin(self) -> Origin:
-        return Origin(
-            source_urls=split_list(self.text("source_urls") or self.text("source_url")),
-            notes=self.text("notes") or self.text("status_note"),
-            table=self.table,
-            line=self.line,
-        )
-
-
 R = TypeVar("R", bound=Sourced)
 
 
-def read_rows(
-    folder: Traversable, name: str, columns: tuple[str, ...], errors: list[InputError]
-) -> Iterator[_Row]:
-    """The rows of one table; raises InputError when a required column is missing."""
-    text = folder.joinpath(name).read_text(encoding="utf-8")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
-    header = next(reader, [])
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise InputError(
-            name,
-            missing[0],
-            "required column is missing",
-            hint=f"the header must name {', '.join(columns)}",
-            line=1,
-        )
-    for line, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            errors.append(
-                InputError(
-                    name,
-                    None,
-                    f"row has {len(cells)} fields, the header {len(header)}",
-                    hint="separate fields with exactly one tab",
-                    line=line,
-                )
-            )
-            continue
-        yield _Row(name, line, dict(zip(header, cells, strict=True)), errors)
-
-
-def load_table(
-    folder: Traversable,
-    name: str,
-    columns: tuple[str, ...],
-    make: Callable[[_Row], R],
-    errors: list[InputError],
-    *,
-    unique: bool = True,
-) -> tuple[R, ...]:
-    """Reads one table into records, skipping (and recording) rows with a bad key.
-
-    ``unique=False`` lets rows share a key (rows of heads.tsv that attest one appointment).
-    """
-    records: list[R] = []
-    seen: set[str] = set()
-    for row in read_rows(folder, name, ("key", *columns), errors):
-        key = row.text("key")
-        if not _KEY_RE.match(key) or (unique and key in seen):
-            problem = "is not a lowercase slug" if not _KEY_RE.match(key) else "is a duplicate"
-            row.fail("key", f"{key!r} {problem}", "give each row its own slug key")
-            continue
-        seen.add(key)
-        records.append(make(row))
-    return tuple(records)
-
-
-def make_participating_state(row: _Row) -> ParticipatingState:
+def make_participating_state(row: TableRow) -> ParticipatingState:
     return ParticipatingState(
         key=row.text("key"),
         origin=row.origin(),
@@ -402,7 +265,7 @@ def make_participating_state(row: _Row) -> ParticipatingState:
     )
 
 
-def make_partner(row: _Row) -> Partner:
+def make_partner(row: TableRow) -> Partner:
     label, qualifier = split_qualifier(row.text("partner_state"))
     since = row.date("since")
     return Partner(
@@ -416,7 +279,7 @@ def make_partner(row: _Row) -> Partner:
     )
 
 
-def make_other_state(row: _Row) -> OtherState:
+def make_other_state(row: TableRow) -> OtherState:
     kind = row.text("kind")
     if kind not in {"historical-state", "territory"}:
         row.fail("kind", f"{kind!r} is unknown", "write historical-state or territory")
@@ -430,7 +293,7 @@ def make_other_state(row: _Row) -> OtherState:
     )
 
 
-def make_institution(row: _Row) -> Institution:
+def make_institution(row: TableRow) -> Institution:
     return Institution(
         key=row.text("key"),
         origin=row.origin(),
@@ -442,7 +305,7 @@ def make_institution(row: _Row) -> Institution:
     )
 
 
-def make_secretariat_unit(row: _Row) -> SecretariatUnit:
+def make_secretariat_unit(row: TableRow) -> SecretariatUnit:
     return SecretariatUnit(
         key=row.text("key"),
         origin=row.origin(),
@@ -455,68 +318,7 @@ def make_secretariat_unit(row: _Row) -> SecretariatUnit:
     )
 
 
-def parse_other_names(text: str) -> tuple[list[str], list[str], list[str]]:
-    """A field operation's other_names cell -> (former names, abbreviations, predecessors).
-
-    'KVM' is an abbreviation; 'OSCE Centre in Tashkent (predecessor)' a predecessor, which
-    is another thing; 'OSCE Liaison Office in Central Asia (CALO)' a former name and its
-    abbreviation; anything else a former name of this same operation.
-    """
-    former: list[str] = []
-    abbreviations: list[str] = []
-    predecessors: list[str] = []
-    for part in split_list(text):
-        name, qualifier = split_qualifier(part)
-        if looks_like_abbreviation(part):
-            abbreviations.append(part)
-        elif qualifier.startswith("predecessor"):
-            predecessors.append(name)
-        elif looks_like_abbreviation(qualifier):
-            former.append(name)
-            abbreviations.append(qualifier)
-        else:
-            former.append(name)
-    return former, abbreviations, predecessors
-
-
-def parse_kind(text: str) -> tuple[str, tuple[str, ...]]:
-    """'Centre (earlier Liaison Office)' -> ('Centre', ('Liaison Office',));
-    'Office; from 2014 Project Co-ordinator' -> ('Project Co-ordinator', ('Office',))."""
-    switch = re.match(r"^(?P<old>[^;]+);\s*from \d{4} (?P<new>.+)$", text)
-    if switch:
-        return switch.group("new").strip(), (switch.group("old").strip(),)
-    kind, qualifier = split_qualifier(text)
-    if qualifier.startswith("earlier "):
-        return kind, (qualifier.removeprefix("earlier ").strip(),)
-    return kind, ()
-
-
-def parse_places(text: str) -> tuple[str, ...]:
-    """'Azerbaijan / Armenia (conflict)' -> both States; 'Federal Republic of Yugoslavia
-    (Kosovo)' -> the State and the territory. A lower-case qualifier is a remark, dropped."""
-    places: list[str] = []
-    for part in split_list(text, " / "):
-        name, qualifier = split_qualifier(part)
-        places.append(name)
-        if qualifier[:1].isupper():
-            places.append(qualifier)
-    return tuple(places)
-
-
-def parse_seat(text: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """A seat_city cell -> (seat, other names of the seat, further office cities).
-
-    'Pristina (Prishtinë/Priština)' gives the other spellings; 'Belgrade (common office);
-    Pristina, Novi Pazar, Subotica' gives Belgrade and three office cities.
-    """
-    first, _, rest = text.partition(";")
-    seat, qualifier = split_qualifier(first)
-    spellings = split_list(qualifier, "/") if "/" in qualifier else ()
-    offices = tuple(c.strip() for c in rest.split(",") if c.strip())
-    return seat, spellings, offices
-
-
-def make_field_operation(row: _Row) -> FieldOperation:
+def make_field_operation(row: TableRow) -> FieldOperation:
     former, abbreviations, predecessors = parse_other_names(row.text("other_names"))
     kind, former_kinds = parse_kind(row.text("type"))
     seat, spellings, offices = parse_seat(row.text("seat_city"))
@@ -547,7 +349,7 @@ def parse_person_names(text: str) -> tuple[PersonName, ...]:
     return tuple(PersonName(*split_qualifier(part)) for part in split_list(text, ";"))
 
 
-def make_chairpersonship(row: _Row) -> Chairpersonship:
+def make_chairpersonship(row: TableRow) -> Chairpersonship:
     return Chairpersonship(
         key=row.text("key"),
         origin=row.origin(),
@@ -557,7 +359,7 @@ def make_chairpersonship(row: _Row) -> Chairpersonship:
     )
 
 
-def make_secretary_general(row: _Row) -> SecretaryGeneral:
+def make_secretary_general(row: TableRow) -> SecretaryGeneral:
     return SecretaryGeneral(
         key=row.text("key"),
         origin=row.origin(),
@@ -568,20 +370,9 @@ def make_secretary_general(row: _Row) -> SecretaryGeneral:
     )
 
 
-def parse_dates_seen(text: str) -> tuple[PartialDate, ...]:
-    """The clean dates of a date_seen cell: each ';'-separated part that is a date, optionally
-    followed by a bracketed remark. 'c.2023', '2014/2015', 'undated' give nothing."""
-    dates: list[PartialDate] = []
-    for part in split_list(text, ";"):
-        parsed = parse_partial_date(split_qualifier(part)[0])
-        if parsed is not None:
-            dates.append(parsed)
-    return tuple(dates)
-
-
-def make_head_sighting(row: _Row) -> HeadSighting:
+def make_head_sighting(row: TableRow) -> HeadSighting:
     kind, _, key = row.text("organisation_key").partition(":")
-    if not kind or not _KEY_RE.match(key):
+    if not kind or not is_slug_key(key):
         row.fail("organisation_key", "is not kind:key", "write e.g. institution:odihr")
     text = row.text("date_seen")
     dates = parse_dates_seen(text)
@@ -600,7 +391,7 @@ def make_head_sighting(row: _Row) -> HeadSighting:
     )
 
 
-def make_general_fact(row: _Row) -> GeneralFact:
+def make_general_fact(row: TableRow) -> GeneralFact:
     return GeneralFact(
         key=row.text("key"),
         origin=row.origin(),
@@ -614,7 +405,7 @@ def load_tables(folder: Traversable | None = None) -> ReferenceTables:
     folder = folder or reference_dir()
     errors: list[InputError] = []
 
-    def load(name: str, columns: tuple[str, ...], make: Callable[[_Row], R]) -> tuple[R, ...]:
+    def load(name: str, columns: tuple[str, ...], make: Callable[[TableRow], R]) -> tuple[R, ...]:
         return load_table(folder, name, columns, make, errors, unique=name != "heads.tsv")
 
     tables = ReferenceTables(
@@ -644,12 +435,6 @@ def load_tables(folder: Traversable | None = None) -> ReferenceTables:
     for error in errors:
         log.warning("%s", error)
     return replace(tables, errors=tuple(errors))
-
-
-def normalise_name(name: str) -> str:
-    """The form names are compared in: case-folded, single spaces, no leading 'the '."""
-    text = re.sub(r"\s+", " ", name).strip().casefold()
-    return text.removeprefix("the ")
 
 
 def name_index(tables: ReferenceTables) -> dict[str, URIRef]:

@@ -2,49 +2,27 @@
 
 from __future__ import annotations
 
-import gzip
 import logging
 import time
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from urllib.parse import urlparse
-from urllib.request import url2pathname
-from xml.sax import SAXParseException
 
-import pyoxigraph
 from pyshacl import validate
-from rdflib import SH, BNode, Dataset, Graph, Literal, URIRef
-from rdflib.exceptions import ParserError
-from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib import SH, BNode, Dataset, Graph, URIRef
 from rdflib.term import Node
-from rdflib.util import guess_format
 
 from kg import ontologies
 from kg.errors import InputError
-from kg.resources import shapes_dir, turtle_files
+
+# load_rdf_files moved to kg.rdffiles; re-exported for code written against kg.validation.
+from kg.rdffiles import add_rdf_file, load_turtle_folder
+from kg.rdffiles import load_rdf_files as load_rdf_files
+from kg.resources import shapes_dir
 
 log = logging.getLogger(__name__)
 
 SEVERITY_ORDER = ("Violation", "Warning", "Info")
-
-# rdflib format names -> pyoxigraph formats, to locate a syntax error rdflib gives no line for.
-_OXIGRAPH_FORMATS = {
-    "nt": pyoxigraph.RdfFormat.N_TRIPLES,
-    "nquads": pyoxigraph.RdfFormat.N_QUADS,
-}
-_QUAD_FORMATS = frozenset({"nquads", "trig", "trix"})
-_FORMAT_NAMES = {
-    "turtle": "Turtle",
-    "nt": "N-Triples",
-    "nquads": "N-Quads",
-    "trig": "TriG",
-    "xml": "RDF/XML",
-    "json-ld": "JSON-LD",
-    "n3": "Notation3",
-}
 
 
 @dataclass(frozen=True)
@@ -120,7 +98,7 @@ class DatasetReport:
 
 def load_shapes() -> Graph:
     """The SHACL shapes graph: every ``.ttl`` file of ``shapes/``."""
-    return _load_turtle_folder(shapes_dir(), "shapes")
+    return load_turtle_folder(shapes_dir(), "shapes")
 
 
 def load_ontology() -> Graph:
@@ -131,22 +109,6 @@ def load_ontology() -> Graph:
 def load_vocabularies() -> Graph:
     """The SKOS vocabularies. They are data, not axioms: add them to the data graph."""
     return ontologies.load_vocabularies()
-
-
-def _load_turtle_folder(folder: Traversable, what: str) -> Graph:
-    graph = Graph()
-    for resource in turtle_files(folder):
-        data = resource.read_bytes()
-        try:
-            graph.parse(data=data, format="turtle", publicID=_public_id(resource.name, what))
-        except (BadSyntax, ParserError) as exc:
-            raise _input_error(f"{what}/{resource.name}", data, "turtle", exc) from exc
-    log.debug("loaded %d %s triples", len(graph), what)
-    return graph
-
-
-def _public_id(name: str, what: str) -> str:
-    return f"file:///{what}/{name}"
 
 
 def validate_graph(
@@ -287,208 +249,6 @@ def _result_sort_key(result: ValidationResult) -> tuple[int, str, str, str, str]
         str(result.source_shape),
         str(result.value or ""),
     )
-
-
-def load_rdf_files(paths: Iterable[str | Path]) -> Dataset:
-    """Parses RDF files (format from the extension, ``.gz`` allowed) into one Dataset.
-
-    Quad files (N-Quads, TriG) keep their named graphs; each triple file becomes a named
-    graph called by its file IRI, so results can be traced back to the file.
-    Raises InputError naming the file, line and column of the first syntax error.
-    """
-    dataset = Dataset(default_union=True)
-    for path in map(Path, paths):
-        add_rdf_file(dataset, path)
-    return dataset
-
-
-def add_rdf_file(dataset: Dataset, path: Path) -> None:
-    """Parses one RDF file into ``dataset``, as ``load_rdf_files`` does; InputError if unusable."""
-    data, fmt = _read_rdf_file(path)
-    try:
-        _parse_into(dataset, path.resolve().as_uri(), data, fmt)
-    except (BadSyntax, ParserError, SyntaxError, ValueError, SAXParseException) as exc:
-        raise _input_error(str(path), data, fmt, exc) from exc
-
-
-def _parse_into(dataset: Dataset, iri: str, data: bytes, fmt: str) -> None:
-    rdflib_terms = logging.getLogger("rdflib.term")
-    level = rdflib_terms.level
-    # An ill-typed literal ("2020-02-31"^^xsd:date) makes rdflib log a traceback; the
-    # validation report names the literal already, in words.
-    rdflib_terms.setLevel(logging.CRITICAL)
-    try:
-        if fmt in _QUAD_FORMATS:
-            with warnings.catch_warnings():
-                # rdflib's own quad parsers still call a Dataset API it deprecates.
-                warnings.filterwarnings("ignore", "Dataset.default_context", DeprecationWarning)
-                dataset.parse(data=data, format=fmt, publicID=iri)
-        else:
-            dataset.graph(URIRef(iri)).parse(data=data, format=fmt, publicID=iri)
-    finally:
-        rdflib_terms.setLevel(level)
-
-
-def _read_rdf_file(path: Path) -> tuple[bytes, str]:
-    name = path.name[:-3] if path.name.endswith(".gz") else path.name
-    fmt = guess_format(name)
-    if fmt is None:
-        raise InputError(
-            path,
-            None,
-            "unknown RDF file extension",
-            hint="use .ttl, .nt, .nq, .trig, .rdf, .owl or .jsonld, optionally with .gz",
-        )
-    try:
-        data = path.read_bytes()
-        return (gzip.decompress(data) if path.name.endswith(".gz") else data), fmt
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise InputError(path, None, f"cannot read the file: {exc}", hint="check the path") from exc
-
-
-def _input_error(where: str, data: bytes, fmt: str, exc: Exception) -> InputError:
-    """An InputError with the parser's line and column (both 1-based) where it knows them."""
-    line, column, problem = _locate_syntax_error(data, fmt, exc)
-    return InputError(
-        where,
-        None,
-        f"not valid {_FORMAT_NAMES.get(fmt, fmt)}: {problem}",
-        hint="fix the syntax at this line and column",
-        line=line,
-        column=column,
-    )
-
-
-def _locate_syntax_error(
-    data: bytes, fmt: str, exc: Exception
-) -> tuple[int | None, int | None, str]:
-    if isinstance(exc, BadSyntax):
-        # BadSyntax carries the parsed text and the character offset of the fault.
-        text: bytes = exc._str if isinstance(exc._str, bytes) else str(exc._str).encode()
-        offset = min(exc._i, len(text))
-        line_start = text.rfind(b"\n", 0, offset) + 1
-        return text.count(b"\n", 0, offset) + 1, offset - line_start + 1, exc._why
-    lineno = getattr(exc, "lineno", None) or _call(exc, "getLineNumber")
-    column = getattr(exc, "colno", None) or _call(exc, "getColumnNumber")
-    if lineno is None and fmt in _OXIGRAPH_FORMATS:
-        # rdflib's line-based parsers give no position; pyoxigraph's parser does.
-        return _locate_with_oxigraph(data, _OXIGRAPH_FORMATS[fmt], str(exc))
-    if isinstance(column, int) and getattr(exc, "colno", None) is None:
-        column += 1  # expat counts columns from 0
-    if isinstance(exc, SAXParseException):
-        return lineno, column, exc.getMessage()
-    return lineno, column, str(getattr(exc, "msg", None) or exc)
-
-
-def _locate_with_oxigraph(
-    data: bytes, fmt: pyoxigraph.RdfFormat, problem: str
-) -> tuple[int | None, int | None, str]:
-    try:
-        for _ in pyoxigraph.parse(data, fmt):
-            pass
-    except SyntaxError as exc:
-        return exc.lineno, exc.offset, exc.msg
-    return None, None, problem
-
-
-def _call(exc: Exception, method: str) -> int | None:
-    function = getattr(exc, method, None)
-    value = function() if callable(function) else None
-    return value if isinstance(value, int) else None
-
-
-_LABEL_PROPERTIES = (
-    URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
-    URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
-    URIRef("https://schema.org/name"),
-    URIRef("http://xmlns.com/foaf/0.1/name"),
-)
-
-
-def render_report(
-    report: ValidationReport,
-    data: Graph | None = None,
-    *,
-    assignment: GraphAssignment | None = None,
-) -> str:
-    """The report as text a data editor can act on: one block per focus node, worst first,
-    with the node's label and, given an assignment, the files or graphs to edit."""
-    names = Graph()  # for everyone's prefixes
-    for prefix, namespace in [*report.report_graph.namespaces(), *(data or Graph()).namespaces()]:
-        names.bind(prefix, namespace, override=False, replace=False)
-    places = _places_by_focus_node(assignment)
-    lines = [_summary_line(report)]
-    for node, results in report.by_focus_node().items():
-        label = _label_of(data, node) if data is not None else None
-        lines.append("")
-        lines.append(_short(names, node) + (f"  ({label})" if label else ""))
-        lines.extend(f"  in {place}" for place in places.get(node, ()))
-        for result in results:
-            where = "^" if result.inverse else ""
-            where += _short(names, result.path) if result.path is not None else "(node)"
-            if result.value is not None and result.value != result.focus_node:
-                where += f" = {_short(names, result.value)}"
-            lines.append(f"  {result.severity}: {where}")
-            lines.append(f"    {result.message}")
-            lines.append(f"    shape: {_short(names, result.source_shape)}")
-    return "\n".join(lines) + "\n"
-
-
-def _places_by_focus_node(assignment: GraphAssignment | None) -> dict[Node, list[str]]:
-    """Focus node -> the files (as paths) or named graphs its results were assigned to."""
-    places: dict[Node, list[str]] = {}
-    for graph, results in (assignment.by_graph if assignment else {}).items():
-        place = _display_place(graph)
-        for node in dict.fromkeys(r.focus_node for r in results):
-            places.setdefault(node, []).append(place)
-    return places
-
-
-def _display_place(graph: URIRef) -> str:
-    if not graph.startswith("file://"):
-        return f"<{graph}>"
-    path = Path(url2pathname(urlparse(str(graph)).path))
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def _summary_line(report: ValidationReport) -> str:
-    counts = ", ".join(
-        f"{report.count(s)} {s.lower()}{'' if report.count(s) == 1 else 's'}"
-        for s in SEVERITY_ORDER
-    )
-    verdict = "Conforms" if report.conforms else "Does NOT conform"
-    nodes = len({r.focus_node for r in report.results})
-    return f"{verdict}: {counts} on {nodes} node(s) ({report.seconds:.1f} s)."
-
-
-def _short(names: Graph, node: Node) -> str:
-    if isinstance(node, Literal):
-        text = str(node) if len(str(node)) <= 80 else str(node)[:77] + "..."
-        if node.language:
-            return f'"{text}"@{node.language}'
-        if node.datatype is not None:
-            return f'"{text}"^^{_short(names, node.datatype)}'
-        return f'"{text}"'
-    if isinstance(node, URIRef):
-        try:
-            return names.namespace_manager.normalizeUri(node)
-        except (ValueError, KeyError):
-            return f"<{node}>"
-    if isinstance(node, BNode):
-        return f"_:{node}"
-    return str(node)
-
-
-def _label_of(data: Graph, node: Node) -> str | None:
-    for prop in _LABEL_PROPERTIES:
-        values = list(data.objects(node, prop))
-        english = [v for v in values if isinstance(v, Literal) and v.language in (None, "en")]
-        if english or values:
-            return str(sorted(map(str, english or values))[0])
-    return None
 
 
 @dataclass(frozen=True)

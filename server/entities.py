@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
@@ -12,22 +12,23 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from kg.uris import entity_iri, graph_iri
 from kg.vocab import PREFIXES
 from server import conneg, urls
+from server.labels import Labeller, Link, Value, labels_of, short_name
+from server.sections import Section, sections_for
 from server.store import ask, construct, current_build, select
 
 bp = Blueprint("entities", __name__)
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+#: Properties listed first on an entity page, in this order: what it is, then what it is called.
+FIRST_PROPERTIES = (
+    RDF_TYPE,
+    RDFS_LABEL,
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "https://schema.org/name",
+    "https://schema.org/headline",
+)
 
-
-_LABEL_QUERY = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX schema: <https://schema.org/>
-SELECT ?x ?label WHERE {
-  ?x ?lp ?label .
-  FILTER(?lp IN (rdfs:label, skos:prefLabel, schema:name, schema:headline) && isLiteral(?label))
-}"""
 
 # The entity's triples, labels of what it links to, and the description of its blank nodes.
 _OUTGOING_QUERY = """
@@ -160,12 +161,6 @@ def incoming_links(
     return chunk[:size], len(chunk) > size
 
 
-def labels_of(node: ox.NamedNode | ox.BlankNode) -> list[ox.Literal]:
-    """Every label (rdfs:label, skos:prefLabel, schema:name) of a node, in any language."""
-    labels = {row["label"] for row in select(_LABEL_QUERY, {"x": node})}
-    return sorted(labels, key=lambda label: (label.language or "", label.value))
-
-
 def describe_entity(node: ox.NamedNode, page: int) -> list[ox.Triple]:
     """The data document: own triples, labels of linked things, one page of incoming links."""
     triples = dict.fromkeys(construct(_OUTGOING_QUERY, {"s": node}))
@@ -250,77 +245,19 @@ def page(kind: str, key: str) -> Response:
 
 
 @dataclass(frozen=True)
-class Link:
-    """Something to show as a link: its text and where it goes (None: plain text)."""
+class SourcedValue:
+    """One value of a property and the named graphs (releases) it came from."""
 
-    text: str
-    url: str | None
-
-
-@dataclass(frozen=True)
-class Value:
-    """An object of a statement: a link, or a literal with its language or datatype."""
-
-    text: str
-    url: str | None = None
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One property value of the entity and the named graphs (releases) it came from."""
-
-    predicate: Link
     value: Value
     sources: tuple[Link, ...]
 
 
-@dataclass
-class Labeller:
-    """Chooses a label per IRI in the languages a request prefers (English, then any)."""
+@dataclass(frozen=True)
+class Statement:
+    """One property of the entity with all its values."""
 
-    languages: list[str]
-    cache: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def for_request(cls) -> Labeller:
-        wanted = [lang.lower() for lang in request.accept_languages.values() if lang != "*"]
-        return cls([*wanted, "en"])
-
-    def choose(self, labels: list[ox.Literal]) -> str | None:
-        for wanted in self.languages:
-            for label in labels:
-                lang = (label.language or "").lower()
-                if lang == wanted or lang.split("-")[0] == wanted.split("-")[0]:
-                    return label.value
-        plain = [label.value for label in labels if not label.language]
-        if plain:
-            return plain[0]
-        return labels[0].value if labels else None
-
-    def label(self, node: ox.NamedNode | ox.BlankNode) -> str:
-        key = str(node)
-        if key not in self.cache:
-            self.cache[key] = self.choose(labels_of(node)) or short_name(node)
-        return self.cache[key]
-
-    def link(self, node: ox.NamedNode) -> Link:
-        return Link(self.label(node), urls.local_url(node.value))
-
-    def value(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Value:
-        if isinstance(term, ox.NamedNode):
-            return Value(self.label(term), urls.local_url(term.value))
-        if isinstance(term, ox.BlankNode):
-            return Value(self.label(term))
-        note = term.language or short_name(term.datatype)
-        return Value(term.value, note="" if note == "string" else note)
-
-
-def short_name(node: ox.NamedNode | ox.BlankNode) -> str:
-    """The last part of an IRI (after ``#`` or ``/``), for things without a label."""
-    if isinstance(node, ox.BlankNode):
-        return "_:" + node.value
-    return node.value.rstrip("/").rsplit("#", 1)[-1].rsplit("/", 1)[-1] or node.value
+    predicate: Link
+    values: tuple[SourcedValue, ...]
 
 
 @dataclass(frozen=True)
@@ -330,6 +267,7 @@ class EntityView:
     iri: str
     label: str
     types: tuple[Link, ...]
+    sections: tuple[Section, ...]
     statements: tuple[Statement, ...]
     incoming: tuple[tuple[Link, Link], ...]
     page: int
@@ -342,18 +280,15 @@ class EntityView:
     @classmethod
     def build(cls, node: ox.NamedNode, kind: str, key: str, page: int) -> EntityView:
         labeller = Labeller.for_request()
-        statements = collect_statements(node, labeller)
-        types = tuple(
-            dict.fromkeys(
-                s.value for s in statements if s.predicate.url == urls.local_url(RDF_TYPE)
-            )
-        )
+        rows = statement_rows(node)
+        types = [obj for (predicate, obj) in rows if predicate.value == RDF_TYPE]
         incoming, more = incoming_links(node, page)
         return cls(
             iri=node.value,
             label=labeller.label(node),
-            types=tuple(Link(v.text, v.url or "") for v in types),
-            statements=statements,
+            types=tuple(labeller.class_link(t) for t in types if isinstance(t, ox.NamedNode)),
+            sections=sections_for(node, frozenset(t.value for t in types), labeller),
+            statements=group_statements(rows, labeller),
             incoming=tuple((labeller.link(s), labeller.link(p)) for s, p in incoming),
             page=page,
             previous_url=urls.page_url(kind, key, page=page - 1) if page > 1 else None,
@@ -366,16 +301,37 @@ class EntityView:
         )
 
 
-def collect_statements(node: ox.NamedNode, labeller: Labeller) -> tuple[Statement, ...]:
-    """The entity's statements, each with the named graphs it is stated in."""
-    grouped: dict[tuple[ox.NamedNode, ox.Literal | ox.NamedNode], list[ox.NamedNode]] = {}
+StatementRows = dict[
+    tuple[ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal], list[ox.NamedNode]
+]
+
+
+def statement_rows(node: ox.NamedNode) -> StatementRows:
+    """Each (predicate, object) of the entity with the named graphs it is stated in."""
+    grouped: StatementRows = {}
     for row in select(_STATEMENTS_QUERY, {"s": node}, union=False):
         grouped.setdefault((row["p"], row["o"]), []).append(row["g"])
-    statements = []
-    for (predicate, obj), graphs in grouped.items():
+    return grouped
+
+
+def group_statements(rows: StatementRows, labeller: Labeller) -> tuple[Statement, ...]:
+    """One statement per property, its values in order: type first, then labels, then by name."""
+    values: dict[ox.NamedNode, list[SourcedValue]] = {}
+    for (predicate, obj), graphs in rows.items():
         sources = tuple(source_link(graph, labeller) for graph in graphs)
-        statements.append(Statement(labeller.link(predicate), labeller.value(obj), sources))
-    return tuple(statements)
+        values.setdefault(predicate, []).append(SourcedValue(labeller.value(obj), sources))
+    ranks = {iri: rank for rank, iri in enumerate(FIRST_PROPERTIES)}
+
+    def order(predicate: ox.NamedNode) -> tuple[int, str]:
+        return ranks.get(predicate.value, len(ranks)), labeller.label(predicate).casefold()
+
+    return tuple(
+        Statement(
+            labeller.link(predicate),
+            tuple(sorted(values[predicate], key=lambda v: (v.value.note, v.value.text.casefold()))),
+        )
+        for predicate in sorted(values, key=order)
+    )
 
 
 def source_link(graph: ox.NamedNode, labeller: Labeller) -> Link:

@@ -15,15 +15,13 @@ from server import conneg, urls
 from server.entities import (
     HTML,
     RDF_FORMATS,
-    Labeller,
-    Link,
     finish_document,
     negotiate_format,
     not_modified,
     other_forms,
     rdf_response,
-    short_name,
 )
+from server.labels import Labeller, Link, short_name
 from server.store import construct, current_build, select
 
 bp = Blueprint("pages", __name__)
@@ -113,7 +111,7 @@ def home() -> Response:
     build = current_build()
     labeller = Labeller.for_request()
     rows = select(_CLASS_COUNTS_QUERY, {})
-    counts = [(labeller.link(row["class"]), int(row["n"].value)) for row in rows]
+    counts = [(labeller.class_link(row["class"]), int(row["n"].value)) for row in rows]
     examples = [(title, query, urls.sparql_url(query)) for title, query in EXAMPLE_QUERIES]
     html = render_template(
         "index.html", counts=counts, examples=examples, summary=build.summary, build=build

@@ -89,6 +89,16 @@ def test_every_entity_carries_its_sources(graph):
         assert derived and derived <= sources, entity
 
 
+def test_source_files_are_named_with_rdfs_label_as_release_files_are(graph):
+    sources = entities(graph, [OSCE.SourceFile])
+    labels = {str(graph.value(source, RDFS.label)) for source in sources}
+    assert "kg/data/reference/participating_states.tsv" in labels
+    for source in sources:
+        [label] = graph.objects(source, RDFS.label)
+        assert label.language is None and label.startswith("kg/data/reference/")
+        assert not list(graph.objects(source, DCTERMS.title))
+
+
 def test_every_entity_has_one_english_label(graph):
     typed = {s for s in graph.subjects(RDF.type, None) if isinstance(s, URIRef)}
     typed -= entities(graph, [OSCE.SourceFile])

@@ -15,10 +15,10 @@ from kg.validation import (
     load_ontology,
     load_shapes,
     load_vocabularies,
-    render_report,
     validate_dataset,
     validate_graph,
 )
+from kg.validation_report import render_report
 
 SHAPES_DATA = Path(__file__).parent / "data" / "shapes"
 OSCESH = Namespace("https://w3id.org/osce-kg/shapes#")
@@ -323,7 +323,11 @@ INVALID_CASES: list[tuple[str, list[tuple[str, str | None]]]] = [
     ),
     ("releases/invalid-role-two-titles", [("RoleMention-roleTitle", "osce:roleTitle")]),
     ("releases/invalid-source-file-bad-digest", [("SourceFile-sha256", "osce:sha256")]),
-    ("releases/invalid-source-file-no-name", [("SourceFile-name", None)]),
+    ("releases/invalid-source-file-empty-name", [("SourceFile-label", "rdfs:label")]),
+    ("releases/invalid-source-file-name-tagged", [("SourceFile-label", "rdfs:label")]),
+    ("releases/invalid-source-file-no-name", [("SourceFile-label", "rdfs:label")]),
+    ("releases/invalid-source-file-title-only", [("SourceFile-label", "rdfs:label")]),
+    ("releases/invalid-source-file-two-names", [("SourceFile-label", "rdfs:label")]),
     ("releases/invalid-source-file-no-reader", [("SourceFile-reader", "osce:reader")]),
     ("releases/warning-quote-no-speaker", [("Quotation-speakerRecommended", "osce:speaker")]),
     (
@@ -540,23 +544,6 @@ def test_results_without_a_named_graph_stay_unassigned(shapes: Graph, ontology: 
     assignment = assign_results_to_graphs(Dataset(), report.results)
     assert assignment.by_graph == {}
     assert len(assignment.unassigned) == len(report.results) > 0
-
-
-def test_text_report_groups_results_by_node_with_labels(
-    shapes: Graph, ontology: Graph, context: Graph
-) -> None:
-    data = Graph()
-    data += context
-    data.parse(SHAPES_DATA / "structures" / "invalid-field-operation-no-kind.ttl")
-    data.remove((URIRef(f"{ID}field-operation/mission-to-skopje"), OSCE.seatCity, None))
-    report = validate_graph(data, shapes=shapes, ontology=ontology)
-
-    text = render_report(report, data)
-
-    assert text.startswith("Does NOT conform: 1 violation, 1 warning, 0 infos on 1 node(s)")
-    assert text.count("fo:mission-to-skopje  (OSCE Mission to Skopje)") == 1  # its prefix
-    assert text.index("Violation: osce:fieldOperationKind") < text.index("Warning: osce:seatCity")
-    assert "shape: oscesh:FieldOperation-kind" in text
 
 
 def test_every_class_with_instances_has_a_shape(shapes: Graph, ontology: Graph) -> None:

@@ -1,0 +1,163 @@
+"""Reads RDF files into rdflib graphs, naming the file, line and column of a syntax error."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import warnings
+from collections.abc import Iterable
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from xml.sax import SAXParseException
+
+import pyoxigraph
+from rdflib import Dataset, Graph, URIRef
+from rdflib.exceptions import ParserError
+from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib.util import guess_format
+
+from kg.errors import InputError
+from kg.resources import turtle_files
+
+log = logging.getLogger(__name__)
+
+# rdflib format names -> pyoxigraph formats, to locate a syntax error rdflib gives no line for.
+_OXIGRAPH_FORMATS = {
+    "nt": pyoxigraph.RdfFormat.N_TRIPLES,
+    "nquads": pyoxigraph.RdfFormat.N_QUADS,
+}
+_QUAD_FORMATS = frozenset({"nquads", "trig", "trix"})
+_FORMAT_NAMES = {
+    "turtle": "Turtle",
+    "nt": "N-Triples",
+    "nquads": "N-Quads",
+    "trig": "TriG",
+    "xml": "RDF/XML",
+    "json-ld": "JSON-LD",
+    "n3": "Notation3",
+}
+
+
+def load_turtle_folder(folder: Traversable, what: str) -> Graph:
+    """Every ``.ttl`` file of ``folder`` in one graph; ``what`` names the folder in errors."""
+    graph = Graph()
+    for resource in turtle_files(folder):
+        data = resource.read_bytes()
+        try:
+            graph.parse(data=data, format="turtle", publicID=_public_id(resource.name, what))
+        except (BadSyntax, ParserError) as exc:
+            raise _input_error(f"{what}/{resource.name}", data, "turtle", exc) from exc
+    log.debug("loaded %d %s triples", len(graph), what)
+    return graph
+
+
+def _public_id(name: str, what: str) -> str:
+    return f"file:///{what}/{name}"
+
+
+def load_rdf_files(paths: Iterable[str | Path]) -> Dataset:
+    """Parses RDF files (format from the extension, ``.gz`` allowed) into one Dataset.
+
+    Quad files (N-Quads, TriG) keep their named graphs; each triple file becomes a named
+    graph called by its file IRI, so results can be traced back to the file.
+    Raises InputError naming the file, line and column of the first syntax error.
+    """
+    dataset = Dataset(default_union=True)
+    for path in map(Path, paths):
+        add_rdf_file(dataset, path)
+    return dataset
+
+
+def add_rdf_file(dataset: Dataset, path: Path) -> None:
+    """Parses one RDF file into ``dataset``, as ``load_rdf_files`` does; InputError if unusable."""
+    data, fmt = _read_rdf_file(path)
+    try:
+        _parse_into(dataset, path.resolve().as_uri(), data, fmt)
+    except (BadSyntax, ParserError, SyntaxError, ValueError, SAXParseException) as exc:
+        raise _input_error(str(path), data, fmt, exc) from exc
+
+
+def _parse_into(dataset: Dataset, iri: str, data: bytes, fmt: str) -> None:
+    rdflib_terms = logging.getLogger("rdflib.term")
+    level = rdflib_terms.level
+    # An ill-typed literal ("2020-02-31"^^xsd:date) makes rdflib log a traceback; the
+    # validation report names the literal already, in words.
+    rdflib_terms.setLevel(logging.CRITICAL)
+    try:
+        if fmt in _QUAD_FORMATS:
+            with warnings.catch_warnings():
+                # rdflib's own quad parsers still call a Dataset API it deprecates.
+                warnings.filterwarnings("ignore", "Dataset.default_context", DeprecationWarning)
+                dataset.parse(data=data, format=fmt, publicID=iri)
+        else:
+            dataset.graph(URIRef(iri)).parse(data=data, format=fmt, publicID=iri)
+    finally:
+        rdflib_terms.setLevel(level)
+
+
+def _read_rdf_file(path: Path) -> tuple[bytes, str]:
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    fmt = guess_format(name)
+    if fmt is None:
+        raise InputError(
+            path,
+            None,
+            "unknown RDF file extension",
+            hint="use .ttl, .nt, .nq, .trig, .rdf, .owl or .jsonld, optionally with .gz",
+        )
+    try:
+        data = path.read_bytes()
+        return (gzip.decompress(data) if path.name.endswith(".gz") else data), fmt
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(path, None, f"cannot read the file: {exc}", hint="check the path") from exc
+
+
+def _input_error(where: str, data: bytes, fmt: str, exc: Exception) -> InputError:
+    """An InputError with the parser's line and column (both 1-based) where it knows them."""
+    line, column, problem = _locate_syntax_error(data, fmt, exc)
+    return InputError(
+        where,
+        None,
+        f"not valid {_FORMAT_NAMES.get(fmt, fmt)}: {problem}",
+        hint="fix the syntax at this line and column",
+        line=line,
+        column=column,
+    )
+
+
+def _locate_syntax_error(
+    data: bytes, fmt: str, exc: Exception
+) -> tuple[int | None, int | None, str]:
+    if isinstance(exc, BadSyntax):
+        # BadSyntax carries the parsed text and the character offset of the fault.
+        text: bytes = exc._str if isinstance(exc._str, bytes) else str(exc._str).encode()
+        offset = min(exc._i, len(text))
+        line_start = text.rfind(b"\n", 0, offset) + 1
+        return text.count(b"\n", 0, offset) + 1, offset - line_start + 1, exc._why
+    lineno = getattr(exc, "lineno", None) or _call(exc, "getLineNumber")
+    column = getattr(exc, "colno", None) or _call(exc, "getColumnNumber")
+    if lineno is None and fmt in _OXIGRAPH_FORMATS:
+        # rdflib's line-based parsers give no position; pyoxigraph's parser does.
+        return _locate_with_oxigraph(data, _OXIGRAPH_FORMATS[fmt], str(exc))
+    if isinstance(column, int) and getattr(exc, "colno", None) is None:
+        column += 1  # expat counts columns from 0
+    if isinstance(exc, SAXParseException):
+        return lineno, column, exc.getMessage()
+    return lineno, column, str(getattr(exc, "msg", None) or exc)
+
+
+def _locate_with_oxigraph(
+    data: bytes, fmt: pyoxigraph.RdfFormat, problem: str
+) -> tuple[int | None, int | None, str]:
+    try:
+        for _ in pyoxigraph.parse(data, fmt):
+            pass
+    except SyntaxError as exc:
+        return exc.lineno, exc.offset, exc.msg
+    return None, None, problem
+
+
+def _call(exc: Exception, method: str) -> int | None:
+    function = getattr(exc, method, None)
+    value = function() if callable(function) else None
+    return value if isinstance(value, int) else None
