@@ -269,6 +269,7 @@ class EntityView:
     types: tuple[Link, ...]
     sections: tuple[Section, ...]
     statements: tuple[Statement, ...]
+    single_source: Link | None  # when every statement comes from one graph, said once
     incoming: tuple[tuple[Link, Link], ...]
     page: int
     previous_url: str | None
@@ -283,12 +284,14 @@ class EntityView:
         rows = statement_rows(node)
         types = [obj for (predicate, obj) in rows if predicate.value == RDF_TYPE]
         incoming, more = incoming_links(node, page)
+        statements = group_statements(rows, labeller)
         return cls(
             iri=node.value,
             label=labeller.label(node),
             types=tuple(labeller.class_link(t) for t in types if isinstance(t, ox.NamedNode)),
             sections=sections_for(node, frozenset(t.value for t in types), labeller),
-            statements=group_statements(rows, labeller),
+            statements=statements,
+            single_source=single_source(statements),
             incoming=tuple((labeller.link(s), labeller.link(p)) for s, p in incoming),
             page=page,
             previous_url=urls.page_url(kind, key, page=page - 1) if page > 1 else None,
@@ -332,6 +335,12 @@ def group_statements(rows: StatementRows, labeller: Labeller) -> tuple[Statement
         )
         for predicate in sorted(values, key=order)
     )
+
+
+def single_source(statements: tuple[Statement, ...]) -> Link | None:
+    """The one source of all statements, or None when they come from several (or none)."""
+    sources = {source for s in statements for value in s.values for source in value.sources}
+    return sources.pop() if len(sources) == 1 else None
 
 
 def source_link(graph: ox.NamedNode, labeller: Labeller) -> Link:

@@ -24,7 +24,7 @@ SELECT ?x ?label WHERE {
   FILTER(?lp IN (rdfs:label, skos:prefLabel, schema:name, schema:headline) && isLiteral(?label))
 }"""
 
-_TYPES_QUERY = "SELECT DISTINCT ?type WHERE { ?x a ?type . FILTER(isIRI(?type)) }"
+_TYPES_QUERY = "SELECT DISTINCT ?x ?type WHERE { ?x a ?type . FILTER(isIRI(?type)) }"
 
 # Per class, the parts a fallback label is made of, in order; each part is one variable of the
 # query (a node, shown by its own label, or a literal). Only the first solution is used.
@@ -32,7 +32,7 @@ _FALLBACK_PARTS = """
 PREFIX osce: <https://w3id.org/osce-kg/ontology#>
 PREFIX schema: <https://schema.org/>
 PREFIX org: <http://www.w3.org/ns/org#>
-SELECT ?a ?b ?c WHERE { %s } LIMIT 1"""
+SELECT ?x ?a ?b ?c WHERE { %s } LIMIT 1"""
 
 FALLBACKS: dict[str, tuple[str, str]] = {
     # class IRI -> (pattern binding ?a ?b ?c from ?x, how the parts are shown)
@@ -126,6 +126,14 @@ def readable_iri(node: ox.NamedNode) -> str:
     return shorten(node.value, MAX_URL)
 
 
+def link_target(iri: str) -> str | None:
+    """Where a link to an IRI goes: its page here, the web address, or None (e.g. ``javascript:``)."""
+    url = urls.local_url(iri)
+    if url != iri or iri.startswith(("http://", "https://")):
+        return url
+    return None
+
+
 def is_external(node: ox.NamedNode) -> bool:
     """Whether an IRI is outside this dataset and its known vocabularies (a link out)."""
     return not node.value.startswith(urls.base()) and prefixed_name(node.value) is None
@@ -185,8 +193,11 @@ class Labeller:
         texts = [self.text(part) for part in parts if part is not None]
         if style == "quote":
             return f"“{truncate(texts[0], MAX_QUOTE)}”" if texts else ""
+        if style == "event" and parts[0] is None and len(texts) == 2:
+            kind, date = texts  # no name: "Conference on 2018-05-03"
+            return f"{kind[:1].upper()}{kind[1:]} on {date}"
         if style == "event" and parts[0] is None:
-            return " ".join(texts)  # no name: "conference 2018-05-03"
+            return " ".join(texts)
         if style == "event":
             return texts[0]
         return ", ".join(texts)
@@ -195,11 +206,11 @@ class Labeller:
         return term.value if isinstance(term, ox.Literal) else self.label(term)
 
     def link(self, node: ox.NamedNode) -> Link:
-        return Link(self.label(node), urls.local_url(node.value))
+        return Link(self.label(node), link_target(node.value))
 
     def value(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Value:
         if isinstance(term, ox.NamedNode):
-            return Value(self.label(term), urls.local_url(term.value), external=is_external(term))
+            return Value(self.label(term), link_target(term.value), external=is_external(term))
         if isinstance(term, ox.BlankNode):
             return Value(self.label(term))
         note = term.language or short_name(term.datatype)
@@ -210,4 +221,4 @@ class Labeller:
         named = prefixed_name(node.value)
         if named is None or named.startswith("osce:"):
             return self.link(node)
-        return Link(named, urls.local_url(node.value))
+        return Link(named, link_target(node.value))

@@ -34,7 +34,7 @@ _DATES = """
 _NEWEST_FIRST = "ORDER BY DESC(STR(COALESCE(?date, ?start, ?seen, ''))) ?row"
 
 _POSTS = f"""{_PREFIXES}
-SELECT ?row ?post ?org ?dates ?source WHERE {{
+SELECT ?this ?row ?post ?org ?dates ?source WHERE {{
   ?row osce:appointee ?this .
   OPTIONAL {{ ?row osce:post ?post }}
   OPTIONAL {{ ?row org:organization ?org }}
@@ -42,46 +42,68 @@ SELECT ?row ?post ?org ?dates ?source WHERE {{
 }} {_NEWEST_FIRST} ?source"""
 
 _HEADS = f"""{_PREFIXES}
-SELECT ?row ?person ?post ?dates ?source WHERE {{
+SELECT ?this ?row ?person ?post ?dates ?source WHERE {{
   ?row org:organization ?this ; osce:appointee ?person .
   OPTIONAL {{ ?row osce:post ?post }}
   {_DATES}
 }} {_NEWEST_FIRST} ?source"""
 
 _QUOTES = f"""{_PREFIXES}
-SELECT ?row ?text ?release ?date WHERE {{
+SELECT ?this ?row ?text ?release ?date WHERE {{
   ?row osce:speaker ?this ; schema:text ?said .
   BIND(CONCAT("“", STR(?said), "”") AS ?text)
   OPTIONAL {{ ?release osce:quotation ?row . OPTIONAL {{ ?release schema:datePublished ?date }} }}
 }} {_NEWEST_FIRST}"""
 
 _ROLES = f"""{_PREFIXES}
-SELECT ?row ?title ?org ?release ?date WHERE {{
+SELECT ?this ?row ?title ?org ?release ?date WHERE {{
   ?row osce:person ?this .
   OPTIONAL {{ ?row osce:roleTitle ?title }}
   OPTIONAL {{ ?row osce:roleOrganisation ?org }}
   OPTIONAL {{ ?release osce:roleMention ?row . OPTIONAL {{ ?release schema:datePublished ?date }} }}
 }} {_NEWEST_FIRST}"""
 
+_HOLDERS = f"""{_PREFIXES}
+SELECT ?this ?row ?person ?dates ?source WHERE {{
+  ?row osce:post ?this ; osce:appointee ?person .
+  {_DATES}
+}} {_NEWEST_FIRST} ?source"""
+
+_RELEASE_QUOTES = f"""{_PREFIXES}
+SELECT ?this ?row ?text ?speaker WHERE {{
+  ?this osce:quotation ?row .
+  ?row schema:text ?said .
+  BIND(CONCAT("“", STR(?said), "”") AS ?text)
+  OPTIONAL {{ ?row osce:speaker ?speaker }}
+}} ORDER BY ?row"""
+
+_RELEASE_PEOPLE = f"""{_PREFIXES}
+SELECT ?this ?row ?person ?title ?org WHERE {{
+  ?this osce:roleMention ?row .
+  ?row osce:person ?person .
+  OPTIONAL {{ ?row osce:roleTitle ?title }}
+  OPTIONAL {{ ?row osce:roleOrganisation ?org }}
+}} ORDER BY ?row"""
+
 _MENTIONED_IN = f"""{_PREFIXES}
-SELECT DISTINCT ?row ?date WHERE {{
+SELECT DISTINCT ?this ?row ?date WHERE {{
   ?row ?p ?this .
   ?p rdfs:subPropertyOf* schema:mentions .
   OPTIONAL {{ ?row schema:datePublished ?date }}
 }} {_NEWEST_FIRST}"""
 
 _WHERE = f"""{_PREFIXES}
-SELECT ?host ?city ?lat ?long WHERE {{
+SELECT ?this ?host ?city ?lat ?long WHERE {{
   OPTIONAL {{ ?this osce:hostState ?host }}
   OPTIONAL {{ ?this osce:seatCity ?city . OPTIONAL {{ ?city wgs:lat ?lat ; wgs:long ?long }} }}
   FILTER(BOUND(?host) || BOUND(?city))
 }}"""
 
 _FORMER_NAMES = f"""{_PREFIXES}
-SELECT ?name WHERE {{ ?this osce:formerName ?name }} ORDER BY ?name"""
+SELECT ?this ?name WHERE {{ ?this osce:formerName ?name }} ORDER BY ?name"""
 
 _CODES = f"""{_PREFIXES}
-SELECT ?alpha2 ?alpha3 WHERE {{
+SELECT ?this ?alpha2 ?alpha3 WHERE {{
   OPTIONAL {{ ?this osce:isoAlpha2 ?alpha2 }}
   OPTIONAL {{ ?this osce:isoAlpha3 ?alpha3 }}
   FILTER(BOUND(?alpha2) || BOUND(?alpha3))
@@ -89,7 +111,7 @@ SELECT ?alpha2 ?alpha3 WHERE {{
 
 # The OSCE's six official languages first, then any other language a name is given in.
 _NAMES = f"""{_PREFIXES}
-SELECT ?code ?language ?name WHERE {{
+SELECT ?this ?code ?language ?name WHERE {{
   ?this rdfs:label ?name .
   BIND(LANG(?name) AS ?code)
   OPTIONAL {{
@@ -115,6 +137,8 @@ class SectionSpec:
 PERSONS = frozenset({str(OSCE.Person), str(SCHEMA.Person), str(FOAF.Person)})
 STRUCTURES = frozenset({str(OSCE.FieldOperation), str(OSCE.Institution), str(OSCE.SecretariatUnit)})
 FIELD_OPERATIONS = frozenset({str(OSCE.FieldOperation)})
+POSTS = frozenset({"http://www.w3.org/ns/org#Post"})
+RELEASES = frozenset({str(OSCE.PressRelease)})
 STATES = frozenset(
     {
         str(OSCE.State),
@@ -176,6 +200,24 @@ SECTIONS: tuple[SectionSpec, ...] = (
         (("language", "Language"), ("code", "Code"), ("name", "Name")),
         key="name",
     ),
+    SectionSpec(
+        "Holders",
+        POSTS,
+        _HOLDERS,
+        (("person", "Person"), ("dates", "Term or date seen"), ("source", "Sources")),
+    ),
+    SectionSpec(
+        "Quotes",
+        RELEASES,
+        _RELEASE_QUOTES,
+        (("text", "Quote"), ("speaker", "Speaker")),
+    ),
+    SectionSpec(
+        "People named",
+        RELEASES,
+        _RELEASE_PEOPLE,
+        (("person", "Person"), ("title", "Role"), ("org", "Of")),
+    ),
     SectionSpec("Mentioned in", frozenset(), _MENTIONED_IN, (("row", "Release"), ("date", "Date"))),
 )
 
@@ -185,6 +227,7 @@ class Section:
     """A section as shown: its title, column headings, rows of cells, and whether rows were cut."""
 
     title: str
+    variables: tuple[str, ...]
     headings: tuple[str, ...]
     rows: tuple[tuple[tuple[Value, ...], ...], ...]
     more: bool
@@ -222,7 +265,7 @@ def fill_section(spec: SectionSpec, node: ox.NamedNode, labeller: Labeller) -> S
         for row in itertools.islice(rows.values(), MAX_ROWS)
     ]
     headings = tuple(heading for _, heading in spec.columns)
-    return Section(spec.title, headings, tuple(shown), len(rows) > MAX_ROWS)
+    return Section(spec.title, tuple(variables), headings, tuple(shown), len(rows) > MAX_ROWS)
 
 
 def cell_value(term: ox.NamedNode | ox.BlankNode | ox.Literal, labeller: Labeller) -> Value:

@@ -94,6 +94,38 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
+PAGES_DATA = Path(__file__).parent / "data" / "pages"
+
+
+@pytest.fixture(scope="session")
+def people_build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A build of ``tests/data/pages/people.trig`` with the shipped ontology and vocabularies."""
+    from kg.resources import ontology_dir
+
+    folder = tmp_path_factory.mktemp("people-build")
+    quads = list(ox.parse(path=str(PAGES_DATA / "people.trig"), format=ox.RdfFormat.TRIG))
+    for name, graph in (("osce.ttl", "ontology"), ("vocabularies.ttl", "vocabularies")):
+        data = (ontology_dir() / name).read_bytes()
+        into = ox.NamedNode(f"{DEFAULT_BASE}graph/{graph}")
+        quads += [
+            ox.Quad(q.subject, q.predicate, q.object, into)
+            for q in ox.parse(data, format=ox.RdfFormat.TURTLE)
+        ]
+    trig = folder / "people.trig"
+    trig.write_bytes(ox.serialize(quads, format=ox.RdfFormat.TRIG) or b"")
+    return make_test_build(folder / "build", trig)
+
+
+@pytest.fixture
+def people_client(people_build_dir: Path, monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
+    """A client of the server over the people build, with the default base."""
+    monkeypatch.delenv("OSCE_KG_BASE", raising=False)
+    from server import create_app
+
+    app = create_app({"TESTING": True, "BUILD_DIR": str(people_build_dir), "BASE": DEFAULT_BASE})
+    return app.test_client()
+
+
 SPARQL_DATA = Path(__file__).parent / "data" / "sparql"
 
 

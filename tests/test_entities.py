@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask.testing import FlaskClient
 from rdflib import Graph, Literal, URIRef
@@ -188,10 +190,10 @@ def test_page_names_the_release_each_statement_came_from(client: FlaskClient) ->
     first = '<a class="source" href="/id/release/2024-01-02-first-release-aaaaaa">First release</a>'
     assert first in html
     # "Tajikistan"@en is stated by the reference graph and by the first release
-    start = html.index("Tajikistan\n")
-    label_row = html[start : html.index("</tr>", start)]
-    assert "reference graph" in label_row
-    assert first in label_row
+    start = html.index('<li>Tajikistan <span class="note">en</span>')
+    label_value = html[start : html.index("</li>", start)]
+    assert "reference graph" in label_value
+    assert first in label_value
 
 
 def test_incoming_links_on_pages_are_paged(client: FlaskClient) -> None:
@@ -206,3 +208,178 @@ def test_values_from_the_data_are_escaped(client: FlaskClient) -> None:
     html = client.get("/page/person/test-person").get_data(as_text=True)
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+
+
+# The pages below are served from tests/data/pages/people.trig with the shipped ontology.
+
+GREMINGER = "/page/person/thomas-greminger"
+QUOTE = "/id/quote/2018-05-04-conference-in-dushanbe-aaaaaa-1"
+
+
+def section_of(html: str, title: str) -> str:
+    """The HTML of one titled section of an entity page (empty when the page has none)."""
+    start = html.find(f"<h2>{title}</h2>")
+    return "" if start < 0 else html[start : html.index("</section>", start)]
+
+
+def test_person_page_lists_posts_with_term_and_sources(people_client: FlaskClient) -> None:
+    posts = section_of(people_client.get(GREMINGER).get_data(as_text=True), "Posts")
+    assert '<a href="/id/post/secretariat-secretary-general">Secretary General</a>' in posts
+    assert '<a href="/id/institution/secretariat">OSCE Secretariat</a>' in posts
+    assert "2017-07 – 2020-07" in posts
+    assert 'href="http://osce.org/chairmanship/329966"' in posts
+
+
+def test_person_page_quotes_with_the_release_they_come_from(people_client: FlaskClient) -> None:
+    html = people_client.get(GREMINGER).get_data(as_text=True)
+    quotes = section_of(html, "Quoted in releases")
+    assert (
+        "“Law enforcement alone cannot defeat terrorism &amp; &lt;em&gt;violent&lt;/em&gt; "
+        "extremism without parallel efforts invested in prevention, in every part of society”"
+    ) in quotes
+    assert "Conference in Dushanbe on countering terrorism</a>" in quotes
+    assert "2018-05-04" in quotes
+    assert "<em>violent" not in html
+
+
+def test_person_page_lists_releases_mentioning_them_newest_first(
+    people_client: FlaskClient,
+) -> None:
+    mentioned = section_of(people_client.get(GREMINGER).get_data(as_text=True), "Mentioned in")
+    newer = mentioned.index("Chairmanship and Secretary General discuss priorities for 2020")
+    older = mentioned.index("Conference in Dushanbe on countering terrorism")
+    assert newer < older
+    assert "2020-01-09" in mentioned
+
+
+def test_person_page_shows_roles_named_in_releases(people_client: FlaskClient) -> None:
+    roles = section_of(people_client.get(GREMINGER).get_data(as_text=True), "Named in releases as")
+    assert "Secretary General" in roles
+    assert "Organization for Security and Co-operation in Europe</a>" in roles
+
+
+def test_external_urls_are_shown_in_full_or_shortened_in_the_middle_and_linked_out(
+    people_client: FlaskClient,
+) -> None:
+    html = people_client.get(GREMINGER).get_data(as_text=True)
+    assert ">http://osce.org/chairmanship/329966</a>" in html
+    assert ">329966</a>" not in html
+    long_url = (
+        "https://example.org/a/very/long/path/about/the/appointment/of/the/secretary-general/"
+        "in/july-2017/page.html"
+    )
+    assert f'class="external" href="{long_url}"' in html
+    assert f">{long_url}</a>" not in html  # too long to show whole: cut in the middle
+    assert ">https://example.org/a/very/long/path/about/the…/in/july-2017/page.html</a>" in html
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        (
+            "/page/quote/2018-05-04-conference-in-dushanbe-aaaaaa-1",
+            "<h1>“Law enforcement alone cannot defeat terrorism &amp; &lt;em&gt;violent&lt;/em&gt;"
+            " extremism without…”</h1>",
+        ),
+        (
+            "/page/appointment/secretary-general-thomas-greminger",
+            "<h1>Thomas Greminger, Secretary General, OSCE Secretariat</h1>",
+        ),
+        (
+            "/page/event/2018-05-04-conference-in-dushanbe-aaaaaa-1",
+            "<h1>Conference on 2018-05-03</h1>",
+        ),
+        (
+            "/page/role/2018-05-04-conference-in-dushanbe-aaaaaa-1",
+            "<h1>Thomas Greminger, Secretary General, "
+            "Organization for Security and Co-operation in Europe</h1>",
+        ),
+    ],
+)
+def test_unlabelled_things_are_named_by_what_their_class_says(
+    people_client: FlaskClient, path: str, title: str
+) -> None:
+    assert title in people_client.get(path).get_data(as_text=True)
+
+
+def test_incoming_links_name_quotations_by_their_text(people_client: FlaskClient) -> None:
+    html = people_client.get(GREMINGER).get_data(as_text=True)
+    incoming = html[html.index('<h2 id="incoming">') :]
+    assert f'<a href="{QUOTE}">“Law enforcement alone cannot defeat terrorism' in incoming
+    assert ">2018-05-04-conference-in-dushanbe-aaaaaa-1</a>" not in incoming
+
+
+def test_statements_put_type_and_label_first_and_group_values(people_client: FlaskClient) -> None:
+    html = people_client.get(GREMINGER).get_data(as_text=True)
+    table = html[html.index('<h2 id="statements">') : html.index('<h2 id="incoming">')]
+    properties = re.findall(r'<td class="property"><a href="[^"]*">([^<]*)</a>', table)
+    assert properties[:2] == ["rdf:type", "rdfs:label"]
+    assert properties[2:] == sorted(properties[2:], key=str.casefold)
+    assert properties.count("dcterms:source") == 1  # two sources, one row
+    source_row = table[table.index(">dcterms:source<") :].split("</tr>")[0]
+    assert source_row.count('class="external"') == 2
+
+
+def test_field_operation_page_shows_host_seat_earlier_names_and_heads(
+    people_client: FlaskClient,
+) -> None:
+    html = people_client.get("/page/field-operation/programme-office-in-dushanbe")
+    text = html.get_data(as_text=True)
+    where = section_of(text, "Where")
+    assert '<a href="/id/state/tj">Tajikistan</a>' in where
+    assert '<a href="/id/city/dushanbe">Dushanbe</a>' in where
+    assert "38.53575" in where and "68.77905" in where
+    names = section_of(text, "Earlier names")
+    assert "OSCE Centre in Dushanbe" in names and "OSCE Mission to Tajikistan" in names
+    heads = section_of(text, "Heads and posts")
+    assert '<a href="/id/person/tuula-yrjola">Tuula Yrjölä</a>' in heads
+    assert "in post on 2017-06-09" in heads
+    assert "Conference in Dushanbe on countering terrorism" in section_of(text, "Mentioned in")
+
+
+def test_state_page_shows_iso_codes_and_names_in_the_six_languages(
+    people_client: FlaskClient,
+) -> None:
+    text = people_client.get("/page/state/tj").get_data(as_text=True)
+    codes = section_of(text, "Codes")
+    assert ">TJ</td>" in codes and ">TJK</td>" in codes
+    names = section_of(text, "Names")
+    languages = re.findall(r'<td class="language">([^<]*)</td>', names)
+    assert languages == ["English", "French", "German", "Italian", "Spanish", "Russian"]
+    assert "Таджикистан" in names
+    assert "Posts" not in text  # sections of other classes stay away
+
+
+def test_sections_follow_the_browser_language(people_client: FlaskClient) -> None:
+    html = people_client.get(GREMINGER, headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "<h1>Thomas Greminger</h1>" in html
+    assert '<a href="/id/state/ch">Schweiz</a>' in html
+
+
+def test_post_page_lists_its_holders(people_client: FlaskClient) -> None:
+    html = people_client.get("/page/post/secretariat-secretary-general").get_data(as_text=True)
+    holders = section_of(html, "Holders")
+    assert '<a href="/id/person/thomas-greminger">Thomas Greminger</a>' in holders
+    assert "2017-07 – 2020-07" in holders
+
+
+def test_release_page_lists_its_quotes_and_the_people_it_names(
+    people_client: FlaskClient,
+) -> None:
+    html = people_client.get("/page/release/2018-05-04-conference-in-dushanbe-aaaaaa")
+    text = html.get_data(as_text=True)
+    quotes = section_of(text, "Quotes")
+    assert "“Law enforcement alone cannot defeat terrorism &amp;" in quotes
+    assert '<a href="/id/person/thomas-greminger">Thomas Greminger</a>' in quotes
+    people = section_of(text, "People named")
+    assert "Secretary General" in people
+    # every statement of a release comes from its own graph: said once, not on every value
+    release = "Conference in Dushanbe on countering terrorism"
+    assert 'Every statement here is stated in <a class="source" ' in text
+    assert text.count(f">{release}</a>") == 1
+
+
+def test_iris_that_are_not_web_addresses_are_not_links(people_client: FlaskClient) -> None:
+    html = people_client.get("/page/person/tuula-yrjola").get_data(as_text=True)
+    assert "javascript:alert(1)" in html
+    assert 'href="javascript:' not in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,16 @@ def test_a_directory_without_a_build_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no completed build there") as caught:
         create_app({"BUILD_DIR": str(tmp_path)})
     assert f"osce-kg build --out {tmp_path}" in str(caught.value)
+
+
+def test_home_names_classes_of_other_vocabularies_by_prefixed_name(
+    people_client: FlaskClient,
+) -> None:
+    html = people_client.get("/").get_data(as_text=True)
+    rows = re.findall(r'<tr><td><a href="([^"]*)">([^<]*)</a></td><td class="number">', html)
+    shown = dict((text, url) for url, text in rows)
+    assert shown["org:FormalOrganization"] == "http://www.w3.org/ns/org#FormalOrganization"
+    assert shown["schema:Organization"] == "https://schema.org/Organization"
+    assert shown["org:Post"] == "http://www.w3.org/ns/org#Post"
+    assert "person" in shown  # the ontology's own classes keep their labels
+    assert len(shown) == len(rows)  # no two rows read the same
