@@ -127,7 +127,7 @@ def readable_iri(node: ox.NamedNode) -> str:
 
 
 def link_target(iri: str) -> str | None:
-    """Where a link to an IRI goes: its page here, the web address, or None (e.g. ``javascript:``)."""
+    """Where a link to an IRI goes: its page here, its web address, or None (``javascript:``)."""
     url = urls.local_url(iri)
     if url != iri or iri.startswith(("http://", "https://")):
         return url
