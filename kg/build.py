@@ -25,12 +25,14 @@ from rdflib import Dataset, Graph, URIRef
 from tqdm import tqdm
 
 from kg.cache import CacheEntry, ConversionCache, converter_fingerprint, entry_key
-from kg.convert import Converter, ReadFunction, convert_file
+from kg.convert import Converter, ReadFunction, convert_file, unreadable_file
 from kg.graphs import SourceGraphs, load_extra_rdf, load_source_graphs
 from kg.inputs import InputFile, build_time, bundled_samples_root, collect_release_files
 from kg.publish import (
     CACHE,
     build_lock,
+    check_build_directory,
+    current_build,
     discard_build,
     new_build_id,
     prepare_build_folder,
@@ -79,6 +81,7 @@ class BuildSummary:
     timings: dict[str, float] = field(default_factory=dict)
     #: per dump file: statements ("triples", quads for N-Quads), bytes and sha256
     dumps: dict[str, dict[str, object]] = field(default_factory=dict)
+    base: str = ""  # the base IRI everything was minted under (the server must serve it)
 
     @property
     def exit_code(self) -> int:
@@ -102,6 +105,7 @@ def build(options: BuildOptions) -> BuildSummary:
     started = time.perf_counter()
     base = current_base()  # $OSCE_KG_BASE: the reference data and the linker mint under it too
     out_dir = options.out_dir.absolute()
+    check_build_directory(out_dir)
     with build_lock(out_dir):
         return _build_locked(options, base, out_dir, started)
 
@@ -115,7 +119,8 @@ def _build_locked(options: BuildOptions, base: str, out_dir: Path, started: floa
         _pause_for_tests("publish")
         publish_build(out_dir, folder)
     except BaseException:
-        discard_build(folder)  # nothing was published: DIR/current still names the last build
+        if current_build(out_dir) != Path(os.path.realpath(folder)):
+            discard_build(folder)  # not published: DIR/current still names the last build
         raise
     prepared.cache.prune()
     return summary
@@ -138,9 +143,10 @@ class _Prepared:
 
 def _prepare(options: BuildOptions, base: str, out_dir: Path, clock: _Clock) -> _Prepared:
     """Loads, converts, validates and quarantines; returns the quads to publish."""
+    files = collect_release_files(options.inputs or (bundled_samples_root(),))
+    when = build_time([f.path for f in files] + list(options.extra_rdf))  # a bad setting: stop now
     extras = load_extra_rdf(options.extra_rdf, base=base)
     sources = load_source_graphs()
-    files = collect_release_files(options.inputs or (bundled_samples_root(),))
     clock.lap("load")
     cache = ConversionCache(out_dir / CACHE)
     entries, converted = _convert_all(files, options, sources, base, cache)
@@ -152,7 +158,6 @@ def _prepare(options: BuildOptions, base: str, out_dir: Path, clock: _Clock) -> 
     published = _drop_failing(releases, report, quarantine, base)
     quads = _all_quads(sources, extras, published, base)
     clock.lap("assemble")
-    when = build_time([f.path for f in files] + list(options.extra_rdf))
     return _Prepared(out_dir, files, converted, cache, published, quarantine, report, quads, when)
 
 
@@ -174,6 +179,7 @@ def _write_build(
     clock.lap("dumps")
     summary = BuildSummary(
         build_id=folder.name,
+        base=base,
         out_dir=str(prepared.out_dir),
         build_time=prepared.build_time,
         files=len(prepared.files),
@@ -222,9 +228,19 @@ def _convert_all(
     fingerprint = converter_fingerprint()
     converter: Converter | None = None
     entries, converted = [], 0
-    bar = tqdm(files, desc="converting", unit="file", file=sys.stderr, disable=not options.progress)
+    bar = tqdm(
+        files,
+        desc="converting",
+        unit="file",
+        file=sys.stderr,
+        disable=None if options.progress else True,
+    )
     for number, source in enumerate(bar, start=1):
-        sha256 = source.sha256()
+        try:
+            sha256 = source.sha256()
+        except OSError as exc:  # quarantined, never cached: it is read again next time
+            entries.append(unreadable_file(source, exc))
+            continue
         key = entry_key(file_name=source.name, sha256=sha256, base=base, fingerprint=fingerprint)
         entry = cache.get(key)
         if entry is None:
@@ -341,6 +357,7 @@ def _load_store(path: Path, quads: Sequence[ox.Quad]) -> None:
 def _summary_json(summary: BuildSummary) -> dict[str, object]:
     return {
         "build_id": summary.build_id,
+        "base": summary.base,
         "build_time": summary.build_time,
         "files": summary.files,
         "converted": summary.converted,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -14,6 +15,11 @@ if TYPE_CHECKING:
     from kg.build import BuildSummary
 
 log = logging.getLogger(__name__)
+
+#: quarantined releases listed in the summary; the report lists them all
+LISTED_QUARANTINED = 20
+#: the shell's exit status for a command stopped with Ctrl-C (128 + SIGINT)
+EXIT_INTERRUPTED = 130
 
 
 @click.command("build")
@@ -46,13 +52,22 @@ def build_command(
 
     Converts, validates with the SHACL shapes, quarantines rejected releases, loads the
     rest into an on-disk store, writes dumps and report, and publishes DIR/current
-    atomically. Exit status: 0 all published, 1 something quarantined, 2 error.
+    atomically. Exit status: 0 all published, 1 something quarantined, 2 error,
+    130 stopped with Ctrl-C (nothing published).
     """
     from kg.build import BuildOptions, build  # imported here: it loads rdflib, pyshacl, pyoxigraph
 
     options = BuildOptions(inputs=inputs, extra_rdf=extra_rdf, out_dir=out_dir, progress=progress)
+    published_before = _published(out_dir)
     try:
         summary = build(options)
+    except KeyboardInterrupt:
+        click.echo("Interrupted (Ctrl-C).", err=True)
+        if _published(out_dir) == published_before:
+            click.echo("Nothing was published; the previous build (if any) is unchanged.", err=True)
+        else:  # stopped while tidying up after the swap
+            click.echo(f"The new build was published: {out_dir}/current.", err=True)
+        ctx.exit(EXIT_INTERRUPTED)
     except (OsceKgError, OSError) as exc:
         _fail(ctx, str(exc))
     except Exception as exc:  # a bug must still give exit 2 and leave the previous build
@@ -61,6 +76,14 @@ def build_command(
     for line in summary_lines(summary):
         click.echo(line)
     ctx.exit(summary.exit_code)
+
+
+def _published(out_dir: Path) -> str | None:
+    """Where ``DIR/current`` points, or None."""
+    try:
+        return os.readlink(out_dir / "current")
+    except OSError:
+        return None
 
 
 def _fail(ctx: click.Context, message: str) -> NoReturn:
@@ -80,10 +103,12 @@ def summary_lines(summary: BuildSummary) -> list[str]:
         f"{summary.violations_outside_releases}",
         "  steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in summary.timings.items()),
     ]
-    for entry in summary.quarantined:
+    for entry in summary.quarantined[:LISTED_QUARANTINED]:
         where = f"{entry['file']}" + (f" item {entry['item']}" if entry["item"] else "")
         field = f" field {entry['field']}" if entry["field"] else ""
         lines.append(f"  QUARANTINED {where} [{entry['stage']}{field}]: {entry['reason']}")
+    if len(summary.quarantined) > LISTED_QUARANTINED:
+        lines.append(f"  ... and {len(summary.quarantined) - LISTED_QUARANTINED} more")
     if summary.quarantined:
         lines.append(f"  details: {summary.out_dir}/report/quarantine.json")
     return lines

@@ -36,6 +36,8 @@ def convert_file(source: InputFile, sha256: str, converter: Converter) -> CacheE
         records = converter.read(source.path)
     except InputError as exc:
         return _file_problem(source, sha256, "read", exc.field, exc.describe())
+    except OSError as exc:  # gone or unreadable since it was found
+        return unreadable_file(source, exc)
     except Exception as exc:  # a reader bug must cost one file, not the whole build
         log.exception("reader failed on %s", source.path)
         return _file_problem(source, sha256, "read", None, f"the reader failed: {exc!r}")
@@ -66,6 +68,13 @@ def _convert_record(
         log.info("%s item %d: %s", source.name, record.item, warning)
     data["warnings"] = [*data.get("warnings", ()), *mapped.warnings]
     return CachedRelease(mapped.key, data, ntriples_text(mapped.graph), None)
+
+
+def unreadable_file(source: InputFile, error: OSError) -> CacheEntry:
+    """The entry of a file that cannot be opened (a dangling link, no permission): quarantined."""
+    problem = f"{source.path}: cannot read the file: {error.strerror or error}"
+    hint = "check that it exists and that you may read it, or remove it"
+    return _file_problem(source, "", "read", None, f"{problem} ({hint})")
 
 
 def _file_problem(

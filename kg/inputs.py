@@ -17,6 +17,8 @@ RELEASE_SUFFIXES = (".txt", ".html", ".htm", ".jsonl")
 #: folders of the bundled samples that are not input (gold records are expected output)
 SKIPPED_FOLDERS = frozenset({"gold", "__pycache__"})
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+#: the folder that marks a build directory (kg.publish.BUILDS), never read as input
+BUILD_MARKER = ".builds"
 
 
 @dataclass(frozen=True)
@@ -40,23 +42,71 @@ def collect_release_files(paths: Sequence[Path]) -> list[InputFile]:
     """The release files under ``paths`` (files or folders), sorted by name.
 
     A folder gives every file with a known ending below it, except ``gold/`` folders and
-    README files; a file is taken as given. Files are named relative to the folder given.
+    README files; a file is taken as given. Files are named relative to the folder given;
+    when two different files would get the same name (``a/r.txt`` and ``b/r.txt`` given
+    as ``a b``), each of them is named with its folder in front, so neither is lost and
+    their cache entries and source-file IRIs stay apart. The same file reached twice is
+    read once. Raises InputError for a path that does not exist or a folder without
+    release files.
     """
-    found: dict[str, InputFile] = {}
+    found: list[tuple[Path, Path, str]] = []  # (root, file, name relative to the root)
     for root in paths:
         if root.is_dir():
-            for path in _release_files_below(root):
-                name = path.relative_to(root).as_posix()
-                found.setdefault(name, InputFile(path, name))
+            below = [(root, p, p.relative_to(root).as_posix()) for p in _release_files_below(root)]
+            if not below:
+                raise InputError(
+                    root,
+                    None,
+                    "the folder holds no release file (" + ", ".join(RELEASE_SUFFIXES) + ")",
+                    hint="give the folder the release pages were saved in",
+                )
+            found.extend(below)
         elif root.is_file():
-            found.setdefault(root.name, InputFile(root, root.name))
+            found.append((root.parent, root, root.name))
         else:
             raise InputError(root, None, "no such file or folder", hint="check the path")
-    return [found[name] for name in sorted(found)]
+    named = _unique_names(_distinct_files(found))
+    return [named[name] for name in sorted(named)]
+
+
+def _distinct_files(found: list[tuple[Path, Path, str]]) -> list[tuple[Path, Path, str]]:
+    """Each file once, however many of the given paths reach it."""
+    seen: set[Path] = set()
+    distinct = []
+    for root, path, name in found:
+        real = path.resolve()
+        if real not in seen:
+            seen.add(real)
+            distinct.append((root, path, name))
+    return distinct
+
+
+def _unique_names(found: list[tuple[Path, Path, str]]) -> dict[str, InputFile]:
+    """The files by name; names that two files share get their root folder in front."""
+    counts: dict[str, int] = {}
+    for _, _, name in found:
+        counts[name] = counts.get(name, 0) + 1
+    named: dict[str, InputFile] = {}
+    for root, path, name in found:
+        if counts[name] > 1:
+            name = f"{root.resolve().name}/{name}"
+        while name in named:  # two roots with the same folder name: number them
+            name = f"{len(named)}-{name}"
+        named[name] = InputFile(path, name)
+    return named
 
 
 def _release_files_below(root: Path) -> Iterable[Path]:
-    for folder, subfolders, files in os.walk(root):
+    """The release files below ``root``, following linked folders (each real folder once)."""
+    visited: set[str] = set()
+    for folder, subfolders, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        # a link back up the tree, two links to one folder, or a build directory (--out
+        # inside an input folder: its links lead into the builds)
+        if real in visited or BUILD_MARKER in subfolders:
+            subfolders[:] = []
+            continue
+        visited.add(real)
         subfolders[:] = sorted(
             d for d in subfolders if d not in SKIPPED_FOLDERS and not d.startswith(".")
         )
@@ -74,18 +124,30 @@ def build_time(inputs: Iterable[Path]) -> str:
     """
     epoch = os.environ.get(SOURCE_DATE_EPOCH)
     if epoch:
-        try:
-            seconds = int(epoch)
-        except ValueError as exc:
-            raise InputError(
-                None,
-                SOURCE_DATE_EPOCH,
-                f"{epoch!r} is not a whole number of seconds",
-                hint="set it to a Unix time such as 1700000000 or unset it",
-            ) from exc
+        seconds = _epoch_seconds(epoch)
     else:
         seconds = int(max((_mtime(p) for p in [*inputs, *_shipped_files()]), default=0))
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+#: the last second xsd:dateTime can write with a four-digit year (9999-12-31T23:59:59Z)
+_LAST_EPOCH = 253402300799
+
+
+def _epoch_seconds(epoch: str) -> int:
+    """``$SOURCE_DATE_EPOCH`` as seconds; InputError unless a whole number from 0 to year 9999."""
+    try:
+        seconds = int(epoch)
+    except ValueError:
+        seconds = -1
+    if not 0 <= seconds <= _LAST_EPOCH:
+        raise InputError(
+            None,
+            SOURCE_DATE_EPOCH,
+            f"{epoch!r} is not a whole number of seconds from 0 to {_LAST_EPOCH}",
+            hint="set it to a Unix time such as 1700000000 or unset it",
+        )
+    return seconds
 
 
 def _shipped_files() -> list[Path]:

@@ -84,25 +84,36 @@ def publish_build(out_dir: Path, build_folder: Path) -> None:
     temporary = out_dir / f".{CURRENT}.{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         temporary.unlink()
+    # the entry links first: they fail on a foreign DIR/store before anything is published
+    _ensure_entry_links(out_dir)
     os.symlink(target, temporary)
     os.replace(temporary, out_dir / CURRENT)
     _sync_directory(out_dir)
-    _ensure_entry_links(out_dir)
     prune_builds(out_dir, keep={build_folder.name} | ({previous.name} if previous else set()))
     _remove_stale_links(out_dir)
     log.info("published build %s", build_folder.name)
 
 
+def check_build_directory(out_dir: Path) -> None:
+    """Raises BuildError when DIR holds a ``current``, ``store``, ``dumps`` or ``report`` that
+    osce-kg did not make (a file or folder, not a link), before a build spends any time."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BuildError(f"{out_dir}: --out is a file, not a folder; give a build directory")
+    for name in (CURRENT, *LINKS):
+        link = out_dir / name
+        if link.exists() and not link.is_symlink():
+            raise BuildError(
+                f"{link} exists and is not a link osce-kg made, so {out_dir} is not a build "
+                "directory; move it away or give another --out"
+            )
+
+
 def _ensure_entry_links(out_dir: Path) -> None:
+    check_build_directory(out_dir)
     for name in LINKS:
         link = out_dir / name
         if link.is_symlink() and os.readlink(link) == f"{CURRENT}/{name}":
             continue
-        if link.exists() and not link.is_symlink():
-            raise BuildError(
-                f"{link} exists and is not a link into {CURRENT}/; "
-                "move it away, it is not a build directory osce-kg made"
-            )
         temporary = out_dir / f".{name}.{os.getpid()}"
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()

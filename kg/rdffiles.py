@@ -114,6 +114,8 @@ def _read_rdf_file(path: Path) -> tuple[bytes, str]:
 
 def _input_error(where: str, data: bytes, fmt: str, exc: Exception) -> InputError:
     """An InputError with the parser's line and column (both 1-based) where it knows them."""
+    if isinstance(exc, UnicodeDecodeError):
+        return _encoding_error(where, data)
     line, column, problem = _locate_syntax_error(data, fmt, exc)
     return InputError(
         where,
@@ -122,6 +124,23 @@ def _input_error(where: str, data: bytes, fmt: str, exc: Exception) -> InputErro
         hint="fix the syntax at this line and column",
         line=line,
         column=column,
+    )
+
+
+def _encoding_error(where: str, data: bytes) -> InputError:
+    """The first byte that is not UTF-8, by line and column: RDF files must be UTF-8."""
+    try:
+        data.decode("utf-8")
+        start = 0
+    except UnicodeDecodeError as error:
+        start = error.start
+    return InputError(
+        where,
+        None,
+        f"the file is not UTF-8 text: byte 0x{data[start]:02x} cannot be read",
+        hint="RDF files are UTF-8; save it again as UTF-8, e.g. iconv -f WINDOWS-1252 -t UTF-8",
+        line=data.count(b"\n", 0, start) + 1,
+        column=start - (data.rfind(b"\n", 0, start) + 1) + 1,
     )
 
 

@@ -14,11 +14,13 @@ from kg.uris import current_base, normalise_base
 #: Settings and their defaults; each can be set by an ``OSCE_KG_<NAME>`` environment variable.
 DEFAULTS: dict[str, Any] = {
     "BUILD_DIR": "build",  # the folder `osce-kg build --out` wrote
+    "BUILD_CHECK_INTERVAL": 1.0,  # seconds between looks at BUILD_DIR/current for a new build
     "SPARQL_TIMEOUT": 30.0,  # seconds before a query is stopped and answered 503
     "SPARQL_MAX_ROWS": 10_000,  # result rows at most, announced, never silently cut
     "SPARQL_SERVICE_ALLOWLIST": [],  # SERVICE endpoints a query may call (none by default)
     "MAX_QUERY_BYTES": 100_000,  # the largest query text accepted
     "SPARQL_WORKERS": 2,  # worker processes that run queries (killed and replaced on timeout)
+    "SPARQL_WORKER_MEMORY_MB": 2048,  # heap a query worker may use (0: no limit)
     "PAGE_SIZE": 100,  # incoming links per page of an entity document
     "MAX_CONTENT_LENGTH": 1_000_000,  # the largest request body accepted
 }

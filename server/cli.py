@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import sys
 from pathlib import Path
 
 import click
 
 from kg.cli import cli
-from kg.errors import OsceKgError
+from kg.errors import ConfigError, OsceKgError
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ def build_sample(build_dir: Path) -> None:
 @click.option(
     "--port", default=8080, type=click.IntRange(0, 65535), show_default=True, help="TCP port."
 )
-def serve_command(build_dir: Path, host: str, port: int) -> None:
+@click.pass_context
+def serve_command(ctx: click.Context, build_dir: Path, host: str, port: int) -> None:
     """Serve a built knowledge graph: SPARQL endpoint, entity URIs, dumps and pages.
 
     With no build in DIR yet, builds the bundled sample first. This uses werkzeug's server;
@@ -60,16 +62,36 @@ def serve_command(build_dir: Path, host: str, port: int) -> None:
 
     from server import create_app
 
-    if not (build_dir / "current").exists():
+    current = build_dir / "current"
+    if not current.exists() and not current.is_symlink():  # a dangling link is a broken build
         build_sample(build_dir)
     try:
         app = create_app({"BUILD_DIR": str(build_dir)})
+        check_port_free(host, port)
     except OsceKgError as error:
-        raise click.ClickException(str(error)) from error
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(2)
     click.echo(f"Serving {build_dir} at http://{host}:{port}/ (Ctrl-C stops).", err=True)
     # SIGTERM ends the server like Ctrl-C does, so exit handlers stop the query workers.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     run_simple(host, port, app, threaded=True)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fails with a clear error when ``host:port`` cannot be listened on (taken, unknown host)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            # As the server will: a port left in TIME_WAIT by an earlier run is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({reason}); if the port is in use, stop what "
+            f"listens there or choose another with --port"
+        ) from error
 
 
 def main() -> None:

@@ -9,7 +9,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, g, jsonify, render_template, send_file
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+)
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import parse_range_header
 
 from server import conneg, urls
 from server.entities import (
@@ -90,16 +102,17 @@ def declared_counts(void_file: Path) -> dict[str, int]:
 
 def statement_counts(build: Build) -> dict[str, int]:
     """Statements per dump file: from the VoID description, else counted once and kept."""
-    counts: dict[str, int] | None = current_app.extensions.get(COUNTS_KEY)
-    if counts is None:
-        counts = declared_counts(build.dumps_dir / "void.ttl")
-        for path in sorted(build.dumps_dir.glob("*")):
-            counted = None if path.name in counts else count_statements(path)
-            if counted is not None:
-                counts[path.name] = counted
-        if "osce-kg.nt.gz" in counts:
-            counts.setdefault("osce-kg.ttl.gz", counts["osce-kg.nt.gz"])
-        current_app.extensions[COUNTS_KEY] = counts
+    cached: tuple[str, dict[str, int]] | None = current_app.extensions.get(COUNTS_KEY)
+    if cached is not None and cached[0] == build.build_id:
+        return cached[1]
+    counts = declared_counts(build.dumps_dir / "void.ttl")
+    for path in sorted(build.dumps_dir.glob("*")):
+        counted = None if path.name in counts else count_statements(path)
+        if counted is not None:
+            counts[path.name] = counted
+    if "osce-kg.nt.gz" in counts:
+        counts.setdefault("osce-kg.ttl.gz", counts["osce-kg.nt.gz"])
+    current_app.extensions[COUNTS_KEY] = (build.build_id, counts)  # per build: a new one recounts
     return counts
 
 
@@ -147,7 +160,37 @@ def dump_file(name: str) -> Response:
     media_type = next(
         (t for end, t in MEDIA_TYPES.items() if path.name.endswith(end)), "application/octet-stream"
     )
-    return send_file(path, mimetype=media_type, conditional=True, etag=True, max_age=3600)
+    size = path.stat().st_size
+    header = request.headers.get("Range")
+    if _is_empty_suffix_range(header):
+        raise RequestedRangeNotSatisfiable(length=size)
+    environ = dict(request.environ)
+    if header is not None and not _is_single_byte_range(header):
+        # RFC 9110: ignore (200, whole file) a Range with another unit, several ranges
+        # (no multipart answers here) or bad syntax, rather than answering 416.
+        environ.pop("HTTP_RANGE", None)
+    response = send_file(path, mimetype=media_type, conditional=False, etag=True, max_age=3600)
+    try:
+        response.make_conditional(environ, accept_ranges=True, complete_length=size)
+    except RequestedRangeNotSatisfiable:
+        response.close()
+        raise
+    return response
+
+
+def _is_empty_suffix_range(header: str | None) -> bool:
+    """``bytes=-0``: a suffix of no bytes, unsatisfiable by RFC 9110 (werkzeug sends it all)."""
+    if header is None:
+        return False
+    unit, _, ranges = header.partition("=")
+    spec = ranges.strip()
+    return unit.strip().lower() == "bytes" and spec.startswith("-") and not spec[1:].strip("0")
+
+
+def _is_single_byte_range(header: str) -> bool:
+    """True for one well-formed byte range, the only kind answered with 206 here."""
+    parsed = parse_range_header(header)
+    return parsed is not None and parsed.units == "bytes" and len(parsed.ranges) == 1
 
 
 def rdf_file_document(path: Path, what: str, url_of: Callable[..., str]) -> Response:

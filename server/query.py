@@ -12,7 +12,10 @@ import logging
 import multiprocessing
 import queue
 import re
+import resource
+import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
@@ -31,6 +34,9 @@ from kg.errors import OsceKgError
 log = logging.getLogger(__name__)
 
 Form = Literal["solutions", "boolean", "graph"]
+
+#: Seconds between looks, while waiting for a free worker, at whether the pool was retired.
+RETIRE_POLL = 0.1
 
 
 @dataclass(frozen=True)
@@ -99,12 +105,20 @@ class QueryTimeoutError(QueryError):
     """The query ran over its time limit and its worker was killed."""
 
 
+class QueryMemoryError(QueryError):
+    """The query needed more memory than a worker may use; its worker died and was replaced."""
+
+
 class QueryBusyError(QueryError):
     """Every worker stayed busy for longer than the time limit."""
 
 
 class QueryFailedError(QueryError):
     """The query failed while running (or its worker died)."""
+
+
+class QueryPoolRetiredError(QueryError):
+    """The pool serves an older build and takes no new queries; ask the current pool."""
 
 
 class _RowCapReached(Exception):
@@ -331,8 +345,23 @@ def _rdf_format(media_type: str) -> ox.RdfFormat:
     return fmt
 
 
-def serve_jobs(store_path: str, conn: Connection) -> None:
+def limit_memory(megabytes: int) -> None:
+    """Caps this process's heap (RLIMIT_DATA): a query that needs more makes it abort, not the host.
+
+    Zero leaves the limit as it is.
+    """
+    if megabytes <= 0:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    wanted = megabytes * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+
+
+def serve_jobs(store_path: str, conn: Connection, memory_mb: int = 0) -> None:
     """A worker's life: open the store read-only once, then answer jobs until the pipe closes."""
+    limit_memory(memory_mb)
     try:
         store = ox.Store.read_only(store_path)
     except OSError as error:
@@ -386,11 +415,14 @@ class QueryPool:
     store_path: str
     size: int = 2
     start_timeout: float = 60.0
+    #: The heap each worker may use, in MB (0: no limit).
+    memory_mb: int = 0
     _context: BaseContext = field(init=False, repr=False)
     _idle: queue.Queue[_Worker] = field(init=False, repr=False)
     _workers: list[_Worker] = field(init=False, repr=False)
     _lock: threading.Lock = field(init=False, repr=False)
     _closed: bool = field(init=False, default=False)
+    _retiring: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self._context = _worker_context()
@@ -403,7 +435,10 @@ class QueryPool:
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe()
         process = self._context.Process(  # type: ignore[attr-defined]
-            target=serve_jobs, args=(self.store_path, child), daemon=True, name="sparql-worker"
+            target=serve_jobs,
+            args=(self.store_path, child, self.memory_mb),
+            daemon=True,
+            name="sparql-worker",
         )
         process.start()
         child.close()
@@ -418,7 +453,7 @@ class QueryPool:
         with self._lock:
             if worker in self._workers:
                 self._workers.remove(worker)
-            closed = self._closed
+            closed = self._closed or self._retiring
         if not closed:
             self._idle.put(self._spawn())
 
@@ -426,12 +461,7 @@ class QueryPool:
         """Runs a job in a free worker; kills the worker if the query outlasts ``timeout``."""
         if self._closed:
             raise QueryFailedError("the query pool is closed")
-        try:
-            worker = self._idle.get(timeout=timeout)
-        except queue.Empty:
-            raise QueryBusyError(
-                f"every query worker stayed busy for {timeout:g} s; try again later"
-            ) from None
+        worker = self._take_worker(timeout)
         try:
             worker.wait_ready(self.start_timeout)
             worker.conn.send(job)
@@ -439,6 +469,11 @@ class QueryPool:
             reply = worker.conn.recv() if finished else None
         except (EOFError, OSError) as error:
             self._replace(worker)
+            if self.memory_mb and worker.process.exitcode == -signal.SIGABRT:
+                raise QueryMemoryError(
+                    f"the query needed more than the {self.memory_mb} MB of memory a query may "
+                    "use and was stopped; narrow it down (smaller strings, LIMIT) and try again"
+                ) from error
             raise QueryFailedError("the query worker stopped unexpectedly") from error
         except BaseException:
             self._replace(worker)
@@ -450,12 +485,52 @@ class QueryPool:
                 f"the query ran longer than the {timeout:g} s limit and was stopped; "
                 "narrow it down (add LIMIT, more specific patterns) and try again"
             )
-        self._idle.put(worker)
+        self._release(worker)
         if isinstance(reply, _Failure):
             raise _failure_error(reply)
         if not isinstance(reply, QueryAnswer):
             raise QueryFailedError(f"unexpected reply from a query worker: {reply!r}")
         return reply
+
+    def _take_worker(self, timeout: float) -> _Worker:
+        """A free worker, waiting up to ``timeout``; a waiter leaves as soon as the pool retires."""
+        deadline = time.monotonic() + timeout
+        while not self._retiring:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise QueryBusyError(
+                    f"every query worker stayed busy for {timeout:g} s; try again later"
+                )
+            try:
+                return self._idle.get(timeout=min(left, RETIRE_POLL))
+            except queue.Empty:
+                continue
+        raise QueryPoolRetiredError("this query pool serves an older build")
+
+    def _release(self, worker: _Worker) -> None:
+        """Makes a worker free again, or stops it when the pool is retiring."""
+        with self._lock:
+            if not self._retiring:
+                self._idle.put(worker)
+                return
+            if worker in self._workers:
+                self._workers.remove(worker)
+        worker.stop()
+
+    def retire(self) -> None:
+        """Takes no new queries; stops idle workers now and busy ones when their query ends."""
+        idle: list[_Worker] = []
+        with self._lock:
+            self._retiring = True
+            while True:
+                try:
+                    idle.append(self._idle.get_nowait())
+                except queue.Empty:
+                    break
+            for worker in idle:
+                self._workers.remove(worker)
+        for worker in idle:
+            worker.stop()
 
     def close(self) -> None:
         """Kills every worker; the pool answers no more queries."""

@@ -8,9 +8,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from flask_cors import cross_origin
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.exceptions import (
     BadRequest,
     Forbidden,
@@ -37,12 +39,14 @@ from server.query import (
     QueryBusyError,
     QueryForbiddenError,
     QueryJob,
+    QueryMemoryError,
     QueryPool,
+    QueryPoolRetiredError,
     QuerySyntaxError,
     QueryTimeoutError,
     ResultNotAcceptableError,
 )
-from server.store import current_build, current_store
+from server.store import current_store, served_build
 
 bp = Blueprint("sparql", __name__)
 
@@ -69,11 +73,15 @@ class ProtocolRequest:
     query: str | None
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+    #: The ``format=`` parameter, which overrides Accept.
+    format_param: str | None = None
 
 
 _View = Callable[[], Response]
 # flask-cors is untyped; its decorator returns the view unchanged in type.
-_with_cors = cast(Callable[[_View], _View], cross_origin(expose_headers=EXPOSED_HEADERS))
+_with_cors = cast(
+    Callable[[_View], _View], cross_origin(send_wildcard=True, expose_headers=EXPOSED_HEADERS)
+)
 
 
 @bp.route("/sparql", methods=["GET", "POST"], strict_slashes=False)
@@ -89,20 +97,22 @@ def endpoint() -> Response:
 def read_protocol_request() -> ProtocolRequest:
     """The query and dataset of a GET, form POST or direct POST; 4xx for anything else."""
     limit = int(current_app.config["MAX_QUERY_BYTES"])
-    if "update" in request.args:
+    args = strict_parameters(request.query_string, "the URL's query string")
+    if "update" in args:
         raise Forbidden(READ_ONLY)
-    if request.method == "GET":
-        values = request.args
+    if request.method in ("GET", "HEAD"):
+        values = args
         queries = values.getlist("query")
     elif request.mimetype == FORM_TYPE:
         _check_body_size(limit * 3 + 4096)  # percent-encoding may triple the size
         _check_charset()
-        if "update" in request.form:
+        form = strict_parameters(request.get_data(cache=False), "the form body")
+        if "update" in form:
             raise Forbidden(READ_ONLY)
-        values = request.values
-        queries = request.args.getlist("query") + request.form.getlist("query")
+        values = CombinedMultiDict([args, form])
+        queries = args.getlist("query") + form.getlist("query")
     elif request.mimetype == QUERY_TYPE:
-        values = request.args
+        values = args
         if "query" in values:
             raise BadRequest("the query is in the body; do not also give a query= parameter")
         queries = [_read_direct_body(limit)]
@@ -128,7 +138,25 @@ def read_protocol_request() -> ProtocolRequest:
         text,
         tuple(values.getlist("default-graph-uri")),
         tuple(values.getlist("named-graph-uri")),
+        values.get("format") or None,
     )
+
+
+def strict_parameters(raw: bytes, where: str) -> MultiDict[str, str]:
+    """Form-encoded parameters decoded as UTF-8, refusing (400) anything that is not.
+
+    Werkzeug decodes leniently, which would silently run a different query than was sent.
+    """
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError as error:
+        raise BadRequest(
+            f"{where} is not UTF-8 percent-encoded ({error.reason}); "
+            "percent-encode the query's UTF-8 bytes (e.g. é as %C3%A9)"
+        ) from error
+    except ValueError as error:
+        raise BadRequest(f"{where} is not valid form encoding ({error})") from error
+    return MultiDict(pairs)
 
 
 def _check_body_size(limit: int) -> None:
@@ -158,7 +186,7 @@ def _read_direct_body(limit: int) -> str:
 def answer_query(operation: ProtocolRequest) -> Response:
     """Runs the query in a worker and answers in the negotiated format."""
     assert operation.query is not None
-    offers = _result_offers()
+    offers = _result_offers(operation)
     config = current_app.config
     job = QueryJob(
         text=operation.query,
@@ -182,10 +210,12 @@ def answer_query(operation: ProtocolRequest) -> Response:
     return _with_row_headers(response, answer)
 
 
-def _result_offers() -> tuple[conneg.Offer | None, conneg.Offer | None, conneg.Offer | None]:
+def _result_offers(
+    operation: ProtocolRequest,
+) -> tuple[conneg.Offer | None, conneg.Offer | None, conneg.Offer | None]:
     """The negotiated format for SELECT, ASK and CONSTRUCT/DESCRIBE results (None: none fits)."""
     accept = request.headers.get("Accept")
-    wanted = request.values.get("format") or None
+    wanted = operation.format_param
     families = (conneg.SOLUTION_OFFERS, conneg.BOOLEAN_OFFERS, conneg.GRAPH_OFFERS)
     # A family nobody accepts gets None: the worker still checks the query's syntax first
     # and answers 406 only if the query really is of that form.
@@ -213,17 +243,25 @@ def _run(job: QueryJob) -> QueryAnswer:
     """Runs a job in the pool, turning each way it can fail into an HTTP error."""
     timeout = float(current_app.config["SPARQL_TIMEOUT"])
     try:
-        return query_pool(current_app).run(job, timeout=timeout)
+        return _run_in_current_pool(job, timeout)
     except QuerySyntaxError as error:
         raise BadRequest(f"syntax error in the query: {error}") from error
     except QueryForbiddenError as error:
         raise Forbidden(str(error)) from error
     except ResultNotAcceptableError as error:
         raise NotAcceptable(f"{error}; ask for one of: {_available(error.form)}") from error
-    except (QueryTimeoutError, QueryBusyError) as error:
+    except (QueryTimeoutError, QueryBusyError, QueryMemoryError) as error:
         raise _unavailable(str(error), retry_after=int(timeout)) from error
     except Exception as error:
         raise InternalServerError(f"the query could not be answered: {error}") from error
+
+
+def _run_in_current_pool(job: QueryJob, timeout: float) -> QueryAnswer:
+    """Runs a job; when a new build retired the pool just now, runs it in the new pool."""
+    try:
+        return query_pool(current_app).run(job, timeout=timeout)
+    except QueryPoolRetiredError:
+        return query_pool(current_app).run(job, timeout=timeout)
 
 
 def _available(form: str | None) -> str:
@@ -332,14 +370,25 @@ def named_graphs() -> tuple[str, ...]:
 
 
 def query_pool(app: Flask) -> QueryPool:
-    """The app's pool of query workers, started on first use."""
+    """The app's pool of query workers over the current build, started on first use.
+
+    When a new build is published the old pool is retired: its queries in flight finish,
+    then its workers stop.
+    """
+    store_path = str(served_build(app).root / "store")
     with _POOL_LOCK:
         pool: QueryPool | None = app.extensions.get(POOL_KEY)
-        if pool is None:
-            store_path = str(current_build().root / "store")
-            pool = QueryPool(store_path, size=int(app.config.get("SPARQL_WORKERS", 2)))
-            app.extensions[POOL_KEY] = pool
-            atexit.register(pool.close)
+        if pool is not None and pool.store_path == store_path:
+            return pool
+        if pool is not None:
+            pool.retire()  # stays registered at exit: a query still running is stopped then
+        pool = QueryPool(
+            store_path,
+            size=int(app.config.get("SPARQL_WORKERS", 2)),
+            memory_mb=int(app.config.get("SPARQL_WORKER_MEMORY_MB", 0)),
+        )
+        app.extensions[POOL_KEY] = pool
+        atexit.register(pool.close)
         return pool
 
 

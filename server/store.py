@@ -6,6 +6,8 @@ import hashlib
 import json
 import logging
 import os
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,7 +59,7 @@ def resolve_build_root(build_dir: str | os.PathLike[str]) -> Path:
     if not (root / "store").is_dir():
         raise ConfigError(
             f"{current}: no completed build there (no store folder); "
-            f"run `osce-kg build --out {build_dir}` or `osce-kg serve --build {build_dir}`"
+            f"run `osce-kg build --out {build_dir}` to make one"
         )
     return root
 
@@ -94,7 +96,7 @@ def open_build(build_dir: str | os.PathLike[str]) -> Build:
     root = resolve_build_root(build_dir)
     try:
         store = ox.Store.read_only(str(root / "store"))
-    except OSError as error:
+    except (OSError, RuntimeError) as error:  # RuntimeError: RocksDB found corruption
         raise ConfigError(
             f"{root / 'store'}: cannot open the store read-only ({error}); "
             f"rebuild with `osce-kg build --out {build_dir}`"
@@ -104,15 +106,64 @@ def open_build(build_dir: str | os.PathLike[str]) -> Build:
     return Build(root, store, summary, build_time(root, summary))
 
 
+@dataclass
+class BuildWatcher:
+    """The build being served, swapped for a newer one when ``DIR/current`` moves.
+
+    ``DIR/current`` is looked at most once per ``interval`` seconds; a new build is opened
+    before it replaces the old one, and a build that fails to open is logged and skipped.
+    Requests that already hold the old build finish with it.
+    """
+
+    build_dir: str
+    interval: float
+    build: Build
+    _checked: float = field(default=0.0, repr=False)
+    _refused: Path | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def current(self) -> Build:
+        """The newest completed build (re-checked at most once per interval)."""
+        now = time.monotonic()
+        if now - self._checked < self.interval:
+            return self.build
+        with self._lock:
+            if now - self._checked >= self.interval:
+                self._checked = now
+                self._follow_current()
+        return self.build
+
+    def _follow_current(self) -> None:
+        real = Path(os.path.realpath(Path(self.build_dir) / "current"))
+        if real in (self.build.root, self._refused):
+            return
+        try:
+            self.build = open_build(self.build_dir)
+        except ConfigError as error:
+            self._refused = real  # warn once per broken build, not once a second
+            log.warning(
+                "a new build appeared but cannot be served (%s); serving %s still",
+                error,
+                self.build.build_id,
+            )
+
+
 def init_app(app: Flask) -> None:
-    """Opens the configured build and keeps it on the app for every request."""
-    app.extensions[EXTENSION_KEY] = open_build(app.config["BUILD_DIR"])
+    """Opens the configured build and keeps it (and later builds) on the app for every request."""
+    build_dir = app.config["BUILD_DIR"]
+    interval = float(app.config.get("BUILD_CHECK_INTERVAL", 1.0))
+    app.extensions[EXTENSION_KEY] = BuildWatcher(build_dir, interval, open_build(build_dir))
+
+
+def served_build(app: Flask) -> Build:
+    """The build ``app`` serves (the newest published one); needs no request or app context."""
+    watcher: BuildWatcher = app.extensions[EXTENSION_KEY]
+    return watcher.current()
 
 
 def current_build() -> Build:
-    """The build the running app serves."""
-    build: Build = current_app.extensions[EXTENSION_KEY]
-    return build
+    """The build the running app serves (the newest published one)."""
+    return served_build(current_app)
 
 
 def current_store() -> ox.Store:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
+import re
 from pathlib import Path
 
 from kg.errors import InputError
@@ -37,11 +39,15 @@ def reader_name(path: Path, text: str | None = None) -> str:
 
 def read_raw(path: Path) -> list[RawRelease]:
     """The raw releases of one file; an unreadable file gives one release with an error."""
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        problem = f"the file is not UTF-8 text (byte {error.start})"
-        return [_unreadable(path, InputError(path, None, problem, hint="save the file as UTF-8"))]
+        text = decode_text(path, data)
+    except InputError as error:
+        return [_unreadable(path, error)]
+    if not text.strip():
+        problem = "the file is empty" + ("" if not data else " (only white space)")
+        hint = "save the release page again, or remove the file"
+        return [_unreadable(path, InputError(path, None, problem, hint=hint))]
     name = reader_name(path, text)
     if name == "html":
         return [read_html(text, path)]
@@ -50,6 +56,42 @@ def read_raw(path: Path) -> list[RawRelease]:
     if name == "listing":
         return read_listing(text, path)
     return [read_page_text(text, path)]
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """The text of a saved file: UTF-8 (with or without BOM), or the charset an HTML page
+    declares; InputError naming the line and column of the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        declared = declared_charset(data) if reader_name(path, "") == "html" else None
+        if declared is not None:
+            return data.decode(declared, errors="replace")
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise InputError(
+            path,
+            None,
+            f"the file is not UTF-8 text: byte 0x{data[error.start]:02x} cannot be read",
+            hint="it was saved in another encoding, often Windows-1252; save it again as "
+            "UTF-8, e.g. iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8",
+            line=line,
+            column=column,
+        ) from error
+
+
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The Python codec of the charset an HTML page declares in a meta tag, if it has one."""
+    match = _CHARSET_RE.search(data[:4096])
+    if match is None:
+        return None
+    try:
+        return codecs.lookup(match.group(1).decode("ascii")).name
+    except LookupError:
+        return None
 
 
 def _unreadable(path: Path, error: InputError) -> RawRelease:

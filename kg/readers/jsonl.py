@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ JSONL_KEYS = (
     "content_type", "title", "date", "place", "sources", "fields_of_work", "body", "paragraphs",
     "url",
 )  # fmt: skip
+_LINE_END = re.compile(r"\r\n?|\n")
 
 
 class _FieldTypeError(Exception):
@@ -28,7 +30,9 @@ class _FieldTypeError(Exception):
 def read_jsonl(text: str, path: str | Path) -> list[RawRelease]:
     """One raw release per non-blank line; a bad line gives one release with an error."""
     releases: list[RawRelease] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # JSON strings may hold U+2028, U+2029 or U+0085 unescaped; str.splitlines() would cut
+    # those lines in two, so only CR and LF end a line
+    for number, line in enumerate(_LINE_END.split(text), start=1):
         if not line.strip():
             continue
         releases.append(read_json_line(line, path, line_number=number, item=len(releases)))
