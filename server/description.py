@@ -49,18 +49,27 @@ def endpoint_terms(base: str | None = None) -> ClosedNamespace:
     """The endpoint vocabulary: a misspelt term fails at once."""
     return ClosedNamespace(
         str(endpoint_vocabulary_iri(base=base)),
-        ["queryTimeout", "maxResultRows", "maxQueryBytes", "serviceAllowed", "rowCapHeader"],
+        [
+            "queryTimeout",
+            "maxResultRows",
+            "maxQueryBytes",
+            "maxQueryMemoryMB",
+            "serviceAllowed",
+            "rowCapHeader",
+        ],
     )
 
 
 @dataclass(frozen=True)
 class EndpointLimits:
-    """What the endpoint allows: seconds per query, rows per result, query size, SERVICE IRIs."""
+    """What the endpoint allows: seconds per query, rows per result, query size, SERVICE IRIs,
+    and the memory a query may use (MB; 0 for no limit)."""
 
     timeout: float
     max_rows: int
     max_query_bytes: int
     service_allowlist: tuple[str, ...] = ()
+    memory_mb: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,10 @@ def _add_limits(
     graph.add((service, terms.maxResultRows, Literal(limits.max_rows, datatype=XSD.integer)))
     graph.add((service, terms.maxQueryBytes, Literal(limits.max_query_bytes, datatype=XSD.integer)))
     graph.add((service, terms.rowCapHeader, Literal("X-SPARQL-Truncated")))
+    if limits.memory_mb:
+        graph.add(
+            (service, terms.maxQueryMemoryMB, Literal(limits.memory_mb, datatype=XSD.integer))
+        )
     for iri in limits.service_allowlist:
         graph.add((service, terms.serviceAllowed, URIRef(iri)))
 
@@ -121,14 +134,17 @@ def _add_dataset(graph: Graph, service: URIRef, facts: ServiceFacts) -> None:
 
 
 def describe_limits(limits: EndpointLimits) -> str:
-    """The endpoint's limits in one English sentence (for people and for the description)."""
+    """The endpoint's limits in English (for people and for the description)."""
     allowed = ", ".join(limits.service_allowlist) or "no endpoint"
-    return (
+    text = (
         f"Read-only SPARQL 1.1 query endpoint. Each query may run {limits.timeout:g} s "
         f"(then it is stopped with 503); results are cut at {limits.max_rows} rows or triples, "
         f"announced by the X-SPARQL-Max-Rows header and X-SPARQL-Truncated: true; query text "
         f"up to {limits.max_query_bytes} bytes; SERVICE is allowed for: {allowed}."
     )
+    if limits.memory_mb:
+        text += f" A query may use {limits.memory_mb} MB of memory (then 503)."
+    return text
 
 
 def serialize_description(graph: Graph, offer: conneg.Offer) -> bytes:

@@ -361,6 +361,7 @@ def endpoint_limits() -> EndpointLimits:
         max_rows=int(config["SPARQL_MAX_ROWS"]),
         max_query_bytes=int(config["MAX_QUERY_BYTES"]),
         service_allowlist=tuple(config["SPARQL_SERVICE_ALLOWLIST"]),
+        memory_mb=int(config.get("SPARQL_WORKER_MEMORY_MB", 0)),
     )
 
 

@@ -271,3 +271,12 @@ def test_queries_waiting_for_a_worker_when_a_new_build_lands_are_answered(tmp_pa
         assert statuses["runaway"] == 503
     finally:
         close_query_pool(app)
+
+
+def test_the_memory_limit_is_announced_in_the_service_description(build_dir: Path) -> None:
+    from server import create_app
+
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "SPARQL_WORKER_MEMORY_MB": 512})
+    turtle = app.test_client().get("/sparql", headers={"Accept": "text/turtle"}).data
+    assert b"endpoint:maxQueryMemoryMB 512" in turtle
+    assert b"512 MB of memory" in turtle
