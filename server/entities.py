@@ -142,11 +142,16 @@ def lookup_entity(kind: str, key: str) -> ox.NamedNode:
     return node
 
 
+#: The highest ``?page=`` of incoming links accepted.
+MAX_PAGE = 1_000_000
+
+
 def page_number() -> int:
     """The ``?page=`` of incoming links (1 when absent); 400 when it is not a positive number."""
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, f"page {raw!r} is not a positive whole number")
+    # isdecimal() alone admits digits int() refuses ("²") and numbers too big to slice with
+    if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw) <= MAX_PAGE:
+        abort(400, f"page {raw!r} is not a whole number from 1 to {MAX_PAGE}")
     return int(raw)
 
 

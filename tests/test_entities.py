@@ -122,7 +122,7 @@ def test_incoming_links_are_paged_with_a_next_link(client: FlaskClient) -> None:
     assert 'rel="next"' not in second.headers["Link"]
 
 
-@pytest.mark.parametrize("page", ["0", "-1", "two"])
+@pytest.mark.parametrize("page", ["0", "-1", "two", "²", "99999999999999999999"])
 def test_bad_page_numbers_are_400(client: FlaskClient, page: str) -> None:
     assert client.get(f"/data/state/at.ttl?page={page}").status_code == 400
 

@@ -1,0 +1,1 @@
+"""The osce-kg test suite."""
