@@ -44,7 +44,7 @@ SPARQL_TSV = Offer("tsv", "text/tab-separated-values", charset=True)
 # Graphs (CONSTRUCT, DESCRIBE, entity documents, the Service Description).
 TURTLE = Offer("ttl", "text/turtle", ("turtle", "application/x-turtle"), charset=True)
 N_TRIPLES = Offer("nt", "application/n-triples", ("ntriples", "n-triples"))
-JSON_LD = Offer("jsonld", "application/ld+json", ("json-ld",))
+JSON_LD = Offer("jsonld", "application/ld+json", ("json-ld", "application/json"))
 RDF_XML = Offer("rdf", "application/rdf+xml", ("rdfxml", "rdf/xml", "application/xml", "text/xml"))
 TRIG = Offer("trig", "application/trig")
 N_QUADS = Offer("nq", "application/n-quads", ("nquads", "n-quads"))

@@ -25,6 +25,8 @@ RDF_PARSERS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml"}
         ("", "application/n-triples", "/data/state/at.nt"),
         ("", "application/ld+json", "/data/state/at.jsonld"),
         ("", "application/rdf+xml", "/data/state/at.rdf"),
+        # plain-JSON clients get JSON-LD, as plain-XML ones get RDF/XML
+        ("", "application/json", "/data/state/at.jsonld"),
         ("", "text/html;q=0.5, text/turtle", "/data/state/at.ttl"),
         ("", "application/ld+json;q=0.9, application/rdf+xml;q=0.1", "/data/state/at.jsonld"),
         ("?format=nt", "text/html", "/data/state/at.nt"),
