@@ -259,6 +259,17 @@ def short_name_or_value(term: ox.NamedNode | ox.Literal) -> str:
 ERROR_TYPES = ("text/html", "application/json", "text/plain")
 
 
+def _error_type_for_machines() -> str:
+    """The error body type for a client that accepts none of HTML, JSON or text.
+
+    Such a client is a program (a SPARQL client asking for results as CSV or
+    application/sparql-results+json): JSON if it reads some JSON, else plain text, never a page.
+    """
+    if any(mimetype.endswith("+json") for mimetype, _ in request.accept_mimetypes):
+        return "application/json"
+    return "text/plain"
+
+
 def render_error(error: HTTPException) -> Response:
     """The one error answer: HTML, JSON, text or (for RDF requests) an empty RDF document."""
     code = error.code or 500
@@ -267,7 +278,7 @@ def render_error(error: HTTPException) -> Response:
     if fmt is not None and fmt in RDF_FORMATS:
         response = rdf_response([], fmt, status=code)
     else:
-        best = request.accept_mimetypes.best_match(ERROR_TYPES) or "text/html"
+        best = request.accept_mimetypes.best_match(ERROR_TYPES) or _error_type_for_machines()
         if not request.headers.get("Accept", "").strip():
             best = "text/html"
         if best == "application/json":

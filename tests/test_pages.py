@@ -111,6 +111,9 @@ def test_shapes_list_every_shipped_node_shape(client: FlaskClient) -> None:
         (None, "text/html", "<h1>404 Not Found</h1>"),
         ("application/json", "application/json", '"status": 404'),
         ("text/plain", "text/plain", "404 Not Found:"),
+        # programs asking for result formats get a body they can read, not a web page
+        ("application/sparql-results+json", "application/json", '"status": 404'),
+        ("text/csv", "text/plain", "404 Not Found:"),
     ],
 )
 def test_one_error_handler_answers_by_the_negotiated_type(
