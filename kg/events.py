@@ -67,21 +67,33 @@ _WHEN = (
     rf"|on\s+\d{{1,2}}\s+{MONTH_RE}(?:\s+\d{{4}})?)"
 )
 _END_VERBS = (
-    r"concluded|ended|closed|completed|wrapped\s+up|finished|came\s+to\s+a\s+close|concludes|ends|"
+    r"concluded|ended|closed|completed|wrapped\s+up|finished|came\s+to\s+an?\s+(?:close|end)|drew\s+to\s+a\s+close|concludes|ends|"
     r"closes|completes|will\s+end|will\s+conclude|will\s+close|ending|concluding|closing"
 )
 _START_VERBS = (
     r"started|began|opened|kicked\s+off|commenced|launched|starts|begins|opens|kicks\s+off|"
-    r"will\s+start|will\s+begin|will\s+open|starting|beginning|opening"
+    r"will\s+start|will\s+begin|will\s+open|got\s+under\s?way|starting|beginning|opening"
 )
+
+
+_OBJECT_COMMA = r"(?:,(?!\s+(?:and|but|while|which|who|where|when|as|after|before|with)\b))?"
+#: Words that open a new clause inside the verb's object, whose time is not the verb's own
+#: ("concluded a visit that began on Monday").
+_OBJECT_WORD = r"(?!(?:that|which|who|whom|whose|where|while|after|before|since|until)\b)[\w’'-]+"
 
 
 def _anchored(verbs: str) -> re.Pattern[str]:
     """A verb with its time: 'concluded today', 'today opened', 'started on 12 March'."""
     return re.compile(
-        rf"(?:\b(?P<before>{_WHEN})\s+(?:\w+\s+)?)?\b(?P<verb>{verbs})\b"
-        # the time may follow the verb's object: "completed a three-day training course today"
-        rf"(?:\s+(?:[\w’'-]+\s+){{0,7}}?(?P<after>{_WHEN}))?",
+        # "today concluded"; not the time of an earlier verb ("on Monday and will end")
+        rf"(?:\b(?P<before>{_WHEN})\s+(?:(?!and\b|but\b)\w+\s+)?"
+        # a time that opens the sentence: "Yesterday, a two-day workshop ... came to an end"
+        rf"|(?:^|(?<=[.–—]\s))(?P<opening>{_WHEN})\s*,\s+(?:[\w’'-]+\s+){{0,12}}?)?"
+        rf"\b(?P<verb>{verbs})\b"
+        # the time may follow the verb's object, however long: "completed a three-day workshop on
+        # local crime prevention councils in Ohrid today"; a comma may stand inside the object
+        # ("on media, gender and security") but not before a new clause (", and today ...")
+        rf"(?:\s+(?:{_OBJECT_WORD}{_OBJECT_COMMA}\s+){{0,16}}?(?P<after>{_WHEN}))?",
         re.IGNORECASE,
     )
 
@@ -157,6 +169,18 @@ _SUPPORT_RE = re.compile(
 )
 _NAME_RUN = (
     r"(?:(?:[0-9]{1,4}(?:st|nd|rd|th)?|[A-Z][\w’'-]*)\s+(?:(?:and|of|on|for|the|in|to)\s+)*)+"
+)
+
+#: A year or an ordinal before an event's name is its edition, not part of the name:
+#: "The 2019 Autumn Meeting", "the 25th Annual Security Review Conference", "the Third ...".
+_ORDINAL_WORDS = (
+    "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+    "thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|"
+    "thirtieth|fortieth|fiftieth"
+)
+_LEADING_COUNT_RE = re.compile(
+    rf"^(?:(?:\d{{1,4}}(?:st|nd|rd|th)?|(?:(?:twenty|thirty|forty)-)?(?:{_ORDINAL_WORDS}))\s+)+",
+    re.IGNORECASE,
 )
 
 
@@ -284,7 +308,7 @@ def resolve_dates(text: str, release_date: dt.date | None) -> tuple[dt.date | No
 def _verb_anchor(pattern: re.Pattern[str], text: str, release_date: dt.date) -> dt.date | None:
     """The date a start or end verb is tied to, or None."""
     for match in pattern.finditer(text):
-        when = match["before"] or match["after"]
+        when = match["before"] or match["after"] or match["opening"]
         if when is None:
             continue
         verb = match["verb"].lower()
@@ -406,6 +430,7 @@ def _event_name(paragraphs: Sequence[str], hit: _TypeHit) -> str | None:
         if run:
             name = re.sub(r"^(?:The|the|A|An)\s+", "", run.group() + hit.text)
             name = re.split(r"['’]s\s+", name)[-1]  # "the Assembly's Winter Meeting"
+            name = _LEADING_COUNT_RE.sub("", name)  # "2019 Autumn Meeting" -> "Autumn Meeting"
             if len(name.split()) > 1:
                 return name
     return None

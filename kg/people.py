@@ -34,7 +34,43 @@ _CAP = rf"(?:[{_UPPER}]\.(?=\s)|[{_UPPER}][\w'’]*(?:-[\w'’]+)*)"
 _RUN_RE = re.compile(rf"(?<![\w’'-]){_CAP}(?:\s+(?:{_PARTICLES}\s+)*{_CAP})*")
 _DOTTED_HONORIFIC_RE = re.compile(r"\b(?P<honorific>Mr|Ms|Mrs|Dr|Prof)\.\s+$")
 _VERB_AFTER_RE = re.compile(rf"^\s*,?\s*(?:also\s+|further\s+|then\s+)?(?:{SPEECH_VERBS})\b")
-_VERB_BEFORE_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\s*:?\s*(?:(?:Mr|Ms|Mrs|Dr|Prof)\.?\s+)?$")
+#: A lower-case description set off by commas after a name: "X, a journalist from Kareli,",
+#: "X, 34, a teacher from Naryn,", "X, who runs a small NGO in Kharkiv,".
+_DESCRIPTION = (
+    r"\s*,\s*(?:\d{1,3}\s*,\s*)?(?:(?:a|an|the)\s+(?=[a-z0-9])|(?:who|from|one\s+of)\s+)"
+    r"[^,.;:“”\"«»()]{1,80}?"
+)
+_DESCRIBED_SPEAKER_RE = re.compile(
+    rf"^{_DESCRIPTION}\s*,\s*"
+    # "X, a journalist, and Y, a lawyer, both said"
+    r"(?:and\s+[^.;:“”\"«»]{1,120}?,\s*(?:both\s+|all\s+)?)?"
+    rf"(?:also\s+|further\s+)?(?:{SPEECH_VERBS})\b"
+)
+#: Nouns that describe a private person: "X, a journalist from Kareli", "X, a 23-year-old law
+#: student".
+_PERSON_NOUNS = (
+    "participant|journalist|reporter|editor|blogger|student|pupil|graduate|teacher|lecturer|"
+    "professor|activist|farmer|lawyer|attorney|judge|prosecutor|officer|policeman|policewoman|"
+    "resident|trainer|trainee|expert|observer|volunteer|entrepreneur|councillor|"
+    "councilor|mayor|doctor|nurse|mother|father|woman|man|girl|boy|villager|refugee|"
+    r"survivor|victim|mediator|researcher|psychologist|social\s+worker|civil\s+servant"
+)
+_DESCRIBED_PERSON_RE = re.compile(
+    rf"^\s*,\s*(?:\d{{1,3}}\s*,\s*)?(?:a|an)\s+"
+    # up to three words before the noun, no preposition among them ("a city of young students")
+    rf"(?:(?!(?:of|for|in|from|with|at|on|to)\b)[\w’'-]+\s+){{0,3}}?(?:{_PERSON_NOUNS})s?\b"
+)
+#: After "according to X": a description, or the end of the sentence ("..., according to X.").
+_DESCRIBED_RE = re.compile(rf"^(?:{_DESCRIPTION}\s*[,.;]|\s*(?:[.;]|$))")
+_ACCORDING_TO_RE = re.compile(r"\baccording\s+to\s+$", re.IGNORECASE)
+#: Words inside a description, before its closing comma: "Kareli" in ", a journalist from Kareli,".
+_INSIDE_DESCRIPTION_RE = re.compile(rf"{_DESCRIPTION}$")
+_VERB_BEFORE_RE = re.compile(
+    rf"\b(?:{SPEECH_VERBS})\s*:?\s*"
+    # "said one participant, X", "said a teacher from Osh, X"
+    r"(?:(?:one|a|an|the)\s+[a-z][^,.;:“”\"«»]{0,60},\s*)?"
+    r"(?:(?:Mr|Ms|Mrs|Dr|Prof)\.?\s+)?$"
+)
 #: Words that are never part of a person's name.
 _NOT_NAME_WORDS = words(
     """
@@ -60,6 +96,9 @@ _NOT_NAME_WORDS = words(
     society declaration report chairmanship chairpersonship presidency embassy delegation
     secretariat city region district province oblast village street square hall palace hotel
     house park river lake mountain
+    participant journalist student teacher activist farmer lawyer judge prosecutor officer
+    without borders reporters watch airport company
+    resident trainer trainee expert official observer volunteer entrepreneur local young
     """
 )
 _MAX_NAME_WORDS = 4
@@ -180,7 +219,7 @@ def _find_people_in(
         person_entry = gazetteer.lookup(name, [PERSON])
         title = _title_around(text, (start, end), spans, gazetteer, own_structure)
         honorific = _honorific_title(prefix_words)
-        said = bool(_VERB_AFTER_RE.match(text[end:]) or _VERB_BEFORE_RE.search(text[:start]))
+        said = _introduces_person(text, start, end)
         if person_entry is None and title is None and not prefix_words and not said:
             continue
         if (
@@ -197,6 +236,23 @@ def _find_people_in(
         )
         spans.append(NameSpan(len(people) - 1, start, end))
     return spans
+
+
+def _introduces_person(text: str, start: int, end: int) -> bool:
+    """True when the words at start:end are a person without a title: a speaker ("X said",
+    "said X", "X, a journalist from Kareli, said", "according to X, a local councillor,") or
+    someone described as a person ("X, a 23-year-old law student")."""
+    after = text[end:]
+    if _INSIDE_DESCRIPTION_RE.search(text[:start]) and after.lstrip().startswith(","):
+        return False  # the place in "X, a student from Novi Sad, said" is not the speaker
+    if _VERB_AFTER_RE.match(after) or _DESCRIBED_SPEAKER_RE.match(after):
+        return True
+    if _DESCRIBED_PERSON_RE.match(after):  # "X, a journalist from Kareli" is a person
+        return True
+    before = text[:start]
+    if _VERB_BEFORE_RE.search(before):
+        return True
+    return bool(_ACCORDING_TO_RE.search(before) and _DESCRIBED_RE.match(after))
 
 
 def _honorific_title(prefix_words: list[str]) -> str | None:

@@ -10,7 +10,7 @@ SPEECH_VERBS = (
     "emphasises|underlined|underlines|stated|states|explained|explains|remarked|highlighted|"
     "highlights|pointed out|points out|urged|urges|recalled|recalls|concluded|concludes|"
     "announced|announces|observed|commented|declared|told|affirmed|reiterated|welcomed|"
-    "acknowledged|asserted|insisted|warned|argued|believes|believed"
+    "acknowledged|asserted|insisted|warned|argued|believes|believed|put it"
 )
 _VERB_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\b")
 #: Double curly, straight and angle quotes, and single curly quotes; a single closing quote
@@ -29,7 +29,7 @@ _PRONOUN_SUBJECT_RE = re.compile(
     rf"\b(?P<pronoun>[Hh]e|[Ss]he)\s+(?:also\s+|further\s+)?(?:{SPEECH_VERBS})\b"
 )
 _AFTER_QUOTE_SPEAKER_RE = re.compile(
-    rf"^\s*,?\s*(?:(?P<pronoun>he|she)\s+(?:also\s+)?(?:{SPEECH_VERBS})\b|(?:{SPEECH_VERBS})\s+(?P<after>.*))",
+    rf"^\s*,?\s*(?:(?P<pronoun>he|she)\s+(?:also\s+)?(?:{SPEECH_VERBS})\b|(?:{SPEECH_VERBS}|according\s+to)\s+(?P<after>.*))",
     re.IGNORECASE,
 )
 
@@ -104,7 +104,7 @@ def speaker_of(
     before = text[sentence_start:start]
     verbs = list(_VERB_RE.finditer(before))
     if not verbs:
-        return None
+        return _according_to(text, sentence_start, start, spans)
     verb_at = sentence_start + verbs[-1].start()
     pronoun = _PRONOUN_SUBJECT_RE.search(before)
     in_sentence = [s for s in spans if sentence_start <= s.start < verb_at]
@@ -112,6 +112,18 @@ def speaker_of(
         return in_sentence[-1].person
     if pronoun:
         return _pronoun_referent(spans, start, last_speaker, last_named)
+    return None
+
+
+_ACCORDING_TO_RE = re.compile(r"\b[Aa]ccording\s+to\s+")
+
+
+def _according_to(text: str, sentence_start: int, start: int, spans: list[NameSpan]) -> int | None:
+    """The person a quote is attributed to by "according to X" earlier in its sentence."""
+    for match in _ACCORDING_TO_RE.finditer(text, sentence_start, start):
+        named = [s for s in spans if s.start == match.end()]
+        if named:
+            return named[0].person
     return None
 
 

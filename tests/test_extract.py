@@ -561,7 +561,7 @@ def test_event_dates_are_resolved_against_the_release_date(
         (
             "BISHKEK, 4 May 2018 – The OSCE Academy hosted the 2018 Central Asian Youth Forum from 2 to 4 May.",  # noqa: E501
             {
-                "name": "2018 Central Asian Youth Forum",
+                "name": "Central Asian Youth Forum",
                 "type": "forum",
                 "start_date": "2018-05-02",
                 "end_date": "2018-05-04",
@@ -771,3 +771,265 @@ def test_a_bare_course_is_an_event_but_not_in_the_course_of(
     event = extract(gazetteer, *paragraphs).event
     got = (event.type, event.start_date, event.end_date) if event else (None, None, None)
     assert got == (kind, start, end)
+
+
+# Phrasings found weak on the unseen set, as classes: each row is a variant invented for the class.
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        # a long object, with prepositional phrases, between the end verb and its time
+        (
+            "Police officers completed a three-day workshop on local crime prevention councils"
+            " in Ohrid today",
+            "2018-05-02",
+            "2018-05-04",
+        ),
+        (
+            "the Mission concluded a two-day seminar for young lawyers from the northern"
+            " municipalities in Prizren yesterday",
+            "2018-05-02",
+            "2018-05-03",
+        ),
+        (
+            "the Centre ended its five-day summer school on human rights for university students"
+            " in Bishkek on Friday",
+            "2018-04-30",
+            "2018-05-04",
+        ),
+        (
+            "a four-day course on investigating trafficking in human beings for judges and"
+            " prosecutors from the whole country wrapped up in Tbilisi today",
+            "2018-05-01",
+            "2018-05-04",
+        ),
+        (
+            "the OSCE closed a two-day round table on water management in the Chu-Talas basin"
+            " in Taraz today",
+            "2018-05-03",
+            "2018-05-04",
+        ),
+        (
+            "a three-day workshop on media, gender and security in the digital age closed in"
+            " Skopje today",
+            "2018-05-02",
+            "2018-05-04",
+        ),
+        (
+            "the Office opened a week-long training course on border management for officers"
+            " of the State Border Service in Dushanbe on Monday",
+            "2018-04-30",
+            "2018-05-06",
+        ),
+        # a time that opens the sentence; other end and start phrasings
+        (
+            "Yesterday, a two-day workshop on hate crime came to an end in Skopje",
+            "2018-05-02",
+            "2018-05-03",
+        ),
+        (
+            "On Friday, the Centre concluded a two-day round table on water",
+            "2018-05-03",
+            "2018-05-04",
+        ),
+        ("the forum on water diplomacy drew to a close in Almaty today", None, "2018-05-04"),
+        (
+            "a field exercise for rescue teams got under way near Tbilisi on Wednesday",
+            "2018-05-02",
+            None,
+        ),
+        # the time of an earlier verb, or of a clause inside the object, is not the verb's
+        (
+            "a five-day training course for customs officers from Tajikistan and Afghanistan"
+            " started in Dushanbe on Monday and will end on Friday",
+            "2018-04-30",
+            "2018-05-04",
+        ),
+        (
+            "the Secretary General today concluded a visit to Moldova that began on Monday",
+            "2018-04-30",
+            "2018-05-04",
+        ),
+        # a clause after a comma is not the verb's object: "today" is the publishing day only
+        (
+            "a two-day seminar concluded with recommendations, and today the Mission published"
+            " them",
+            None,
+            None,
+        ),
+    ],
+)
+def test_an_end_or_start_verb_reaches_its_time_across_a_long_object(
+    text: str, start: str | None, end: str | None
+) -> None:
+    got = resolve_dates(text, RELEASE_DAY)
+    assert tuple(d.isoformat() if d else None for d in got) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "expected"),
+    [
+        (
+            (
+                "Nino Beridze, a journalist from Kareli, said the workshop had shown her"
+                " “how to use the law”.",
+            ),
+            [("Nino Beridze", None, None, True)],
+        ),
+        (
+            (
+                "Arman Seitkali, a student from Taraz, told the participants that “debate is a"
+                " skill”.",
+            ),
+            [("Arman Seitkali", None, None, True)],
+        ),
+        (
+            (
+                "Ilona Petrenko, who runs a small NGO in Kharkiv, said the grants helped her"
+                " “reach the villages”.",
+            ),
+            [("Ilona Petrenko", None, None, True)],
+        ),
+        (
+            (
+                "According to Goran Ilić, a local councillor, the new council “finally listens to"
+                " the people”.",
+            ),
+            [("Goran Ilić", None, None, True)],
+        ),
+        (
+            (
+                "Aida Nurlanovna, 34, a teacher from Naryn, believes the course was"
+                " “an eye-opener”.",
+            ),
+            [("Aida Nurlanovna", None, None, True)],
+        ),
+        (
+            (
+                "Tamar Kvaratskhelia, an editor at a regional newspaper, noted that “access to"
+                " information is a right”.",
+            ),
+            [("Tamar Kvaratskhelia", None, None, True)],
+        ),
+        (
+            (
+                "“This helps us a lot,” said Emina Hodžić, a secondary school teacher"
+                " from Novi Pazar.",
+            ),
+            [("Emina Hodžić", None, None, True)],
+        ),
+        (
+            ("As Sevara Tashkentova, a women’s rights activist, put it: “We need more of this.”",),
+            [("Sevara Tashkentova", None, None, True)],
+        ),
+        (
+            ("“Nothing changes overnight,” according to Oleg Rusnak, a farmer from Cahul.",),
+            [("Oleg Rusnak", None, None, True)],
+        ),
+        # described but not quoted; a place inside the description is not a speaker
+        (
+            ("Jovana Marković, a 23-year-old law student from Novi Sad, said she would stay.",),
+            [("Jovana Marković", None, None, False)],
+        ),
+        (
+            ("Dilnoza Yusupova, from Samarkand, said the plan was ready.",),
+            [("Dilnoza Yusupova", None, None, False)],
+        ),
+        (
+            ("Participant Bakyt Osmonov said the training was useful.",),
+            [("Bakyt Osmonov", None, None, False)],
+        ),
+        (
+            (
+                "Mehmet Yilmaz, a farmer from the border area, said the new crossing saves him"
+                " hours.",
+            ),
+            [("Mehmet Yilmaz", None, None, False)],
+        ),
+        # a description alone, with no speech, does not make a capitalised pair a person
+        (("Central Park, a green area in the city, hosted the fair.",), []),
+        (("According to Human Rights Watch, the situation improved.",), []),
+        (("According to Reporters Without Borders, the situation improved.",), []),
+        (("Vienna Airport, a busy hub, said it would help.",), []),
+        (("Novi Sad, a city of young students, hosted the fair.",), []),
+        # described as a person, then quoted by pronoun; named after a description
+        (
+            (
+                "Among the participants was Nino Beridze, a journalist from Kareli.",
+                "“We learned a lot,” she said.",
+            ),
+            [("Nino Beridze", None, None, True)],
+        ),
+        (
+            ("“It was useful,” said one participant, Arman Seitkali.",),
+            [("Arman Seitkali", None, None, True)],
+        ),
+        (
+            ("Ivan Petrov, a police officer, and Maria Stoica, a judge, both said it helped.",),
+            [("Ivan Petrov", None, None, False), ("Maria Stoica", None, None, False)],
+        ),
+    ],
+)
+def test_a_private_person_with_a_lower_case_description_is_found(
+    gazetteer: Gazetteer,
+    paragraphs: tuple[str, ...],
+    expected: list[tuple[str, str | None, str | None, bool]],
+) -> None:
+    record = extract(gazetteer, *paragraphs)
+    assert [(p.name, p.role, p.organisation, p.quoted) for p in record.persons] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "kind"),
+    [
+        (
+            "The 2019 Autumn Meeting of the OSCE Parliamentary Assembly opened today in Marrakech.",
+            "Autumn Meeting",
+            "meeting",
+        ),
+        (
+            "The 25th Annual Security Review Conference opened today in Vienna.",
+            "Annual Security Review Conference",
+            "conference",
+        ),
+        (
+            "Parliamentarians gathered for the Assembly’s 2018 Winter Meeting in Vienna today.",
+            "Winter Meeting",
+            "meeting",
+        ),
+        (
+            "The Third OSCE-wide Counter-Terrorism Conference was held in Rome today.",
+            "OSCE-wide Counter-Terrorism Conference",
+            "conference",
+        ),
+        (
+            "The OSCE Academy hosted the 2018 Central Asian Youth Forum today.",
+            "Central Asian Youth Forum",
+            "forum",
+        ),
+        (
+            "The 2nd OSCE Mediterranean Conference took place in Rome today.",
+            "OSCE Mediterranean Conference",
+            "conference",
+        ),
+        (
+            "The Twenty-Fifth Ministerial Council Meeting opened today in Vienna.",
+            "Ministerial Council Meeting",
+            "meeting",
+        ),
+        (
+            "The OSCE Chairpersonship’s 2019 Cybersecurity Conference closed today in Bratislava.",
+            "Cybersecurity Conference",
+            "conference",
+        ),
+        # a year alone before the type word is no name
+        ("The 2019 Meeting opened today in Vienna.", None, "meeting"),
+    ],
+)
+def test_a_leading_year_or_ordinal_is_not_part_of_an_event_name(
+    gazetteer: Gazetteer, text: str, name: str | None, kind: str
+) -> None:
+    event = extract(gazetteer, text).event
+    assert event is not None
+    assert (event.name, event.type) == (name, kind)
