@@ -5,9 +5,13 @@ then times N requests of:
   - a DESCRIBE query of a State over HTTP (``/sparql``), against the same query in-process;
   - the dereference of the State's URI (``/id/state/xx`` with ``Accept: text/turtle``,
     following the 303 to ``/data/state/xx.ttl``), against the in-process DESCRIBE.
+A third figure, the round trip of ``/healthz``, is the floor any HTTP answer costs on this
+machine, so the ratios can be read as "HTTP cost" plus "query cost". ``--server gunicorn`` serves
+with gunicorn (the production set-up) instead of ``osce-kg serve``'s werkzeug server.
 Prints the figures and the ratios; asserts nothing.
 
     python benchmarks/bench_latency.py --build build -n 200 --state at
+    python benchmarks/bench_latency.py --build build --server gunicorn
 """
 
 from __future__ import annotations
@@ -39,11 +43,25 @@ def free_port() -> int:
         return port
 
 
-def start_server(build_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-c", "from server.cli import main; main()", "serve"]
-    command += ["--build", str(build_dir), "--host", "127.0.0.1", "--port", str(port)]
+def start_server(build_dir: Path, port: int, server: str) -> subprocess.Popen[bytes]:
+    """``osce-kg serve`` (builds the sample when DIR has none) or gunicorn over the app factory."""
+    env = dict(os.environ)
+    if server == "gunicorn":
+        if not (build_dir / "current").exists():
+            hint = f"osce-kg build --out {build_dir}"
+            raise SystemExit(f"no build in {build_dir}: first run `{hint}`")
+        env["OSCE_KG_BUILD_DIR"] = str(build_dir)
+        command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind"]
+        command += [f"127.0.0.1:{port}", "server:create_app()"]
+    else:
+        command = [sys.executable, "-c", "from server.cli import main; main()", "serve"]
+        command += ["--build", str(build_dir), "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=env,
     )
 
 
@@ -116,18 +134,24 @@ def measure(url: str, store: ox.Store, state: str, repeats: int) -> dict[str, fl
             raise SystemExit(f"/id/state/{state} did not answer 303")
         return response.content
 
+    def health_over_http() -> bytes:
+        response = session.get(url + "/healthz", timeout=60)
+        response.raise_for_status()
+        return response.content
+
     if not describe_in_process():
         raise SystemExit(f"{iri.value} is not in the store; pick another --state")
     return {
         "in-process DESCRIBE (pyoxigraph)": median_ms(describe_in_process, repeats),
         "DESCRIBE over HTTP (/sparql)": median_ms(describe_over_http, repeats),
         f"dereference /id/state/{state} -> 303 -> .ttl": median_ms(dereference_over_http, repeats),
+        "HTTP floor: GET /healthz": median_ms(health_over_http, repeats),
     }
 
 
 def report(figures: dict[str, float], repeats: int) -> None:
     baseline = next(iter(figures.values()))
-    print(f"median latency over {repeats} requests")
+    print(f"median latency over {repeats} requests (ratio to the in-process DESCRIBE)")
     for name, value in figures.items():
         print(f"  {name:<48} {value:9.3f} ms   x{value / baseline:8.1f}")
 
@@ -141,9 +165,15 @@ def main() -> None:
         "-n", "--repeats", type=int, default=200, help="requests per measure (default: 200)"
     )
     parser.add_argument("--state", default="at", help="ISO alpha-2 key of the State (default: at)")
+    parser.add_argument(
+        "--server",
+        choices=("serve", "gunicorn"),
+        default="serve",
+        help="osce-kg serve (werkzeug, default) or gunicorn with 2 workers",
+    )
     options = parser.parse_args()
     url = f"http://127.0.0.1:{free_port()}"
-    process = start_server(options.build, int(url.rsplit(":", 1)[1]))
+    process = start_server(options.build, int(url.rsplit(":", 1)[1]), options.server)
     try:
         wait_until_healthy(url, process)
         store = ox.Store.read_only(str(Path(os.path.realpath(options.build / "current")) / "store"))
