@@ -89,7 +89,8 @@ def _anchored(verbs: str) -> re.Pattern[str]:
         rf"(?:\b(?P<before>{_WHEN})\s+(?:(?!and\b|but\b)\w+\s+)?"
         # a time that opens the sentence: "Yesterday, a two-day workshop ... came to an end"
         rf"|(?:^|(?<=[.–—]\s))(?P<opening>{_WHEN})\s*,\s+(?:[\w’'-]+\s+){{0,12}}?)?"
-        rf"\b(?P<verb>{verbs})\b"
+        # "the meeting concluded that ..." is a finding, not the event's end
+        rf"\b(?P<verb>{verbs})\b(?!\s+that\b)"
         # the time may follow the verb's object, however long: "completed a three-day workshop on
         # local crime prevention councils in Ohrid today"; a comma may stand inside the object
         # ("on media, gender and security") but not before a new clause (", and today ...")
@@ -126,6 +127,15 @@ _WEEKDAY_RANGE_RE = re.compile(
     rf"(?P<w2>{'|'.join(_WEEKDAYS)})\b",
     re.IGNORECASE,
 )
+#: One weekday with no start or end verb: "a meeting in Bender on Tuesday".
+_WEEKDAY_RE = re.compile(rf"\bon\s+(?P<w>{'|'.join(_WEEKDAYS)})\b", re.IGNORECASE)
+#: A weekday an event verb takes ("held in Vienna on Friday"): the event's own day, even after
+#: a "today" of the release ("announced today that a meeting held on Friday ...").
+_HELD_ON_WEEKDAY_RE = re.compile(
+    rf"\b(?:held|took\s+place|convened|met|gathered)\b[^,.;:]{{0,60}}?"
+    rf"\bon\s+(?:{'|'.join(_WEEKDAYS)})\b",
+    re.IGNORECASE,
+)
 #: The end an event is announced to run until: "will run until 5 May", "lasts till Friday".
 _UNTIL_RE = re.compile(
     rf"\b(?:until|till|through)\s+(?P<when>(?:{'|'.join(_WEEKDAYS)})|{_DAY.format('d1')}\s+"
@@ -135,8 +145,19 @@ _UNTIL_RE = re.compile(
 _TODAY_RE = re.compile(r"\b(?:today|yesterday)\b", re.IGNORECASE)
 _UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
 _PLACE_NAME = rf"[{_UPPER}][\w'’-]+(?:\s+[{_UPPER}][\w'’-]+){{0,2}}"
+#: The words of a time between an event verb and its place: "held from 30 September to 2 October
+#: in X", "drew to a close on 5 and 6 June in X".
+_TIME_WORD = (
+    rf"(?i:today|yesterday|this|week|on|from|to|and|between|until|till|{'|'.join(_WEEKDAYS)}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?|\d{{4}}|{MONTH_RE}|[-–—])"
+)
+_HELD_VERBS = (
+    r"held|took\s+place|convened|organi[sz]ed|hosted|taking\s+place|under\s+way|"
+    r"concluded|ended|closed|completed|wrapped\s+up|finished|came\s+to\s+an?\s+(?:close|end)|"
+    r"drew\s+to\s+a\s+close|opened|started|began|kicked\s+off|commenced|got\s+under\s?way"
+)
 _HELD_IN_RE = re.compile(
-    rf"\b(?:held|took\s+place|concluded|ended|closed|opened|started|began|convened|organi[sz]ed|hosted|taking\s+place|under\s+way)(?:\s+(?:today|yesterday|this\s+week|on\s+\w+(?:\s+\w+)?))?\s+in\s+(?P<place>{_PLACE_NAME})"
+    rf"\b(?:{_HELD_VERBS})(?:\s+{_TIME_WORD},?){{0,8}}?\s+in\s+(?P<place>{_PLACE_NAME})"
 )
 _IN_PLACE_RE = re.compile(rf"^[^.;:]{{0,100}}?\bin\s+(?P<place>{_PLACE_NAME})")
 _VISIT_TO_RE = re.compile(rf"^\s+to\s+(?:the\s+)?(?P<place>{_PLACE_NAME})")
@@ -296,7 +317,16 @@ def resolve_dates(text: str, release_date: dt.date | None) -> tuple[dt.date | No
         day = _date_of(single["d1"], single["m1"], single["y"], release_date)
         if day is not None:
             return day, day + dt.timedelta(days=(days or 1) - 1)
+    weekday = _WEEKDAY_RE.search(text)
     today = _TODAY_RE.search(text)
+    if weekday and (
+        today is None or weekday.start() < today.start() or _HELD_ON_WEEKDAY_RE.search(text)
+    ):
+        # "a meeting in Bender on Tuesday": the last such day on or before the release date
+        day = release_date - dt.timedelta(
+            days=(release_date.weekday() - _WEEKDAYS.index(weekday["w"].lower())) % 7
+        )
+        return day, day + dt.timedelta(days=(days or 1) - 1)
     if today:
         day = release_date - dt.timedelta(days=1 if today.group().lower() == "yesterday" else 0)
         if days and days > 1:

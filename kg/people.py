@@ -450,12 +450,17 @@ def _phrase_after(text: str, masked: str, end: int) -> str | None:
     return _walk_forward(text, masked, end + match.end())
 
 
-#: "X, who heads the OSCE Centre in Y,": the verb names the role.
+#: "X, who heads the OSCE Centre in Y,": the verb names the role, in the present or the
+#: perfect ("who has led ... since 2022", "who has been heading"); "who took over as Head of Y"
+#: and "who has served as Head of Y" give the title itself.
 _WHO_HEADS_RE = re.compile(
-    r"^\s*,?\s*who\s+(?:currently\s+|now\s+|also\s+)?(?P<verb>heads|leads|directs|chairs)\s+",
+    r"^\s*,?\s*who\s+(?:currently\s+|now\s+|also\s+)?"
+    r"(?:(?:has\s+(?:(?:since|now|also)\s+)?(?:been\s+)?)?"
+    r"(?P<verb>heads|leads|directs|chairs|headed|led|directed|chaired|heading|leading|directing|chairing)"
+    r"|(?P<became>took\s+over\s+as|has\s+(?:been\s+)?serv(?:ed|ing)\s+as))\s+",
     re.IGNORECASE,
 )
-_ROLE_OF_VERB = {"heads": "Head", "leads": "Head", "directs": "Director", "chairs": "Chair"}
+_ROLE_OF_VERB = {"head": "Head", "lead": "Head", "led": "Head", "dire": "Director", "chai": "Chair"}
 
 
 def _verb_title(text: str, masked: str, end: int) -> str | None:
@@ -463,11 +468,17 @@ def _verb_title(text: str, masked: str, end: int) -> str | None:
     match = _WHO_HEADS_RE.match(text[end:])
     if not match:
         return None
+    verb = match["verb"]
+    past = verb is not None and verb.lower() in {"headed", "led", "directed", "chaired"}
+    if past and not re.search(r"\bhas\b", match.group(), re.IGNORECASE):
+        return None  # "who led the Mission until 2020" held the post before
     start = end + match.end()
+    if verb is None:
+        return _walk_forward(text, masked, start)
     organisation = _walk_forward(text, masked, start, need_role=False)
     if not organisation:
         return None
-    return f"{_ROLE_OF_VERB[match['verb'].lower()]} of {organisation}"
+    return f"{_ROLE_OF_VERB[verb.lower()[:4]]} of {organisation}"
 
 
 def _walk_forward(text: str, masked: str, start: int, *, need_role: bool = True) -> str | None:
@@ -477,11 +488,15 @@ def _walk_forward(text: str, masked: str, start: int, *, need_role: bool = True)
     tokens = list(_PHRASE_WORD_RE.finditer(right))
     for index, token in enumerate(tokens):
         word = token.group()
+        if right[tokens[index - 1].end() if index else 0 : token.start()].strip():
+            break  # a title never crosses a quotation mark or a bracket
         if word == "and" and _joins_names(tokens, index):
             continue
         if word in {",", "/"} or not _phrase_word(word):
             break
         stop = token.end()
+        if word.endswith("."):
+            break  # nor a sentence end ("..., the Centre’s Head. “The ...")
     phrase = text[start : start + stop].rstrip(". ")
     return phrase if phrase and (has_role_word(phrase) or not need_role) else None
 

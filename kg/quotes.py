@@ -62,8 +62,11 @@ def quotes_in(text: str) -> list[tuple[str, int, int]]:
 
 def _opens_unclosed_quote(text: str) -> bool:
     """True when a paragraph opens a quotation that it does not close."""
-    if text.startswith("“"):
-        return text.count("“") > text.count("”")
+    for opening, closing in (("“", "”"), ("«", "»")):
+        if text.startswith(opening):
+            return text.count(opening) > text.count(closing)
+    if text.startswith('"'):
+        return text.count('"') % 2 == 1
     if text.startswith("‘"):
         return _QUOTE_RE.match(text) is None
     return False

@@ -104,7 +104,10 @@ def read_title(
         return Title(role, "OSCE", osce.iri if osce else None)
     if organisation is None:
         role, written = _split_written_organisation(role)
-        if written and written.lower() in BACK_REFERENCES and own_structure is not None:
+        if written and written.lower() in BACK_REFERENCES:
+            # "the Head of the Mission", "the Centre’s Head": the release's own field operation
+            if own_structure is None:
+                return Title(role, None, None)
             return Title(role, own_structure.entry.label, own_structure.entry.iri)
         if written:
             return Title(role, written, None)
@@ -204,7 +207,11 @@ def _pick_organisation(finds: Sequence[Found]) -> Found | None:
 
 
 def _split_written_organisation(role: str) -> tuple[str, str | None]:
-    """'Chairman of the Election Commission' -> ('Chairman', 'Election Commission')."""
+    """'Chairman of the Election Commission' -> ('Chairman', 'Election Commission');
+    'Centre’s Head' -> ('Head', 'Centre')."""
+    possessive = re.match(r"^(?P<org>[A-Z][\w -]*?)['’]s\s+(?P<role>[A-Z].*)$", role)
+    if possessive and has_role_word(possessive["role"]):
+        return possessive["role"], possessive["org"]
     match = re.match(r"^(?P<role>.+?)\s+(?:of|at|to|in)\s+(?:the\s+)?(?P<org>[A-Z].*)$", role)
     if not match:
         return role, None

@@ -1033,3 +1033,241 @@ def test_a_leading_year_or_ordinal_is_not_part_of_an_event_name(
     event = extract(gazetteer, text).event
     assert event is not None
     assert (event.name, event.type) == (name, kind)
+
+
+# Release day in these cases is Friday 4 May 2018; phrasings are invented variants.
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        # 1. a weekday with no start or end verb: the last such day on or before the release date
+        ("at a working group meeting in Leoben on Tuesday", "2018-05-01", "2018-05-01"),
+        ("a seminar held at the Hofburg on Wednesday", "2018-05-02", "2018-05-02"),
+        ("experts gathered for a round table on Monday", "2018-04-30", "2018-04-30"),
+        ("a meeting in Graz on Friday", "2018-05-04", "2018-05-04"),
+        ("the workshop on Saturday brought together judges", "2018-04-28", "2018-04-28"),
+        # 2. "concluded that" is a finding, not the end: the event's own day stays
+        (
+            "a special meeting held in Vienna on Thursday concluded that the plan must wait",
+            "2018-05-03",
+            "2018-05-03",
+        ),
+        (
+            "the seminar on Tuesday concluded that more training is needed",
+            "2018-05-01",
+            "2018-05-01",
+        ),
+        ("the review concluded that the rules work", None, None),
+        # an end verb still ends the event
+        ("a two-day meeting which concluded on Thursday", "2018-05-02", "2018-05-03"),
+    ],
+)
+def test_a_bare_weekday_dates_an_event_and_concluded_that_does_not_end_it(
+    text: str, start: str | None, end: str | None
+) -> None:
+    got = resolve_dates(text, RELEASE_DAY)
+    assert tuple(d.isoformat() if d else None for d in got) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        # 3. the "in X" the event verb takes wins over a later one
+        (
+            "LINZ, 4 May 2018 – The OSCE Danube Conference, a two-day event that drew to a close in"
+            " Budva today, discussed the reforms under way in North Africa.",
+            "Budva",
+        ),
+        (
+            "LINZ, 4 May 2018 – A training course came to an end in Ohrid today, after sessions on"
+            " the crisis in Eastern Europe.",
+            "Ohrid",
+        ),
+        (
+            "LINZ, 4 May 2018 – A seminar wrapped up in Tirana today with talks on the migration"
+            " under way in Central Asia.",
+            "Tirana",
+        ),
+        # a long subject and a date range between the verb and the place
+        (
+            "LINZ, 4 May 2018 – A workshop on the handling of fraud cases for judges and"
+            " prosecutors from Austria and Serbia was held from 30 April to 2 May in Kolašin,"
+            " with support.",
+            "Kolašin",
+        ),
+        (
+            "LINZ, 4 May 2018 – A round table for police officers, prosecutors and civil society"
+            " representatives from three regions took place on 2 and 3 May in Bitola.",
+            "Bitola",
+        ),
+        (
+            "LINZ, 4 May 2018 – A meeting of the heads of the border services of the region was"
+            " held on Wednesday in Dushanbe.",
+            "Dushanbe",
+        ),
+    ],
+)
+def test_the_event_place_is_the_one_its_verb_takes(
+    gazetteer: Gazetteer, text: str, place: str
+) -> None:
+    event = extract(gazetteer, text).event
+    assert event is not None
+    assert event.place == place
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # 4. a title given by a verb in the perfect tense or "took over as"
+        (
+            "Ambassador Peter Hansen, who has led the OSCE Mission to Serbia since 2019, spoke.",
+            ("Peter Hansen", "Head", "OSCE Mission to Serbia"),
+        ),
+        (
+            "Anna Berg, who has headed the OSCE Office in Yerevan since March, welcomed guests.",
+            ("Anna Berg", "Head", "OSCE Office in Yerevan"),
+        ),
+        (
+            "Karl Stein, who has directed the CPC since 2020, spoke.",
+            ("Karl Stein", "Director", "Conflict Prevention Centre"),
+        ),
+        (
+            "Maria Lind, who has chaired the OSCE Mission to Serbia since May, spoke.",
+            ("Maria Lind", "Chair", "OSCE Mission to Serbia"),
+        ),
+        (
+            "Jan Novak, who has been heading the OSCE Centre in Ashgabat since 2021, spoke.",
+            ("Jan Novak", "Head", "OSCE Centre in Ashgabat"),
+        ),
+        (
+            "Eva Holm, who took over as Head of the OSCE Mission to Serbia in 2021, spoke.",
+            ("Eva Holm", "Head", "OSCE Mission to Serbia"),
+        ),
+        # a past post is no title
+        (
+            "Ambassador Ivan Petrov, who led the OSCE Mission to Serbia until 2015, spoke.",
+            ("Ivan Petrov", "Ambassador", None),
+        ),
+    ],
+)
+def test_a_title_given_by_a_perfect_tense_verb(
+    gazetteer: Gazetteer, text: str, expected: tuple[str, str | None, str | None]
+) -> None:
+    record = extract(gazetteer, text)
+    assert [(p.name, p.role, p.organisation) for p in record.persons] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "sources", "expected"),
+    [
+        # 5. a title never crosses a sentence end or a quotation mark
+        (
+            "“The countries agree,” said William Leaf, the Centre’s Head. “The plan works,”"
+            " he added.",
+            ("OSCE Centre in Ashgabat",),
+            ("William Leaf", "Head", "OSCE Centre in Ashgabat"),
+        ),
+        (
+            "The plan was presented, said William Leaf, the Mission’s Deputy Head. “It holds.”",
+            ("OSCE Mission to Serbia",),
+            ("William Leaf", "Deputy Head", "OSCE Mission to Serbia"),
+        ),
+        (
+            "“We agree,” said Tom Birch, the Head of the Office. “Plan ahead,” he said.",
+            ("OSCE Office in Yerevan",),
+            ("Tom Birch", "Head", "OSCE Office in Yerevan"),
+        ),
+        # no source to resolve the back-reference: no organisation
+        (
+            "“We agree,” said Tom Birch, the Centre’s Head. “Plan ahead,” he said.",
+            (),
+            ("Tom Birch", "Head", None),
+        ),
+        (
+            "“We agree,” said Tom Birch, Head of the OSCE Mission to Serbia. «Plan ahead,»"
+            " he said.",
+            (),
+            ("Tom Birch", "Head", "OSCE Mission to Serbia"),
+        ),
+    ],
+)
+def test_a_title_stops_at_a_sentence_end_or_quotation_mark(
+    gazetteer: Gazetteer,
+    paragraph: str,
+    sources: tuple[str, ...],
+    expected: tuple[str, str | None, str | None],
+) -> None:
+    record = extract(gazetteer, paragraph, sources=sources)
+    assert [(p.name, p.role, p.organisation) for p in record.persons] == [expected]
+
+
+@pytest.mark.parametrize(
+    "paragraphs",
+    [
+        # 6. a quotation over two paragraphs after a colon paragraph, in guillemets or quotes
+        (
+            "The Chairperson-in-Office, Finnish Foreign Minister Elina Valtonen, issued the"
+            " following statement:",
+            "«Twenty years on, the promises have not faded.",
+            "Today we still believe in them.»",
+        ),
+        (
+            "Ambassador Peter Hansen made this statement:",
+            "« We remain committed to dialogue.",
+            "The Mission will stay. »",
+        ),
+        (
+            "Ambassador Peter Hansen made this statement:",
+            '"We remain committed to dialogue.',
+            'The Mission will stay."',
+        ),
+        (
+            "Ambassador Peter Hansen made this statement:",
+            "“We remain committed to dialogue.",
+            "The Mission will stay.”",
+        ),
+    ],
+)
+def test_a_quotation_over_two_paragraphs_after_a_colon_is_attributed(
+    gazetteer: Gazetteer, paragraphs: tuple[str, ...]
+) -> None:
+    record = extract(gazetteer, *paragraphs)
+    assert [p.quoted for p in record.persons] == [True]
+    assert len(record.quotes) == 1
+
+
+def test_a_colon_paragraph_does_not_give_a_later_unrelated_quotation(gazetteer: Gazetteer) -> None:
+    record = extract(
+        gazetteer,
+        "Ambassador Peter Hansen made this statement:",
+        "«We remain committed to dialogue.»",
+        "The meeting then closed.",
+        "«Unrelated words» were printed on a banner.",
+    )
+    assert [q.text for q in record.quotes] == ["We remain committed to dialogue."]
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        # the first time the sentence gives is the event's: a weekday after "today" is not
+        ("a meeting in Osh today, after talks on Monday", "2018-05-04", "2018-05-04"),
+        ("a seminar held in Osh today, following talks on Monday", "2018-05-04", "2018-05-04"),
+        ("a seminar held on Monday, reported today", "2018-04-30", "2018-04-30"),
+        # unless the weekday is the one the event verb takes
+        (
+            "the Chair announced today that a meeting held in Graz on Wednesday agreed a plan",
+            "2018-05-02",
+            "2018-05-02",
+        ),
+        (
+            "he said today that experts who met in Osh on Tuesday concluded that more is needed",
+            "2018-05-01",
+            "2018-05-01",
+        ),
+    ],
+)
+def test_a_bare_weekday_gives_way_to_an_earlier_today_unless_the_event_verb_takes_it(
+    text: str, start: str | None, end: str | None
+) -> None:
+    got = resolve_dates(text, RELEASE_DAY)
+    assert tuple(d.isoformat() if d else None for d in got) == (start, end)
