@@ -9,7 +9,7 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
-from kg.uris import current_base, normalise_base
+from kg.uris import BASE_ENV, normalise_base
 
 #: Settings and their defaults; each can be set by an ``OSCE_KG_<NAME>`` environment variable.
 DEFAULTS: dict[str, Any] = {
@@ -29,11 +29,14 @@ DEFAULTS: dict[str, Any] = {
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Wires the app: settings (defaults, environment, test_config), build store, blueprints."""
     app = Flask(__name__)
-    app.config.from_mapping(DEFAULTS, BASE=current_base())
+    # BASE stays None unless set ($OSCE_KG_BASE or test_config): then the base the served build
+    # was made with (its summary) names the IRIs, so a build under a custom base serves as is.
+    app.config.from_mapping(DEFAULTS, BASE=os.environ.get(BASE_ENV) or None)
     app.config.from_prefixed_env("OSCE_KG")
     if test_config is not None:
         app.config.from_mapping(test_config)
-    app.config["BASE"] = normalise_base(app.config["BASE"])
+    if app.config["BASE"]:
+        app.config["BASE"] = normalise_base(app.config["BASE"])
     app.config["BUILD_DIR"] = os.fspath(app.config["BUILD_DIR"])
 
     from server import dumps, entities, pages, sparql, store, urls

@@ -332,7 +332,7 @@ def service_description() -> Response:
             void_url=request.host_url.rstrip("/") + urls.void_url(),
             limits=endpoint_limits(),
             named_graphs=named_graphs(),
-            base=current_app.config.get("BASE"),
+            base=urls.base(),
         )
         body = serialize_description(describe_service(facts), offer)
         response = Response(body, content_type=offer.content_type)

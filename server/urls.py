@@ -6,13 +6,21 @@ from urllib.parse import urlencode
 
 from flask import current_app, url_for
 
-from kg.uris import split_entity_path
+from kg.uris import current_base, normalise_base, split_entity_path
 
 
 def base() -> str:
-    """The base IRI the running app mints and looks up IRIs under."""
-    value: str = current_app.config["BASE"]
-    return value
+    """The base IRI the running app looks up IRIs under: the configured one, else the one the
+    served build was made with, else the default."""
+    configured: str | None = current_app.config.get("BASE")
+    if configured:
+        return configured
+    from server.store import current_build
+
+    built_with = current_build().summary.get("base")
+    if isinstance(built_with, str) and built_with:
+        return normalise_base(built_with)
+    return current_base()
 
 
 def id_url(kind: str, key: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -385,3 +386,28 @@ def test_iris_that_are_not_web_addresses_are_not_links(people_client: FlaskClien
     html = people_client.get("/page/person/tuula-yrjola").get_data(as_text=True)
     assert "javascript:alert(1)" in html
     assert 'href="javascript:' not in html
+
+
+def test_a_build_under_a_custom_base_is_served_under_that_base(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator built with $OSCE_KG_BASE and serves without it: the build's base names IRIs."""
+    from kg.build import BuildOptions, build
+    from server import create_app
+    from server.sparql import close_query_pool
+
+    seed = Path(__file__).parent / "data" / "releases" / "seed-dushanbe-2018.txt"
+    monkeypatch.setenv("OSCE_KG_BASE", "https://example.org/osce/")
+    build(BuildOptions(inputs=(seed,), out_dir=tmp_path / "build"))
+    monkeypatch.delenv("OSCE_KG_BASE")
+
+    app = create_app({"TESTING": True, "BUILD_DIR": str(tmp_path / "build")})
+    try:
+        client = app.test_client()
+        response = client.get("/id/state/tj", headers={"Accept": "text/turtle"})
+        assert response.status_code == 303
+        data = client.get(response.headers["Location"])
+        graph = Graph().parse(data=data.get_data(as_text=True), format="turtle")
+        assert (URIRef("https://example.org/osce/id/state/tj"), RDFS.label, None) in graph
+    finally:
+        close_query_pool(app)
