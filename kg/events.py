@@ -88,13 +88,13 @@ def _anchored(verbs: str) -> re.Pattern[str]:
         # "today concluded"; not the time of an earlier verb ("on Monday and will end")
         rf"(?:\b(?P<before>{_WHEN})\s+(?:(?!and\b|but\b)\w+\s+)?"
         # a time that opens the sentence: "Yesterday, a two-day workshop ... came to an end"
-        rf"|(?:^|(?<=[.–—]\s))(?P<opening>{_WHEN})\s*,\s+(?:[\w’'-]+\s+){{0,12}}?)?"
+        rf"|(?:^|(?<=[.–—]\s))(?P<opening>{_WHEN})\s*,\s+(?:{_OBJECT_WORD}{_OBJECT_COMMA}\s+)*?)?"
         # "the meeting concluded that ..." is a finding, not the event's end
         rf"\b(?P<verb>{verbs})\b(?!\s+that\b)"
         # the time may follow the verb's object, however long: "completed a three-day workshop on
         # local crime prevention councils in Ohrid today"; a comma may stand inside the object
         # ("on media, gender and security") but not before a new clause (", and today ...")
-        rf"(?:\s+(?:{_OBJECT_WORD}{_OBJECT_COMMA}\s+){{0,16}}?(?P<after>{_WHEN}))?",
+        rf"(?:\s+(?:{_OBJECT_WORD}{_OBJECT_COMMA}\s+)*?(?P<after>{_WHEN}))?",
         re.IGNORECASE,
     )
 

@@ -177,9 +177,19 @@ class Gazetteer:
         return None
 
 
+#: Lower-case words that may open a name ("von Arx", "de Brichambaut").
+_NAME_PARTICLES = frozenset(
+    {"von", "van", "de", "der", "den", "del", "della", "da", "di", "du", "af", "al"}
+)
+
+
 def _capitalised_enough(window: list[_Token]) -> bool:
-    """A one-word name must be capitalised in the text ("Turkey", not "turkey")."""
-    return len(window) > 1 or window[0].text[:1].isupper()
+    """A name must open with a capital in the text ("Turkey", not "turkey"; "its office in
+    Minsk" is premises, "the Office in Minsk" the structure), or with a name particle."""
+    first = window[0].text
+    if first[:1].isupper() or not first[:1].isalpha():
+        return True
+    return len(window) > 1 and first in _NAME_PARTICLES
 
 
 def _is_abbreviation(name: str) -> bool:

@@ -13,6 +13,7 @@ from kg.quotes import (
     NameSpan,
     introduces_quote,
     quotes_in,
+    reported_speakers,
     speaker_of,
     speaker_title,
 )
@@ -139,8 +140,10 @@ def find_people(
     for paragraph in paragraphs:
         spans = _find_people_in(paragraph, gazetteer, people, own_structure)
         opens_with_quote = paragraph.startswith(OPENING_QUOTES)
+        spoke = reported_speakers(paragraph, spans)  # (offset, person): who spoke, and where
         for quote_text, start, end in quotes_in(paragraph):
-            speaker = speaker_of(paragraph, start, end, spans, last_speaker, last_named)
+            recent = _latest_speaker(spoke, start, last_speaker)
+            speaker = speaker_of(paragraph, start, end, spans, recent, last_named)
             if speaker is None:
                 speaker = _holder_of(speaker_title(paragraph, start, end), people)
             if speaker is None and start == 0 and announcer is not None:
@@ -148,8 +151,9 @@ def find_people(
             if speaker is None:
                 continue
             people[speaker].quoted = True
-            last_speaker = speaker
+            spoke.append((start, speaker))
             quotes.append(Quote(quote_text, people[speaker].name))
+        last_speaker = _latest_speaker(spoke, len(paragraph) + 1, last_speaker)
         if spans:
             last_named = spans[-1].person
         if introduces_quote(paragraph):
@@ -314,6 +318,12 @@ def _can_be_name_word(word: str, start: int, finds: Sequence[Found], end: int) -
     return not any(f.start < end and start < f.end and f.entry.category != PERSON for f in finds)
 
 
+def _latest_speaker(spoke: list[tuple[int, int]], offset: int, earlier: int | None) -> int | None:
+    """Who spoke last before ``offset`` in the paragraph, else the last speaker before it."""
+    before = [(at, person) for at, person in spoke if at < offset]
+    return max(before)[1] if before else earlier
+
+
 def _strip_possessive(text: str) -> str:
     return re.sub(r"['’]s?$", "", text)
 
@@ -370,6 +380,8 @@ def _apposed_title(text: str, masked: str, start: int) -> str | None:
     earlier = _phrase_before(text, masked, len(head) - 1)
     if earlier is None:
         return None
+    # "the visit of the Chairman-in-Office, Polish Foreign Minister X": the title starts at "the"
+    earlier = re.sub(r"^(?:(?:of|to|for|by|with|on|at)\s+)+(?=the\s)", "", earlier)
     opening = text[: len(head) - 1 - len(earlier)].rstrip()
     opens_sentence = not opening or opening.endswith((".", ":", ";", "–", "—", " the"))
     if not opens_sentence and not earlier.lower().startswith("the "):

@@ -118,6 +118,23 @@ def speaker_of(
     return None
 
 
+#: Verbs of reported speech: "Participant X said the sessions were useful" makes X the
+#: latest speaker even without a quotation, so a following "he explained" is X.
+_REPORTED_VERBS = (
+    "said|says|stated|states|noted|notes|explained|explains|stressed|stresses|added|adds|"
+    "emphasized|emphasised|underlined|told|pointed out|remarked|believes|argued|highlighted"
+)
+_REPORTED_RE = re.compile(
+    rf"^(?:\s*,[^,.;“”\"«»]{{1,120}},)?\s+(?:also\s+|further\s+|today\s+)?(?:{_REPORTED_VERBS})\b"
+)
+
+
+def reported_speakers(text: str, spans: list[NameSpan]) -> list[tuple[int, int]]:
+    """(offset, person) for each name that a verb of speech follows ("X said the ...",
+    "X, a judge from Kharkiv, noted that ...")."""
+    return [(s.start, s.person) for s in spans if _REPORTED_RE.match(text[s.end :])]
+
+
 _ACCORDING_TO_RE = re.compile(r"\b[Aa]ccording\s+to\s+")
 
 

@@ -45,8 +45,13 @@ HONORIFICS = frozenset(
 )
 #: Words that, without a structure's name, point back to the release's own field operation.
 BACK_REFERENCES = frozenset(
-    {"mission", "office", "centre", "center", "presence", "programme office"}
-)
+    {
+        "mission", "office", "centre", "center", "presence", "programme office", "project office",
+        "group", "assistance group", "monitoring group", "advisory and monitoring group",
+        "task force", "project co-ordinator", "project coordinator", "co-ordinator's office",
+        "co-ordinator’s office",
+    }
+)  # fmt: skip
 #: Titles that exist only in the OSCE: without an organisation named, they are the OSCE's.
 OSCE_ONLY_ROLES = frozenset(
     {"chairperson-in-office", "chairman-in-office", "chairwoman-in-office", "chair-in-office"}

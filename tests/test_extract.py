@@ -1271,3 +1271,160 @@ def test_a_bare_weekday_gives_way_to_an_earlier_today_unless_the_event_verb_take
 ) -> None:
     got = resolve_dates(text, RELEASE_DAY)
     assert tuple(d.isoformat() if d else None for d in got) == (start, end)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an apposition title in mid-sentence, after a preposition or a verb, keeps the first title
+        "Talks were held with the Chairman-in-Office, Danish Foreign Minister Lars Holm, in Bern.",
+        "The Council welcomed the visit of the Chairman-in-Office, Danish Foreign Minister Lars"
+        " Holm, to Riga.",
+        "A letter to the Chairman-in-Office, Danish Foreign Minister Lars Holm, was sent.",
+        "Farmers were received by the Chairman-in-Office, Danish Foreign Minister Lars Holm.",
+        "The Chairman-in-Office, Danish Foreign Minister Lars Holm, spoke.",
+    ],
+)
+def test_a_first_apposition_title_is_kept_in_mid_sentence(gazetteer: Gazetteer, text: str) -> None:
+    record = extract(gazetteer, text)
+    assert [(p.name, p.role, p.organisation) for p in record.persons] == [
+        ("Lars Holm", "Chairman-in-Office", "OSCE")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "text", "role"),
+    [
+        ("OSCE Assistance Group to Chechnya", "Ivo Rask, who has been heading the Group", "Head"),
+        ("OSCE Assistance Group to Chechnya", "Ivo Rask, Head of the Assistance Group", "Head"),
+        ("OSCE Presence in Albania", "Ivo Rask, Deputy Head of the Presence", "Deputy Head"),
+        ("OSCE Programme Office in Bishkek", "Ivo Rask, who heads the Programme Office", "Head"),
+        (
+            "OSCE Project Co-ordinator in Ukraine",
+            "Ivo Rask, Adviser to the Project Co-ordinator",
+            "Adviser",
+        ),
+        (
+            "OSCE Advisory and Monitoring Group in Belarus",
+            "Ivo Rask, who leads the Task Force",
+            "Head",
+        ),
+        ("OSCE Mission to Moldova", "Ivo Rask, the Group’s Head", "Head"),
+    ],
+)
+def test_generic_back_references_give_the_release_s_own_field_operation(
+    gazetteer: Gazetteer, source: str, text: str, role: str
+) -> None:
+    record = extract(gazetteer, f"{text}, opened the session.", sources=(source,))
+    assert [(p.name, p.role, p.organisation) for p in record.persons] == [
+        ("Ivo Rask", role, source)
+    ]
+    assert record.osce_structures_mentioned == ()
+
+
+@pytest.mark.parametrize(
+    "paragraphs",
+    [
+        # the nearest speaker before the pronoun, though an earlier person was quoted
+        (
+            "“We help,” said Ambassador Peter Hansen, Head of the OSCE Mission to Serbia.",
+            "Participant Ivo Rask said the sessions on ethics were the most useful. “Now I know"
+            " what to ask,” he explained.",
+        ),
+        (
+            "“We help,” said Ambassador Peter Hansen, Head of the OSCE Mission to Serbia.",
+            "Ivo Rask, a judge from Kharkiv, noted that the course had changed his practice.",
+            "“I use it every day,” he added.",
+        ),
+        (
+            "Ambassador Peter Hansen opened the course.",
+            "Trainee Ivo Rask told journalists the cases were hard. “Very hard,” he said.",
+        ),
+    ],
+)
+def test_a_pronoun_after_reported_speech_quotes_that_speaker(
+    gazetteer: Gazetteer, paragraphs: tuple[str, ...]
+) -> None:
+    record = extract(gazetteer, *paragraphs)
+    assert record.quotes[-1].speaker == "Ivo Rask"
+    assert [p.name for p in record.persons if p.quoted][-1] == "Ivo Rask"
+
+
+def test_a_person_only_named_does_not_take_a_pronoun_from_the_last_speaker(
+    gazetteer: Gazetteer,
+) -> None:
+    record = extract(
+        gazetteer,
+        "“We help,” said Ambassador Peter Hansen, Head of the OSCE Mission to Serbia.",
+        "He met Ivo Rask, a mayor, in Niš. “We will go on,” he added.",
+    )
+    assert record.quotes[-1].speaker == "Peter Hansen"
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        # an opening time reaches its verb across a subject with a comma-separated list
+        (
+            "Yesterday, a two-day workshop for teachers of schools in Serbian, Croatian, Slovak and"
+            " Rusyn in the north came to an end in Novi Sad",
+            "2018-05-02",
+            "2018-05-03",
+        ),
+        (
+            "On Wednesday, a week-long course for police officers, prosecutors and judges from"
+            " the three eastern provinces of the country opened in Osh",
+            "2018-05-02",
+            "2018-05-08",
+        ),
+        # an object of 17 words and more, up to the sentence end
+        (
+            "Forty lawyers completed a five-day training course on the case law of the European"
+            " Court of Human Rights in Lviv today",
+            "2018-04-30",
+            "2018-05-04",
+        ),
+        (
+            "the Office concluded a three-day seminar for the staff of the ombudsperson"
+            " institutions of the countries of the region on the rights of persons with"
+            " disabilities in Durrës today",
+            "2018-05-02",
+            "2018-05-04",
+        ),
+        # but not across a sentence end or a new clause
+        (
+            "a two-day seminar for judges from the north concluded. Today the Mission published"
+            " its report",
+            None,
+            None,
+        ),
+        (
+            "a two-day seminar on the rights of the child concluded with a list of"
+            " recommendations to the government of the country, while today the Mission",
+            None,
+            None,
+        ),
+    ],
+)
+def test_an_event_verb_reaches_its_time_anywhere_in_its_sentence(
+    text: str, start: str | None, end: str | None
+) -> None:
+    got = resolve_dates(text, RELEASE_DAY)
+    assert tuple(d.isoformat() if d else None for d in got) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Group opened its office in Minsk on Monday.", []),
+        ("The Centre moved to a new office in Yerevan.", []),
+        ("Staff of the mission to Moldova met.", []),
+        ("The Office in Minsk opened on Monday.", ["OSCE Office in Minsk"]),
+        ("The OSCE Office in Yerevan opened on Monday.", ["OSCE Office in Yerevan"]),
+    ],
+)
+def test_only_a_capitalised_name_names_a_structure(
+    gazetteer: Gazetteer, text: str, expected: list[str]
+) -> None:
+    record = extract(gazetteer, text)
+    assert [m.label for m in record.osce_structures_mentioned] == expected
