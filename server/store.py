@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -18,6 +19,7 @@ import pyoxigraph as ox
 from flask import Flask, current_app
 
 from kg.errors import ConfigError
+from kg.uris import normalise_base
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,12 @@ class Build:
     store: ox.Store
     summary: dict[str, Any] = field(default_factory=dict)
     built_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @functools.cached_property
+    def base(self) -> str | None:
+        """The base IRI the build was made with (its summary), normalised; None if unrecorded."""
+        stated = self.summary.get("base")
+        return normalise_base(stated) if isinstance(stated, str) and stated else None
 
     @property
     def build_id(self) -> str:

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, url_for
 
-from kg.uris import current_base, normalise_base, split_entity_path
+from kg.uris import current_base, split_entity_path
 
 
 def base() -> str:
@@ -17,10 +17,7 @@ def base() -> str:
         return configured
     from server.store import current_build
 
-    built_with = current_build().summary.get("base")
-    if isinstance(built_with, str) and built_with:
-        return normalise_base(built_with)
-    return current_base()
+    return current_build().base or current_base()
 
 
 def id_url(kind: str, key: str) -> str:
