@@ -7,6 +7,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pyoxigraph as ox
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from rdflib import Graph
 
 from kg.uris import DEFAULT_BASE
 
@@ -149,3 +152,37 @@ def sparql_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 @pytest.fixture
 def sparql_client(sparql_app: Flask) -> FlaskClient:
     return sparql_app.test_client()
+
+
+SHAPES_DATA = Path(__file__).parent / "data" / "shapes"
+
+
+@pytest.fixture(scope="session")
+def shapes() -> Graph:
+    """The shipped SHACL shapes, loaded once for the session (tests only read them)."""
+    from kg.validation import load_shapes
+
+    return load_shapes()
+
+
+@pytest.fixture(scope="session")
+def ontology() -> Graph:
+    """The shipped ontology, loaded once for the session (tests only read it)."""
+    from kg.validation import load_ontology
+
+    return load_ontology()
+
+
+@pytest.fixture(scope="session")
+def context() -> Graph:
+    """The valid surroundings every shape fixture is validated with."""
+    return Graph().parse(SHAPES_DATA / "context.ttl")
+
+
+def wait_for_pause(marker: Path, process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+    """Waits until a build started with OSCE_KG_TEST_PAUSE writes its marker (at most 120 s)."""
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert process.poll() is None, "the build ended before reaching the pause"
+        assert time.monotonic() < deadline, "the build did not reach the pause in time"
+        time.sleep(0.1)

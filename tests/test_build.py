@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from kg.records import ReleaseRecord
 from kg.uris import current_base, graph_iri, release_key
 from kg.vocab import DCAT, PROV, SD, VOID, XSD
 from kg.void import SPDX, dataset_iri
+from tests.conftest import wait_for_pause
 
 DATA = Path(__file__).parent / "data" / "build"
 EPOCH = "1700000000"  # 2023-11-14T22:13:20Z
@@ -367,11 +367,7 @@ def killed_build(
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            assert process.poll() is None, "the build ended before reaching the pause"
-            assert time.monotonic() < deadline, "the build did not reach the pause in time"
-            time.sleep(0.1)
+        wait_for_pause(marker, process)
         yield inputs, copy, process
     finally:
         if process.poll() is None:

@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -27,6 +26,7 @@ from kg.publish import build_lock
 from kg.rdffiles import load_rdf_files
 from kg.readers import read_path
 from kg.vocab import OSCE, RDFS
+from tests.conftest import wait_for_pause
 
 RELEASES = Path(__file__).parent / "data" / "build" / "releases"
 SAMPLES = bundled_samples_root()
@@ -382,11 +382,7 @@ def test_a_real_ctrl_c_during_conversion_exits_130_and_releases_the_lock(
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            assert process.poll() is None, "the build ended before reaching the pause"
-            assert time.monotonic() < deadline, "the build did not reach the pause in time"
-            time.sleep(0.1)
+        wait_for_pause(marker, process)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
     finally:

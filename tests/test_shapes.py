@@ -12,8 +12,6 @@ from rdflib.namespace import NamespaceManager
 from kg.validation import (
     ValidationReport,
     assign_results_to_graphs,
-    load_ontology,
-    load_shapes,
     load_vocabularies,
     validate_dataset,
     validate_graph,
@@ -357,21 +355,6 @@ INVALID_CASES: list[tuple[str, list[tuple[str, str | None]]]] = [
     ("events/invalid-event-type-is-field-of-work", [("Event-eventType", "osce:eventType")]),
     ("events/warning-event-no-start", [("Event-startDateRecommended", "schema:startDate")]),
 ]
-
-
-@pytest.fixture(scope="module")
-def shapes() -> Graph:
-    return load_shapes()
-
-
-@pytest.fixture(scope="module")
-def ontology() -> Graph:
-    return load_ontology()
-
-
-@pytest.fixture(scope="module")
-def context() -> Graph:
-    return Graph().parse(SHAPES_DATA / "context.ttl")
 
 
 def validate_fixture(name: str, shapes: Graph, ontology: Graph, context: Graph) -> ValidationReport:

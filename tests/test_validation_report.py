@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 
 from kg.validation import (
     ValidationReport,
     ValidationResult,
     assign_results_to_graphs,
-    load_ontology,
-    load_shapes,
     validate_graph,
 )
 from kg.validation_report import render_report
@@ -21,21 +18,6 @@ SHAPES_DATA = Path(__file__).parent / "data" / "shapes"
 OSCE = Namespace("https://w3id.org/osce-kg/ontology#")
 OSCESH = Namespace("https://w3id.org/osce-kg/shapes#")
 ID = "https://w3id.org/osce-kg/id/"
-
-
-@pytest.fixture(scope="module")
-def shapes() -> Graph:
-    return load_shapes()
-
-
-@pytest.fixture(scope="module")
-def ontology() -> Graph:
-    return load_ontology()
-
-
-@pytest.fixture(scope="module")
-def context() -> Graph:
-    return Graph().parse(SHAPES_DATA / "context.ttl")
 
 
 def test_text_report_groups_results_by_node_with_labels(
