@@ -363,11 +363,9 @@ class _Builder:
             self.add_origin(post, sg.origin, with_notes=False)
             person = self.add_person(sg.person, sg.origin)
             iri = sg.iri()
-            self.add(iri, RDF.type, OSCE.Appointment)
-            self.add(iri, RDFS.label, en(f"{sg.person.name}, Secretary General"))
-            self.add(iri, OSCE.appointee, person)
-            self.add(iri, OSCE.post, post)
-            self.add(iri, ORG.organization, secretariat)
+            self.add_appointment(
+                iri, f"{sg.person.name}, Secretary General", person, post, secretariat
+            )
             self.add_date(iri, SCHEMA.startDate, sg.term_start)
             self.add_date(iri, SCHEMA.endDate, sg.term_end)
             self.add_origin(iri, sg.origin)
@@ -375,6 +373,16 @@ class _Builder:
                 state = self.resolve_state(sg.nationality, sg.origin, "nationality")
                 if state is not None:
                     self.add(person, SCHEMA.nationality, state)
+
+    def add_appointment(
+        self, iri: URIRef, label: str, person: URIRef, post: URIRef, organisation: URIRef
+    ) -> None:
+        """A person holding a post in an organisation: the core of every appointment."""
+        self.add(iri, RDF.type, OSCE.Appointment)
+        self.add(iri, RDFS.label, en(label))
+        self.add(iri, OSCE.appointee, person)
+        self.add(iri, OSCE.post, post)
+        self.add(iri, ORG.organization, organisation)
 
     def add_heads(self) -> None:
         for sighting in self.tables.heads:
@@ -398,11 +406,8 @@ class _Builder:
         self.add_origin(post, sighting.origin, with_notes=False)
         person = self.add_person(sighting.person, sighting.origin)
         iri = sighting.iri()
-        self.add(iri, RDF.type, OSCE.Appointment)
-        self.add(iri, RDFS.label, en(f"{sighting.person.name}, {sighting.post_title}"))
-        self.add(iri, OSCE.appointee, person)
-        self.add(iri, OSCE.post, post)
-        self.add(iri, ORG.organization, organisation)
+        label = f"{sighting.person.name}, {sighting.post_title}"
+        self.add_appointment(iri, label, person, post, organisation)
         for date in sighting.dates_seen:
             self.add(iri, OSCE.attestedOn, date_literal(date))
         if sighting.date_seen_text:
