@@ -30,7 +30,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import requests
 
-from kg.uris import entity_iri
+from kg.rdf.uris import entity_iri
 
 DESCRIBE = "DESCRIBE ?entity"
 START_TIMEOUT = 900.0  # a first run builds the sample before serving

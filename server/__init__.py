@@ -9,7 +9,7 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
-from kg.uris import BASE_ENV, normalise_base
+from kg.rdf.uris import BASE_ENV, normalise_base
 
 #: Settings and their defaults; each can be set by an ``OSCE_KG_<NAME>`` environment variable.
 DEFAULTS: dict[str, Any] = {

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def build_sample(build_dir: Path) -> None:
     """Makes a first build of the bundled sample releases in ``build_dir``."""
-    from kg.build import BuildOptions, build
+    from kg.publish.build import BuildOptions, build
 
     click.echo(f"No build in {build_dir} yet: building the bundled sample first.", err=True)
     try:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import ClosedNamespace
 
-from kg.uris import endpoint_vocabulary_iri
-from kg.vocab import DCTERMS, RDF, RDFS, SD, XSD, bind_prefixes
+from kg.rdf.uris import endpoint_vocabulary_iri
+from kg.rdf.vocab import DCTERMS, RDF, RDFS, SD, XSD, bind_prefixes
 from server import conneg
 
 #: W3C's unique IRIs for formats, as Service Descriptions name them.

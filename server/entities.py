@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
 
-from kg.uris import entity_iri, graph_iri
-from kg.vocab import PREFIXES
+from kg.rdf.uris import entity_iri, graph_iri
+from kg.rdf.vocab import PREFIXES
 from server import conneg, urls
 from server.labels import Labeller, Link, Value, labels_of, short_name
 from server.sections import Section, sections_for

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from flask import request
 
-from kg.vocab import OSCE, PREFIXES
+from kg.rdf.vocab import OSCE, PREFIXES
 from server import urls
 from server.store import select
 

@@ -9,8 +9,8 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from kg.rdf.uris import graph_iri
 from kg.resources import shapes_dir, turtle_files
-from kg.uris import graph_iri
 from server import conneg, urls
 from server.entities import (
     HTML,

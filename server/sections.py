@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg.vocab import FOAF, OSCE, SCHEMA
+from kg.rdf.vocab import FOAF, OSCE, SCHEMA
 from server.labels import Labeller, Value
 from server.store import select
 

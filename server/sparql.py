@@ -24,7 +24,7 @@ from werkzeug.exceptions import (
     UnsupportedMediaType,
 )
 
-from kg.vocab import PREFIXES
+from kg.rdf.vocab import PREFIXES
 from server import conneg, urls
 from server.description import (
     EndpointLimits,

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from flask import Flask, current_app
 
 from kg.errors import ConfigError
-from kg.uris import normalise_base
+from kg.rdf.uris import normalise_base
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, url_for
 
-from kg.uris import current_base, split_entity_path
+from kg.rdf.uris import current_base, split_entity_path
 
 
 def base() -> str:

@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from rdflib import Graph
 
-from kg.uris import DEFAULT_BASE
+from kg.rdf.uris import DEFAULT_BASE
 
 SERVER_DATA = Path(__file__).parent / "data" / "server"
 TEST_BUILD_ID = "20240105T000000Z-test"
@@ -160,7 +160,7 @@ SHAPES_DATA = Path(__file__).parent / "data" / "shapes"
 @pytest.fixture(scope="session")
 def shapes() -> Graph:
     """The shipped SHACL shapes, loaded once for the session (tests only read them)."""
-    from kg.validation import load_shapes
+    from kg.validation.shacl import load_shapes
 
     return load_shapes()
 
@@ -168,7 +168,7 @@ def shapes() -> Graph:
 @pytest.fixture(scope="session")
 def ontology() -> Graph:
     """The shipped ontology, loaded once for the session (tests only read it)."""
-    from kg.validation import load_ontology
+    from kg.validation.shacl import load_ontology
 
     return load_ontology()
 

@@ -18,17 +18,17 @@ import pytest
 from click.testing import CliRunner
 from rdflib import Dataset, Graph, Literal, URIRef
 
-from kg.build import PAUSE_ENV, BuildOptions, BuildSummary, build
 from kg.cli import cli
-from kg.dumps import read_checksums, sha256_file
 from kg.errors import BuildError
-from kg.inputs import SOURCE_DATE_EPOCH, bundled_samples_root
-from kg.publish import build_lock
-from kg.readers import read_path
-from kg.records import ReleaseRecord
-from kg.uris import current_base, graph_iri, release_key
-from kg.vocab import DCAT, PROV, SD, VOID, XSD
-from kg.void import SPDX, dataset_iri
+from kg.extraction.records import ReleaseRecord
+from kg.ingest.formats import read_path
+from kg.ingest.inputs import SOURCE_DATE_EPOCH, bundled_samples_root
+from kg.publish.build import PAUSE_ENV, BuildOptions, BuildSummary, build
+from kg.publish.dumps import read_checksums, sha256_file
+from kg.publish.layout import build_lock
+from kg.publish.void import SPDX, dataset_iri
+from kg.rdf.uris import current_base, graph_iri, release_key
+from kg.rdf.vocab import DCAT, PROV, SD, VOID, XSD
 from tests.conftest import wait_for_pause
 
 DATA = Path(__file__).parent / "data" / "build"

@@ -16,16 +16,16 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-import kg.build
-import kg.dumps
-from kg.build import PAUSE_ENV, BuildOptions, BuildSummary, build
+import kg.publish.build
+import kg.publish.dumps
 from kg.cli import cli
 from kg.errors import BuildError, InputError
-from kg.inputs import SOURCE_DATE_EPOCH, bundled_samples_root, collect_release_files
-from kg.publish import build_lock
-from kg.rdffiles import load_rdf_files
-from kg.readers import read_path
-from kg.vocab import OSCE, RDFS
+from kg.ingest.formats import read_path
+from kg.ingest.inputs import SOURCE_DATE_EPOCH, bundled_samples_root, collect_release_files
+from kg.publish.build import PAUSE_ENV, BuildOptions, BuildSummary, build
+from kg.publish.layout import build_lock
+from kg.rdf.rdffiles import load_rdf_files
+from kg.rdf.vocab import OSCE, RDFS
 from tests.conftest import wait_for_pause
 
 RELEASES = Path(__file__).parent / "data" / "build" / "releases"
@@ -124,7 +124,7 @@ def test_ctrl_c_says_so_exits_130_and_keeps_the_previous_build(
     def interrupted(*_: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(kg.build, "_load_store", interrupted)
+    monkeypatch.setattr(kg.publish.build, "_load_store", interrupted)
     result = CliRunner().invoke(
         cli, ["build", str(RELEASES / "newsroom-2020.jsonl"), "--out", str(out)]
     )
@@ -149,7 +149,7 @@ def test_a_full_disk_while_writing_dumps_names_the_file_and_keeps_the_build(
         path.write_bytes(data[: len(data) // 2])
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(kg.dumps, "write_gzip", disk_full)
+    monkeypatch.setattr(kg.publish.dumps, "write_gzip", disk_full)
     result = CliRunner().invoke(
         cli, ["build", str(RELEASES / "newsroom-2020.jsonl"), "--out", str(out)]
     )
@@ -163,7 +163,7 @@ def test_a_full_disk_while_writing_dumps_names_the_file_and_keeps_the_build(
 
 
 def test_a_long_quarantine_is_summed_up_not_listed_in_full(tmp_path: Path) -> None:
-    from kg.build_command import LISTED_QUARANTINED, summary_lines
+    from kg.cli.build import LISTED_QUARANTINED, summary_lines
 
     entry = {"file": "x.txt", "item": 0, "stage": "parse", "field": "date", "reason": "bad"}
     summary = BuildSummary(
@@ -335,7 +335,9 @@ def test_an_unusable_source_date_epoch_is_refused_before_converting(
 ) -> None:
     monkeypatch.setenv(SOURCE_DATE_EPOCH, epoch)
     converted: list[Path] = []
-    monkeypatch.setattr(kg.build, "convert_file", lambda source, *_: converted.append(source))
+    monkeypatch.setattr(
+        kg.publish.build, "convert_file", lambda source, *_: converted.append(source)
+    )
 
     result = CliRunner().invoke(
         cli, ["build", str(RELEASES / "newsroom-2019.jsonl"), "--out", str(tmp_path / "out")]

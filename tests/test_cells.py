@@ -1,10 +1,10 @@
-"""Tests of kg.cells: the cells of the facts tables parse into dates, lists, names and kinds."""
+"""Tests of kg.reference.cells: facts-table cells parse into dates, lists, names and kinds."""
 
 from __future__ import annotations
 
 import pytest
 
-from kg.cells import (
+from kg.reference.cells import (
     PartialDate,
     normalise_name,
     parse_dates_seen,

@@ -392,7 +392,7 @@ def test_a_build_under_a_custom_base_is_served_under_that_base(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The operator built with $OSCE_KG_BASE and serves without it: the build's base names IRIs."""
-    from kg.build import BuildOptions, build
+    from kg.publish.build import BuildOptions, build
     from server import create_app
     from server.sparql import close_query_pool
 

@@ -1,4 +1,4 @@
-"""Tests of kg.evaluate and `osce-kg evaluate`, on small gold sets and on the bundled samples."""
+"""Tests of kg.extraction.evaluate and `osce-kg evaluate`, on small gold sets and the samples."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import kg.evaluate
+import kg.extraction.evaluate
 from kg.cli import cli
 from kg.errors import InputError
-from kg.evaluate import (
+from kg.extraction.evaluate import (
     describe_mismatches,
     evaluate_folder,
     find_release_files,
@@ -25,7 +25,7 @@ from kg.evaluate import (
     load_gold,
     render_table,
 )
-from kg.records import RECORD_KEYS
+from kg.extraction.records import RECORD_KEYS
 
 SAMPLES = Path(str(resources.files("kg.data.samples")))
 
@@ -82,7 +82,7 @@ def make_folder(root: Path, files: dict[str, list[dict[str, Any]]]) -> Path:
 def fake_parser(
     answers: dict[str, list[dict[str, Any]]],
 ) -> Callable[[Path], Sequence[dict[str, Any]]]:
-    """A stand-in for kg.readers.read_path that answers by file name."""
+    """A stand-in for kg.ingest.formats.read_path that answers by file name."""
 
     def parse(path: Path) -> list[dict[str, Any]]:
         return answers[path.name]
@@ -207,7 +207,7 @@ def test_release_files_are_found_outside_the_gold_folder_only(tmp_path: Path) ->
 def fake_default_parser(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[dict[str, Any]]]:
     """Makes `osce-kg evaluate` use a fake parser whose answers the test fills in."""
     answers: dict[str, list[dict[str, Any]]] = {}
-    monkeypatch.setattr(kg.evaluate, "_default_parse", lambda: fake_parser(answers))
+    monkeypatch.setattr(kg.extraction.evaluate, "_default_parse", lambda: fake_parser(answers))
     return answers
 
 

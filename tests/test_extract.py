@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from kg.events import find_organisers, resolve_dates
-from kg.extract import extract_release
-from kg.gazetteer import Gazetteer
-from kg.linking import default_gazetteer
-from kg.readers import read_path
-from kg.readers.raw import RawRelease
-from kg.records import RECORD_KEYS, ReleaseRecord
-from kg.uris import concept_iri, entity_iri
+from kg.extraction.events import find_organisers, resolve_dates
+from kg.extraction.extract import extract_release
+from kg.extraction.gazetteer import Gazetteer
+from kg.extraction.linking import default_gazetteer
+from kg.extraction.records import RECORD_KEYS, ReleaseRecord
+from kg.ingest.formats import read_path
+from kg.ingest.raw import RawRelease
+from kg.rdf.uris import concept_iri, entity_iri
 
 RELEASES = Path(__file__).parent / "data" / "releases"
 RELEASE_DAY = dt.date(2018, 5, 4)  # a Friday

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from kg.evaluate import Evaluation, describe_mismatches, evaluate_folder, find_release_files
+from kg.extraction.evaluate import (
+    Evaluation,
+    describe_mismatches,
+    evaluate_folder,
+    find_release_files,
+)
 
 HELDOUT = Path(__file__).parent / "data" / "heldout"
 MIN_F1 = 0.9

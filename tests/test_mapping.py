@@ -1,4 +1,4 @@
-"""Tests of kg.mapping: one release record becomes the RDF graph of its release."""
+"""Tests of kg.conversion.mapping: one release record becomes the RDF graph of its release."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from kg.labels import LabelIndex
-from kg.mapping import MappedRelease, SourceFile, map_release, source_file_iri
-from kg.quads import ntriples_text
-from kg.records import EventMention, Mention, PersonMention, Quote, ReleaseRecord
-from kg.uris import entity_iri, graph_iri, release_key
-from kg.vocab import DCTERMS, ORG, OSCE, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
+from kg.conversion.mapping import MappedRelease, SourceFile, map_release, source_file_iri
+from kg.extraction.records import EventMention, Mention, PersonMention, Quote, ReleaseRecord
+from kg.rdf.label_index import LabelIndex
+from kg.rdf.quads import ntriples_text
+from kg.rdf.uris import entity_iri, graph_iri, release_key
+from kg.rdf.vocab import DCTERMS, ORG, OSCE, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
 
 BASE = "https://example.org/kg/"
 GOLDEN = Path(__file__).parent / "data" / "build" / "mapping_golden.ttl"

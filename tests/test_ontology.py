@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, URIRef
 
-from kg.ontologies import (
+from kg.rdf.uris import concept_iri
+from kg.rdf.vocab import DCTERMS, ONTOLOGY_NS, OSCE, OWL, RDF, RDFS, SKOS, osce_terms
+from kg.reference.graph import reference_graph
+from kg.reference.ontologies import (
     find_inconsistencies,
     load_ontology,
     load_ontology_and_vocabularies,
     load_vocabularies,
 )
-from kg.reference import reference_graph
 from kg.resources import ontology_dir, turtle_files
-from kg.uris import concept_iri
-from kg.vocab import DCTERMS, ONTOLOGY_NS, OSCE, OWL, RDF, RDFS, SKOS, osce_terms
 
 ONTOLOGY = URIRef("https://w3id.org/osce-kg/ontology")
 EXAMPLE = "http://example.org/"

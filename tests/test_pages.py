@@ -135,12 +135,12 @@ def test_error_messages_are_escaped(client: FlaskClient) -> None:
 def test_serve_reports_a_failed_first_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import kg.build
+    import kg.publish.build
 
-    def failing_build(options: kg.build.BuildOptions) -> kg.build.BuildSummary:
+    def failing_build(options: kg.publish.build.BuildOptions) -> kg.publish.build.BuildSummary:
         raise BuildError(f"{options.out_dir}: disk full")
 
-    monkeypatch.setattr(kg.build, "build", failing_build)
+    monkeypatch.setattr(kg.publish.build, "build", failing_build)
     result = CliRunner().invoke(serve_command, ["--build", str(tmp_path / "none"), "--port", "0"])
     assert result.exit_code == 1
     assert "No build in" in result.output

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kg.cli import cli
-from kg.records import RECORD_KEYS
+from kg.extraction.records import RECORD_KEYS
 
 RELEASES = Path(__file__).parent / "data" / "releases"
 SEED = RELEASES / "seed-dushanbe-2018.txt"

@@ -1,4 +1,4 @@
-"""Tests of kg.rdffiles: RDF files load into named graphs, and syntax errors are located."""
+"""Tests of kg.rdf.rdffiles: RDF files load into named graphs, and syntax errors are located."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from rdflib import URIRef
 
 from kg.errors import InputError
-from kg.rdffiles import load_rdf_files, load_turtle_folder
+from kg.rdf.rdffiles import load_rdf_files, load_turtle_folder
 
 TRIPLE = "<http://example.org/a> <http://example.org/b> <http://example.org/c> .\n"
 GRAPH = "http://example.org/graph/g"

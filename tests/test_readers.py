@@ -7,13 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from kg.datelines import DateValueError, parse_dateline, parse_written_date, title_case_place
-from kg.readers import read_path, read_raw, reader_name
-from kg.readers.html import read_html
-from kg.readers.jsonl import read_jsonl
-from kg.readers.listing import looks_like_listing, read_listing
-from kg.readers.raw import truncation_problem
-from kg.readers.text import read_page_text
+from kg.ingest.formats import read_path, read_raw, reader_name
+from kg.ingest.raw import truncation_problem
+from kg.ingest.readers.html import read_html
+from kg.ingest.readers.jsonl import read_jsonl
+from kg.ingest.readers.listing import looks_like_listing, read_listing
+from kg.ingest.readers.text import read_page_text
+from kg.lexicon.datelines import (
+    DateValueError,
+    parse_dateline,
+    parse_written_date,
+    title_case_place,
+)
 
 RELEASES = Path(__file__).parent / "data" / "releases"
 SEED = RELEASES / "seed-dushanbe-2018.txt"

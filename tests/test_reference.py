@@ -1,4 +1,4 @@
-"""Tests of kg.reference: the reference graph has the documented content, sources and IRIs."""
+"""Tests of kg.reference.graph: the reference graph has the documented content, sources and IRIs."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from kg.ontologies import load_ontology
-from kg.reference import build_reference, entities
-from kg.tables import load_tables
-from kg.uris import DEFAULT_BASE, entity_iri
-from kg.vocab import DCTERMS, ONTOLOGY_NS, ORG, OSCE, PROV, RDF, RDFS, SCHEMA, SKOS, WGS84
+from kg.rdf.uris import DEFAULT_BASE, entity_iri
+from kg.rdf.vocab import DCTERMS, ONTOLOGY_NS, ORG, OSCE, PROV, RDF, RDFS, SCHEMA, SKOS, WGS84
+from kg.reference.graph import build_reference, entities
+from kg.reference.ontologies import load_ontology
+from kg.reference.tables import load_tables
 
 OFFICIAL_LANGUAGES = {"en", "fr", "de", "it", "ru", "es"}
 

@@ -1,4 +1,4 @@
-"""Tests of kg.report: quarantined releases keep their SHACL results, paths written as in SPARQL."""
+"""Tests of kg.publish.report: quarantined releases keep their SHACL results, paths as in SPARQL."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from kg.report import QUARANTINE_FILE, SUMMARY_FILE, VALIDATION_FILE, Quarantine, write_report
-from kg.validation import ValidationResult
+from kg.publish.report import (
+    QUARANTINE_FILE,
+    SUMMARY_FILE,
+    VALIDATION_FILE,
+    Quarantine,
+    write_report,
+)
+from kg.validation.shacl import ValidationResult
 
 OSCE = "https://w3id.org/osce-kg/ontology#"
 QUOTE = URIRef("https://w3id.org/osce-kg/id/quote/q1")

@@ -9,14 +9,14 @@ from pyshacl import validate
 from rdflib import RDF, RDFS, SH, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import NamespaceManager
 
-from kg.validation import (
+from kg.validation.shacl import (
     ValidationReport,
     assign_results_to_graphs,
     load_vocabularies,
     validate_dataset,
     validate_graph,
 )
-from kg.validation_report import render_report
+from kg.validation.text_report import render_report
 
 SHAPES_DATA = Path(__file__).parent / "data" / "shapes"
 OSCESH = Namespace("https://w3id.org/osce-kg/shapes#")
@@ -443,7 +443,7 @@ def test_shapes_are_valid_shacl(shapes: Graph) -> None:
 
 
 def test_reference_graph_conforms(shapes: Graph, ontology: Graph) -> None:
-    from kg.reference import reference_graph
+    from kg.reference.graph import reference_graph
 
     data = reference_graph()
     data += load_vocabularies()
@@ -532,7 +532,7 @@ def test_results_without_a_named_graph_stay_unassigned(shapes: Graph, ontology: 
 def test_every_class_with_instances_has_a_shape(shapes: Graph, ontology: Graph) -> None:
     """Each class the reference graph, the vocabularies or a mapped release uses is the
     target of a node shape, itself or through a superclass the ontology states."""
-    from kg.reference import reference_graph
+    from kg.reference.graph import reference_graph
 
     data = reference_graph() + load_vocabularies()
     for path in SHAPES_DATA.glob("*/valid-*.ttl"):

@@ -1,4 +1,4 @@
-"""Tests of kg.tables: the facts tables load into clean records, and bad rows are reported."""
+"""Tests of kg.reference.tables: facts tables load into clean records; bad rows are reported."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from kg.cells import PartialDate
 from kg.errors import InputError
+from kg.rdf.uris import entity_iri
+from kg.reference.cells import PartialDate
+from kg.reference.tables import load_tables, name_index
 from kg.resources import reference_dir
-from kg.tables import load_tables, name_index
-from kg.uris import entity_iri
 
 
 @pytest.fixture(scope="module")
@@ -179,8 +179,8 @@ def test_a_missing_column_stops_with_a_clear_error(table_copy):
 
 
 def test_names_split_out_of_kg_tables_stay_importable_from_it():
-    """Code written against kg.tables keeps working after the cell parsers and row reader moved."""
-    from kg import cells, tables, tsv
+    """Code written against kg.reference.tables still finds the cell parsers and row reader."""
+    from kg.reference import cells, tables, tsv
 
     for name in ("PartialDate", "parse_partial_date", "split_list", "split_qualifier"):
         assert getattr(tables, name) is getattr(cells, name)

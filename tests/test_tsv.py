@@ -1,4 +1,4 @@
-"""Tests of kg.tsv: facts tables are read row by row, and bad rows are named, not fatal."""
+"""Tests of kg.reference.tsv: facts tables are read row by row; bad rows are named, not fatal."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kg.cells import PartialDate
 from kg.errors import InputError
-from kg.tsv import TableRow, is_slug_key, load_table, read_rows
+from kg.reference.cells import PartialDate
+from kg.reference.tsv import TableRow, is_slug_key, load_table, read_rows
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Tests of kg.validation_report: a SHACL report as text a data editor can act on."""
+"""Tests of kg.validation.text_report: a SHACL report as text a data editor can act on."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 
-from kg.validation import (
+from kg.validation.shacl import (
     ValidationReport,
     ValidationResult,
     assign_results_to_graphs,
     validate_graph,
 )
-from kg.validation_report import render_report
+from kg.validation.text_report import render_report
 
 SHAPES_DATA = Path(__file__).parent / "data" / "shapes"
 OSCE = Namespace("https://w3id.org/osce-kg/ontology#")

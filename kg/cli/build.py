@@ -1,0 +1,117 @@
+"""The ``osce-kg build`` command: runs a build and prints its summary."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from kg.errors import OsceKgError
+
+if TYPE_CHECKING:
+    from kg.publish.build import BuildSummary
+
+log = logging.getLogger(__name__)
+
+#: quarantined releases listed in the summary; the report lists them all
+LISTED_QUARANTINED = 20
+#: the shell's exit status for a command stopped with Ctrl-C (128 + SIGINT)
+EXIT_INTERRUPTED = 130
+
+
+@click.command("build")
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--rdf",
+    "extra_rdf",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Extra RDF file to publish as its own named graph (repeatable).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default=Path("build"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Build directory (DIR/current, DIR/store, DIR/dumps, DIR/report).",
+)
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+@click.pass_context
+def build_command(
+    ctx: click.Context,
+    inputs: tuple[Path, ...],
+    extra_rdf: tuple[Path, ...],
+    out_dir: Path,
+    progress: bool,
+) -> None:
+    """Build the knowledge graph from release files or folders (default: the bundled samples).
+
+    Converts, validates with the SHACL shapes, quarantines rejected releases, loads the
+    rest into an on-disk store, writes dumps and report, and publishes DIR/current
+    atomically. Exit status: 0 all published, 1 something quarantined, 2 error,
+    130 stopped with Ctrl-C (nothing published).
+    """
+    from kg.publish.build import (  # imported here: it loads rdflib, pyshacl, pyoxigraph
+        BuildOptions,
+        build,
+    )
+
+    options = BuildOptions(inputs=inputs, extra_rdf=extra_rdf, out_dir=out_dir, progress=progress)
+    published_before = _published(out_dir)
+    try:
+        summary = build(options)
+    except KeyboardInterrupt:
+        click.echo("Interrupted (Ctrl-C).", err=True)
+        if _published(out_dir) == published_before:
+            click.echo("Nothing was published; the previous build (if any) is unchanged.", err=True)
+        else:  # stopped while tidying up after the swap
+            click.echo(f"The new build was published: {out_dir}/current.", err=True)
+        ctx.exit(EXIT_INTERRUPTED)
+    except (OsceKgError, OSError) as exc:
+        _fail(ctx, str(exc))
+    except Exception as exc:  # a bug must still give exit 2 and leave the previous build
+        log.exception("the build failed")
+        _fail(ctx, f"internal error: {exc!r}")
+    for line in summary_lines(summary):
+        click.echo(line)
+    ctx.exit(summary.exit_code)
+
+
+def _published(out_dir: Path) -> str | None:
+    """Where ``DIR/current`` points, or None."""
+    try:
+        return os.readlink(out_dir / "current")
+    except OSError:
+        return None
+
+
+def _fail(ctx: click.Context, message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    click.echo("Nothing was published; the previous build (if any) is unchanged.", err=True)
+    ctx.exit(2)
+
+
+def summary_lines(summary: BuildSummary) -> list[str]:
+    """The summary a person reads at the end of a build."""
+    lines = [
+        f"Built {summary.out_dir}/current -> .builds/{summary.build_id} in {summary.seconds:.1f} s",
+        f"  files: {summary.files} ({summary.converted} converted, {summary.reused} from cache)",
+        f"  releases published: {summary.releases}; quarantined: {len(summary.quarantined)}",
+        f"  graphs: {summary.graphs}; triples: {summary.triples}; quads: {summary.quads}",
+        f"  SHACL warnings: {summary.warnings}; violations outside releases: "
+        f"{summary.violations_outside_releases}",
+        "  steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in summary.timings.items()),
+    ]
+    for entry in summary.quarantined[:LISTED_QUARANTINED]:
+        where = f"{entry['file']}" + (f" item {entry['item']}" if entry["item"] else "")
+        field = f" field {entry['field']}" if entry["field"] else ""
+        lines.append(f"  QUARANTINED {where} [{entry['stage']}{field}]: {entry['reason']}")
+    if len(summary.quarantined) > LISTED_QUARANTINED:
+        lines.append(f"  ... and {len(summary.quarantined) - LISTED_QUARANTINED} more")
+    if summary.quarantined:
+        lines.append(f"  details: {summary.out_dir}/report/quarantine.json")
+    return lines

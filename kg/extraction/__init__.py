@@ -1,0 +1,1 @@
+"""Extraction: raw releases to release records (mentions, people, quotes, events), linked."""

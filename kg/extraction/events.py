@@ -1,0 +1,531 @@
+"""Finds the event a release reports: its type, name, dates, place, organisers and partners."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kg.extraction.gazetteer import ORGANISATION, OSCE, STATE, STRUCTURE, Gazetteer
+from kg.extraction.quotes import mask_abbreviations
+from kg.extraction.records import EventMention
+from kg.lexicon.datelines import MONTH_RE, DateValueError, make_date, month_number, title_case_place
+
+#: Event-type words and the event-type concept label each gives; earlier patterns win at a position.
+EVENT_TYPES: tuple[tuple[str, str], ...] = (
+    (r"election\s+observation(?:\s+missions?)?|observation\s+missions?", "election observation"),
+    (r"observ(?:e|es|ed|ing)\s+the\s+(?:[\w-]+\s+){0,3}elections?", "election observation"),
+    (r"training\s+workshops?", "workshop"),
+    (r"training\s+seminars?", "seminar"),
+    (r"training\s+courses?|training\s+sessions?|trainings?|courses?", "training"),
+    (r"round[- ]?tables?", "round table"),
+    (r"conferences?", "conference"),
+    (r"webinars?|seminars?", "seminar"),
+    (r"workshops?", "workshop"),
+    (r"summits?", "summit"),
+    (r"forums?|fora", "forum"),
+    (r"(?:study\s+)?visits?|visited|visiting|study\s+tours?", "visit"),
+    (r"exercises?", "exercise"),
+    (r"meetings?", "meeting"),
+)  # fmt: skip
+_TYPE_RE = re.compile(
+    "|".join(f"(?P<t{i}>\\b(?:{p})\\b)" for i, (p, _) in enumerate(EVENT_TYPES)), re.IGNORECASE
+)
+#: What must stand before "course" and "exercise" for them to name an event
+#: (not "in the course of", "exercise their rights").
+_COURSE_BEFORE_RE = re.compile(
+    r"(?:training|induction|refresher|specialized|specialised|basic|advanced|intensive|online|-day|-week)"
+    r"\s+(?:[\w-]+\s+)?$",
+    re.IGNORECASE,
+)
+_EXERCISE_BEFORE_RE = re.compile(
+    r"(?:simulation|field|table-?top|crisis|joint|command|emergency|response|-day|-week)\s+(?:[\w-]+\s+)?$",
+    re.IGNORECASE,
+)
+_NOT_MEETING_BEFORE_RE = re.compile(
+    r"\b(?:by|for|in|of|on|at|while|after|before|from|without|about|towards?)\s+$", re.IGNORECASE
+)
+_TITLE_QUOTE_RE = re.compile(
+    r"\b(?:entitled|titled|called|named|under the (?:title|theme|motto)|on the theme|themed)"
+    r"\s*,?\s*[“\"«‘](?P<name>[^”\"»’]{3,})[”\"»’]",
+    re.IGNORECASE,
+)
+_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "fifteen": 15,
+}  # fmt: skip
+_DURATION_RE = re.compile(
+    r"\b(?P<n>\d{1,2}|"
+    + "|".join(_NUMBERS)
+    + r")[- ](?P<unit>day|week)s?\b|\b(?P<weeklong>week-long|weeklong)\b",
+    re.IGNORECASE,
+)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WHEN = (
+    rf"(?:today|yesterday|tomorrow|this\s+week|on\s+(?:{'|'.join(_WEEKDAYS)})"
+    rf"|on\s+\d{{1,2}}\s+{MONTH_RE}(?:\s+\d{{4}})?)"
+)
+_END_VERBS = (
+    r"concluded|ended|closed|completed|wrapped\s+up|finished|came\s+to\s+an?\s+(?:close|end)|drew\s+to\s+a\s+close|concludes|ends|"
+    r"closes|completes|will\s+end|will\s+conclude|will\s+close|ending|concluding|closing"
+)
+_START_VERBS = (
+    r"started|began|opened|kicked\s+off|commenced|launched|starts|begins|opens|kicks\s+off|"
+    r"will\s+start|will\s+begin|will\s+open|got\s+under\s?way|starting|beginning|opening"
+)
+
+
+_OBJECT_COMMA = r"(?:,(?!\s+(?:and|but|while|which|who|where|when|as|after|before|with)\b))?"
+#: Words that open a new clause inside the verb's object, whose time is not the verb's own
+#: ("concluded a visit that began on Monday").
+_OBJECT_WORD = r"(?!(?:that|which|who|whom|whose|where|while|after|before|since|until)\b)[\w’'-]+"
+
+
+def _anchored(verbs: str) -> re.Pattern[str]:
+    """A verb with its time: 'concluded today', 'today opened', 'started on 12 March'."""
+    return re.compile(
+        # "today concluded"; not the time of an earlier verb ("on Monday and will end")
+        rf"(?:\b(?P<before>{_WHEN})\s+(?:(?!and\b|but\b)\w+\s+)?"
+        # a time that opens the sentence: "Yesterday, a two-day workshop ... came to an end"
+        rf"|(?:^|(?<=[.–—]\s))(?P<opening>{_WHEN})\s*,\s+(?:{_OBJECT_WORD}{_OBJECT_COMMA}\s+)*?)?"
+        # "the meeting concluded that ..." is a finding, not the event's end
+        rf"\b(?P<verb>{verbs})\b(?!\s+that\b)"
+        # the time may follow the verb's object, however long: "completed a three-day workshop on
+        # local crime prevention councils in Ohrid today"; a comma may stand inside the object
+        # ("on media, gender and security") but not before a new clause (", and today ...")
+        rf"(?:\s+(?:{_OBJECT_WORD}{_OBJECT_COMMA}\s+)*?(?P<after>{_WHEN}))?",
+        re.IGNORECASE,
+    )
+
+
+_END_RE = _anchored(_END_VERBS)
+_START_RE = _anchored(_START_VERBS)
+_DAY = r"(?P<{0}>\d{{1,2}})(?:st|nd|rd|th)?"
+_YEAR = r"(?:\s+(?P<y>\d{4}))?"
+_M1, _M2 = rf"(?P<m1>{MONTH_RE})", rf"(?P<m2>{MONTH_RE})"
+_D1, _D2 = _DAY.format("d1"), _DAY.format("d2")
+_UNTIL = r"(?:to|and|until|till)"
+_RANGE_RES = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        # from 30 April to 2 May
+        rf"\b(?:from|between)\s+{_D1}\s+{_M1}\s+{_UNTIL}\s+{_D2}\s+{_M2}{_YEAR}",
+        # 30 April - 2 May, on 30 April and 1 May
+        rf"\b{_D1}\s+{_M1}\s*(?:[-–—]|\s(?:and|to|until|till)\s)\s*{_D2}\s+{_M2}{_YEAR}",
+        rf"\b(?:from|between)\s+{_D1}\s+{_UNTIL}\s+{_D2}\s+{_M2}{_YEAR}",  # from 3 to 5 May
+        rf"\b{_D1}\s*(?:[-–—]|and)\s*{_D2}\s+{_M2}{_YEAR}",  # 3-5 May, 5 and 6 June
+    )
+)
+_SINGLE_RE = re.compile(
+    rf"\bon\s+(?:\w+,?\s+)?{_DAY.format('d1')}\s+(?P<m1>{MONTH_RE})(?:\s+(?P<y>\d{{4}}))?",
+    re.IGNORECASE,
+)
+#: Two weekdays: "on Thursday and Friday", "on Monday to Wednesday".
+_WEEKDAY_RANGE_RE = re.compile(
+    rf"\bon\s+(?P<w1>{'|'.join(_WEEKDAYS)})\s*(?:and|to|until|till|[-–—])\s*"
+    rf"(?P<w2>{'|'.join(_WEEKDAYS)})\b",
+    re.IGNORECASE,
+)
+#: One weekday with no start or end verb: "a meeting in Bender on Tuesday".
+_WEEKDAY_RE = re.compile(rf"\bon\s+(?P<w>{'|'.join(_WEEKDAYS)})\b", re.IGNORECASE)
+#: A weekday an event verb takes ("held in Vienna on Friday"): the event's own day, even after
+#: a "today" of the release ("announced today that a meeting held on Friday ...").
+_HELD_ON_WEEKDAY_RE = re.compile(
+    rf"\b(?:held|took\s+place|convened|met|gathered)\b[^,.;:]{{0,60}}?"
+    rf"\bon\s+(?:{'|'.join(_WEEKDAYS)})\b",
+    re.IGNORECASE,
+)
+#: The end an event is announced to run until: "will run until 5 May", "lasts till Friday".
+_UNTIL_RE = re.compile(
+    rf"\b(?:until|till|through)\s+(?P<when>(?:{'|'.join(_WEEKDAYS)})|{_DAY.format('d1')}\s+"
+    rf"(?P<m1>{MONTH_RE})(?:\s+(?P<y>\d{{4}}))?)\b",
+    re.IGNORECASE,
+)
+_TODAY_RE = re.compile(r"\b(?:today|yesterday)\b", re.IGNORECASE)
+_UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
+_PLACE_NAME = rf"[{_UPPER}][\w'’-]+(?:\s+[{_UPPER}][\w'’-]+){{0,2}}"
+#: The words of a time between an event verb and its place: "held from 30 September to 2 October
+#: in X", "drew to a close on 5 and 6 June in X".
+_TIME_WORD = (
+    rf"(?i:today|yesterday|this|week|on|from|to|and|between|until|till|{'|'.join(_WEEKDAYS)}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?|\d{{4}}|{MONTH_RE}|[-–—])"
+)
+_HELD_VERBS = (
+    r"held|took\s+place|convened|organi[sz]ed|hosted|taking\s+place|under\s+way|"
+    r"concluded|ended|closed|completed|wrapped\s+up|finished|came\s+to\s+an?\s+(?:close|end)|"
+    r"drew\s+to\s+a\s+close|opened|started|began|kicked\s+off|commenced|got\s+under\s?way"
+)
+_HELD_IN_RE = re.compile(
+    rf"\b(?:{_HELD_VERBS})(?:\s+{_TIME_WORD},?){{0,8}}?\s+in\s+(?P<place>{_PLACE_NAME})"
+)
+_IN_PLACE_RE = re.compile(rf"^[^.;:]{{0,100}}?\bin\s+(?P<place>{_PLACE_NAME})")
+_VISIT_TO_RE = re.compile(rf"^\s+to\s+(?:the\s+)?(?P<place>{_PLACE_NAME})")
+_NOT_PLACES = frozenset(
+    {
+        "OSCE",
+        "co-operation",
+        "Co-operation",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    }
+)
+_ORGANISED_RE = re.compile(
+    r"\b(?:co-)?(?:organi[sz]ed|hosted|convened)\s+(?:jointly\s+)?by\s+(?P<organisers>.+?)"
+    r"(?:\s*,?\s+(?:in\s+(?:co-?operation|partnership|collaboration)|together)\s+with\s+(?P<partners>.+?))?"
+    r"(?=[.;]|,\s+(?:which|who|with|and\s+(?:was|is|brought|gathered))|\s+(?:and\s+)?(?:with\s+the\s+support|which\s+)|$)",
+)
+_SUPPORT_RE = re.compile(
+    r"\bwith\s+the\s+(?:financial\s+|generous\s+)?support\s+of\s+(?P<partners>.+?)(?=[.;]|,\s+(?:which|who|the)|\s+(?:to|for)\s|$)"
+)
+_NAME_RUN = (
+    r"(?:(?:[0-9]{1,4}(?:st|nd|rd|th)?|[A-Z][\w’'-]*)\s+(?:(?:and|of|on|for|the|in|to)\s+)*)+"
+)
+
+#: A year or an ordinal before an event's name is its edition, not part of the name:
+#: "The 2019 Autumn Meeting", "the 25th Annual Security Review Conference", "the Third ...".
+_ORDINAL_WORDS = (
+    "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+    "thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|"
+    "thirtieth|fortieth|fiftieth"
+)
+_LEADING_COUNT_RE = re.compile(
+    rf"^(?:(?:\d{{1,4}}(?:st|nd|rd|th)?|(?:(?:twenty|thirty|forty)-)?(?:{_ORDINAL_WORDS}))\s+)+",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class _TypeHit:
+    label: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+
+
+def find_event(
+    title: str | None,
+    paragraphs: Sequence[str],
+    release_date: dt.date | None,
+    release_place: str | None,
+    gazetteer: Gazetteer,
+) -> EventMention | None:
+    """The event the release reports, or None when it names no event."""
+    hit = _first_type(paragraphs)
+    if hit is None:
+        return _event_from_title(title, release_date, release_place)
+    text = paragraphs[hit.paragraph]
+    sentence = _sentence_around(text, hit.start)
+    start, end = resolve_dates(sentence, release_date)
+    if start is None and end is None:
+        start, end = resolve_dates(text, release_date)
+    place = _place(sentence, hit, text) or release_place
+    organisers, partners = find_organisers("\n".join(paragraphs), gazetteer)
+    return EventMention(
+        name=_event_name(paragraphs, hit),
+        type=hit.label,
+        start_date=start.isoformat() if start else None,
+        end_date=end.isoformat() if end else None,
+        place=place,
+        organisers=tuple(organisers),
+        partners=tuple(partners),
+    )
+
+
+def _event_from_title(
+    title: str | None, release_date: dt.date | None, place: str | None
+) -> EventMention | None:
+    if not title:
+        return None
+    hit = _first_type([title])
+    if hit is None:
+        return None
+    return EventMention(type=hit.label, place=place)
+
+
+def _first_type(paragraphs: Sequence[str]) -> _TypeHit | None:
+    for index, text in enumerate(paragraphs):
+        for match in _TYPE_RE.finditer(text):
+            label = EVENT_TYPES[int(next(k for k, v in match.groupdict().items() if v)[1:])][1]
+            before = text[max(0, match.start() - 40) : match.start()]
+            if label == "meeting" and _NOT_MEETING_BEFORE_RE.search(before):
+                continue
+            word = match.group().lower()
+            if word.startswith("course") and not _is_course(before, text[match.end() :]):
+                continue
+            if label == "exercise" and not _EXERCISE_BEFORE_RE.search(before):
+                continue
+            return _TypeHit(label, index, match.start(), match.end(), match.group())
+    return None
+
+
+def _is_course(before: str, after: str) -> bool:
+    """True when "course" names a course: after a kind of course ("training course",
+    "a three-day course"), or after "the"/"a" and not in "in the course of", "of course"."""
+    if _COURSE_BEFORE_RE.search(before):
+        return True
+    if re.match(r"\s+of\b", after) or re.search(r"\b(?:of|in\s+due)\s+$", before):
+        return False
+    return re.search(r"\b(?:the|a|this|that)\s+$", before, re.IGNORECASE) is not None
+
+
+def _sentence_around(text: str, offset: int) -> str:
+    """The sentence of ``text`` that holds ``offset``."""
+    masked = mask_abbreviations(text)
+    starts = [m.end() for m in re.finditer(r"[.!?][”\"’]?\s+(?=[A-Z“\"])", masked[:offset])]
+    start = starts[-1] if starts else 0
+    end_match = re.search(r"[.!?](?=[”\"’]?\s+[A-Z“\"]|[”\"’]?\s*$)", masked[offset:])
+    end = offset + end_match.end() if end_match else len(text)
+    return text[start:end]
+
+
+def resolve_dates(text: str, release_date: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+    """Start and end of an event from date phrases in ``text``, against the release date."""
+    if release_date is None:
+        return None, None
+    days = _duration_days(text)
+    for pattern in _RANGE_RES:
+        match = pattern.search(text)
+        if match:
+            return _range_dates(match, release_date)
+    weekdays = _WEEKDAY_RANGE_RE.search(text)
+    if weekdays:
+        return _weekday_range(weekdays, release_date)
+    end = _verb_anchor(_END_RE, text, release_date)
+    start = _verb_anchor(_START_RE, text, release_date)
+    if start is not None or end is not None:
+        if start is None and end is not None and days:
+            start = end - dt.timedelta(days=days - 1)
+        if end is None and start is not None:
+            end = _until(text, release_date, start)
+        if end is None and start is not None and days:
+            end = start + dt.timedelta(days=days - 1)
+        return start, end
+    single = _SINGLE_RE.search(text)
+    if single:
+        day = _date_of(single["d1"], single["m1"], single["y"], release_date)
+        if day is not None:
+            return day, day + dt.timedelta(days=(days or 1) - 1)
+    weekday = _WEEKDAY_RE.search(text)
+    today = _TODAY_RE.search(text)
+    if weekday and (
+        today is None or weekday.start() < today.start() or _HELD_ON_WEEKDAY_RE.search(text)
+    ):
+        # "a meeting in Bender on Tuesday": the last such day on or before the release date
+        day = release_date - dt.timedelta(
+            days=(release_date.weekday() - _WEEKDAYS.index(weekday["w"].lower())) % 7
+        )
+        return day, day + dt.timedelta(days=(days or 1) - 1)
+    if today:
+        day = release_date - dt.timedelta(days=1 if today.group().lower() == "yesterday" else 0)
+        if days and days > 1:
+            return None, None  # "a two-day seminar today" says too little
+        return day, day
+    return None, None
+
+
+def _verb_anchor(pattern: re.Pattern[str], text: str, release_date: dt.date) -> dt.date | None:
+    """The date a start or end verb is tied to, or None."""
+    for match in pattern.finditer(text):
+        when = match["before"] or match["after"] or match["opening"]
+        if when is None:
+            continue
+        verb = match["verb"].lower()
+        past = not verb.startswith("will") and not verb.endswith("s")
+        anchor = _anchor(when, release_date, past=past)
+        if anchor is not None:
+            return anchor
+    return None
+
+
+def _weekday_range(match: re.Match[str], release_date: dt.date) -> tuple[dt.date, dt.date]:
+    """The days of "on Thursday and Friday": the last such days on or before the release date."""
+    first, last = (_WEEKDAYS.index(match[g].lower()) for g in ("w1", "w2"))
+    end = release_date - dt.timedelta(days=(release_date.weekday() - last) % 7)
+    return end - dt.timedelta(days=(last - first) % 7), end
+
+
+def _until(text: str, release_date: dt.date, start: dt.date) -> dt.date | None:
+    """The last day of an event that "will run until 5 May" (or "until Friday"), on or after
+    its start."""
+    match = _UNTIL_RE.search(text)
+    if match is None:
+        return None
+    if match["d1"]:
+        end = _date_of(match["d1"], match["m1"], match["y"], release_date)
+    else:
+        end = _anchor(f"on {match['when']}", start, past=False)
+    return end if end is not None and end >= start else None
+
+
+def _duration_days(text: str) -> int | None:
+    match = _DURATION_RE.search(text)
+    if not match:
+        return None
+    if match["weeklong"]:
+        return 7
+    number = match["n"].lower()
+    count = int(number) if number.isdigit() else _NUMBERS[number]
+    return count * 7 if match["unit"].lower() == "week" else count
+
+
+def _range_dates(
+    match: re.Match[str], release_date: dt.date
+) -> tuple[dt.date | None, dt.date | None]:
+    groups = match.groupdict()
+    end = _date_of(groups["d2"], groups["m2"], groups.get("y"), release_date)
+    start = _date_of(groups["d1"], groups.get("m1") or groups["m2"], groups.get("y"), release_date)
+    if start and end and start > end:  # "from 30 December to 2 January"
+        start = start.replace(year=start.year - 1)
+    return start, end
+
+
+def _date_of(day: str, month: str, year: str | None, release_date: dt.date) -> dt.date | None:
+    """A day and month in the year that puts it nearest the release date."""
+    number = month_number(month)
+    if number is None:
+        return None
+    try:
+        if year:
+            return make_date(int(year), number, int(day))
+        candidates = [
+            make_date(release_date.year + shift, number, int(day)) for shift in (-1, 0, 1)
+        ]
+    except DateValueError:
+        return None
+    return min(candidates, key=lambda d: abs((d - release_date).days))
+
+
+def _anchor(when: str, release_date: dt.date, *, past: bool) -> dt.date | None:
+    """'today', 'yesterday', 'on Monday', 'on 12 March' -> a date near the release date."""
+    when = " ".join(when.lower().split())
+    if when in {"today", "this week"}:
+        return release_date
+    if when == "yesterday":
+        return release_date - dt.timedelta(days=1)
+    if when == "tomorrow":
+        return release_date + dt.timedelta(days=1)
+    day_name = when.removeprefix("on ")
+    if day_name in _WEEKDAYS:
+        shift = (release_date.weekday() - _WEEKDAYS.index(day_name)) % 7
+        return (
+            release_date - dt.timedelta(days=shift)
+            if past
+            else release_date + dt.timedelta(days=(-shift) % 7)
+        )
+    match = re.match(rf"on (\d{{1,2}}) ({MONTH_RE})(?: (\d{{4}}))?", when, re.IGNORECASE)
+    if match:
+        return _date_of(match[1], match[2], match[3], release_date)
+    return None
+
+
+def _place(sentence: str, hit: _TypeHit, paragraph: str) -> str | None:
+    """Where the event is: 'held in X' in its sentence, else 'in X' right after its type word."""
+    held = _HELD_IN_RE.search(sentence)
+    if held:
+        return title_case_place(held["place"])
+    if hit.label == "visit":
+        visit = _VISIT_TO_RE.match(paragraph[hit.end :])
+        if visit and visit["place"].split()[0] not in _NOT_PLACES:
+            return title_case_place(visit["place"])
+    after = _IN_PLACE_RE.match(paragraph[hit.end :])
+    if after and after["place"].split()[0] not in _NOT_PLACES:
+        return title_case_place(after["place"])
+    return None
+
+
+def _event_name(paragraphs: Sequence[str], hit: _TypeHit) -> str | None:
+    """A quoted title given to the event, else a capitalised name ending in its type word."""
+    for text in paragraphs:
+        titled = _TITLE_QUOTE_RE.search(text)
+        if titled:
+            return titled["name"].strip(" ,.")
+    text = paragraphs[hit.paragraph]
+    quoted_before = re.search(r"[“\"«](?P<name>[^”\"»]{3,})[”\"»]\s*$", text[: hit.start])
+    if quoted_before:
+        return quoted_before["name"].strip(" ,.")
+    if hit.text[:1].isupper():
+        run = re.search(rf"(?:{_NAME_RUN})$", text[: hit.start])
+        if run:
+            name = re.sub(r"^(?:The|the|A|An)\s+", "", run.group() + hit.text)
+            name = re.split(r"['’]s\s+", name)[-1]  # "the Assembly's Winter Meeting"
+            name = _LEADING_COUNT_RE.sub("", name)  # "2019 Autumn Meeting" -> "Autumn Meeting"
+            if len(name.split()) > 1:
+                return name
+    return None
+
+
+def find_organisers(text: str, gazetteer: Gazetteer) -> tuple[list[str], list[str]]:
+    """Organisers and partners named as 'organized by X in co-operation with Y, Z'."""
+    organisers: list[str] = []
+    partners: list[str] = []
+    match = _ORGANISED_RE.search(text)
+    if match:
+        organisers = _labels(match["organisers"], gazetteer)
+        if match["partners"]:
+            partners = _labels(match["partners"], gazetteer)
+    # support named with the organisers, else in the lead paragraph
+    scope = _sentence_around(text, match.start()) if match else text.split("\n", 1)[0]
+    support = _SUPPORT_RE.search(scope)
+    if support:
+        for label in _labels(support["partners"], gazetteer):
+            if label not in partners and label not in organisers:
+                partners.append(label)
+    return organisers, partners
+
+
+def _labels(listing: str, gazetteer: Gazetteer) -> list[str]:
+    """'the OSCE, the United Nations, and the European Union' -> their labels, in order.
+
+    Known names give their labels (the OSCE itself gives `OSCE`); the parts between them
+    that name something else are kept as written.
+    """
+    found = [
+        f
+        for f in gazetteer.find(listing)
+        if f.entry.category in {STATE, STRUCTURE, ORGANISATION, OSCE}
+    ]
+    pieces: list[tuple[int, str]] = []
+    cursor = 0
+    for item in found:
+        gap = listing[cursor : item.start]
+        # "the Government of the Republic of Tajikistan": the descriptor goes with the name after it
+        gap = re.sub(r"(?:^|,|\band\b)?[^,]*?\bof(?:\s+the)?(?:\s+Republic\s+of)?\s*$", "", gap)
+        pieces.extend(_written_parts(gap, cursor))
+        pieces.append((item.start, item.entry.label))
+        cursor = item.end
+    pieces.extend(_written_parts(listing[cursor:], cursor))
+    labels: list[str] = []
+    for _, label in sorted(pieces):
+        if label not in labels:
+            labels.append(label)
+    return labels
+
+
+def _written_parts(text: str, offset: int) -> list[tuple[int, str]]:
+    """Names as written in the gaps between known names: capitalised list items."""
+    parts: list[tuple[int, str]] = []
+    for match in re.finditer(r"[^,]+", text):
+        for piece in re.split(r"\s+and\s+", match.group()):
+            part = re.sub(
+                r"^(?:the|by|and|of|its|their)\s+", "", piece.strip(" ,.’'"), flags=re.IGNORECASE
+            )
+            part = re.sub(r"^(?:the|of)\s+", "", part)
+            if (
+                len(part) > 2
+                and part[0].isupper()
+                and part.lower() not in {"government", "republic"}
+            ):
+                parts.append((offset + match.start(), part))
+    return parts

@@ -1,0 +1,167 @@
+"""Builds the default name index from the facts tables, organisations.tsv and the vocabularies."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import logging
+from collections.abc import Iterator
+from importlib import resources
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import SKOS
+
+from kg.extraction.gazetteer import (
+    ADJECTIVE,
+    FIELD_OF_WORK,
+    ORGANISATION,
+    OSCE,
+    PERSON,
+    STATE,
+    STRUCTURE,
+    Entry,
+    Gazetteer,
+    add_names,
+    structure_variants,
+)
+from kg.rdf.uris import concept_iri, current_base, entity_iri
+from kg.reference.tables import (
+    ParticipatingState,
+    Partner,
+    ReferenceTables,
+    load_tables,
+    split_list,
+)
+from kg.resources import ontology_dir
+
+log = logging.getLogger(__name__)
+
+#: Category of States and territories the tables name that are neither participating States
+#: nor Partners (Czechoslovakia, FRY): known, so their names are not misread, but not listed.
+OTHER_STATE = "other-state"
+#: The names of the OSCE itself (it is not one of its structures).
+OSCE_NAMES = (
+    "OSCE",
+    "Organization for Security and Co-operation in Europe",
+    "CSCE",
+    "Conference on Security and Co-operation in Europe",
+)
+
+
+def read_tsv(package: str, name: str) -> Iterator[dict[str, str]]:
+    """The rows of a tab-separated table shipped in a package."""
+    text = resources.files(package).joinpath(name).read_text(encoding="utf-8")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    for row in reader:
+        yield {k: (v or "").strip() for k, v in row.items() if k}
+
+
+def default_gazetteer() -> Gazetteer:
+    """The index of every known name, built once per base IRI."""
+    return _gazetteer_for_base(current_base())
+
+
+@functools.lru_cache(maxsize=4)
+def _gazetteer_for_base(base: str) -> Gazetteer:
+    gazetteer = Gazetteer()
+    tables = load_tables()
+    add_osce(gazetteer, base)
+    add_states(gazetteer, tables, base)
+    add_structures(gazetteer, tables, base)
+    add_organisations(gazetteer, base)
+    add_persons(gazetteer, tables, base)
+    add_fields_of_work(gazetteer)
+    log.debug("name index of %d things", len(gazetteer.entries))
+    return gazetteer
+
+
+def add_osce(gazetteer: Gazetteer, base: str) -> None:
+    entry = Entry(OSCE, "OSCE", str(entity_iri("organisation", "osce", base=base)))
+    add_names(gazetteer, entry, OSCE_NAMES)
+
+
+def add_states(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> None:
+    """Participating States and Partners with their earlier names and adjectives."""
+    extra = {row["key"]: row for row in read_tsv("kg.data", "state_names.tsv")}
+    states: list[ParticipatingState | Partner] = [*tables.participating_states, *tables.partners]
+    for state in states:
+        entry = Entry(STATE, state.label, str(entity_iri("state", state.key, base=base)))
+        row = extra.get(state.key, {})
+        add_names(gazetteer, entry, [*state.names(), *split_list(row.get("other_names", ""), "|")])
+        gazetteer.add(entry, split_list(row.get("adjectives", ""), "|"), form=ADJECTIVE)
+    for other in tables.other_states:
+        add_names(gazetteer, Entry(OTHER_STATE, other.label, str(other.iri())), other.names())
+
+
+def add_short_names(gazetteer: Gazetteer, entry: Entry, name: str) -> None:
+    """'Secretariat' for 'OSCE Secretariat': looked up as a source, never searched for in text."""
+    for prefix in ("OSCE ", "CSCE "):
+        if name.startswith(prefix) and len(name.split()) == 2:
+            gazetteer.add(entry, [name.removeprefix(prefix)], searchable=False)
+
+
+def add_structures(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> None:
+    """Institutions, Secretariat units and field operations, with and without the 'OSCE' prefix."""
+    institutions = {i.key: i for i in tables.institutions}
+    for institution in tables.institutions:
+        entry = Entry(STRUCTURE, institution.label, str(institution.iri()))
+        add_names(gazetteer, entry, structure_variants(institution.label))
+        add_short_names(gazetteer, entry, institution.label)
+        add_names(gazetteer, entry, [institution.abbreviation])
+    for unit in tables.secretariat_units:
+        if unit.institution_key in institutions:
+            label = institutions[unit.institution_key].label
+        else:
+            label = unit.label
+        entry = Entry(STRUCTURE, label, str(unit.iri()))
+        for name in (unit.label, *unit.other_names):
+            add_names(gazetteer, entry, structure_variants(name))
+        add_names(gazetteer, entry, [unit.abbreviation])
+    for operation in tables.field_operations:
+        entry = Entry(STRUCTURE, operation.label, str(operation.iri()))
+        for name in (operation.label, *operation.former_names):
+            add_names(gazetteer, entry, structure_variants(name))
+        add_names(gazetteer, entry, operation.abbreviations)
+
+
+def add_organisations(gazetteer: Gazetteer, base: str) -> None:
+    """Non-OSCE organisations from kg/data/organisations.tsv."""
+    for row in read_tsv("kg.data", "organisations.tsv"):
+        entry = Entry(
+            ORGANISATION, row["label"], str(entity_iri("organisation", row["key"], base=base))
+        )
+        names = [row["label"], *split_list(row.get("other_names", ""), "|")]
+        add_names(gazetteer, entry, names)
+        add_names(gazetteer, entry, split_list(row.get("abbreviations", ""), "|"))
+
+
+def add_persons(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> None:
+    """Secretaries General, heads and Chairpersons-in-Office by name."""
+    people = [sg.person for sg in tables.secretaries_general]
+    people += [head.person for head in tables.heads]
+    people += [p for c in tables.chairpersonships for p in c.chairpersons]
+    for person in people:
+        if person.name and person.key:
+            entry = Entry(PERSON, person.name, str(entity_iri("person", person.key, base=base)))
+            add_names(gazetteer, entry, [person.name])
+
+
+def add_fields_of_work(gazetteer: Gazetteer) -> None:
+    """The fields-of-work concepts of the shipped SKOS vocabularies."""
+    folder = ontology_dir()
+    graph = Graph()
+    vocabularies = folder.joinpath("vocabularies.ttl")
+    if not vocabularies.is_file():
+        log.warning("no vocabularies.ttl in %s: fields of work stay unlinked", folder)
+        return
+    graph.parse(data=vocabularies.read_text(encoding="utf-8"), format="turtle")
+    concepts: list[tuple[str, str]] = []
+    for subject, label in graph.subject_objects(SKOS.prefLabel):
+        is_field = isinstance(subject, URIRef) and "/id/field-of-work/" in str(subject)
+        if is_field and getattr(label, "language", None) in (None, "en"):
+            concepts.append((str(subject).rsplit("/", 1)[1], str(label)))
+    for key, text in sorted(concepts):
+        # concepts keep the default base: the vocabularies are published under it
+        entry = Entry(FIELD_OF_WORK, text, str(concept_iri("field-of-work", key)))
+        gazetteer.add(entry, [text], searchable=False)

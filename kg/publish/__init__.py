@@ -1,0 +1,1 @@
+"""Publish: builds from inputs, validates, writes the store, dumps and report, swaps it live."""

@@ -1,0 +1,189 @@
+"""Describes a build as a VoID and DCAT dataset: counts, graphs, classes, dates and downloads."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, Namespace, URIRef
+
+from kg.publish.dumps import VOID_FILE, DumpFile, write_checksums, write_rdf_dumps
+from kg.rdf.quads import graph_quads, turtle_bytes
+from kg.rdf.uris import current_base, dump_iri, entity_iri, short_hash, slugify, sparql_endpoint_iri
+from kg.rdf.vocab import (
+    DCAT,
+    DCTERMS,
+    ONTOLOGY_NS,
+    PREFIXES,
+    PROV,
+    RDF,
+    SCHEMA,
+    SD,
+    VOID,
+    XSD,
+    bind_prefixes,
+)
+
+#: SPDX terms for checksums, as DCAT 2 recommends (not in kg.rdf.vocab: only the VoID uses them)
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+#: IANA media-type IRIs, as DCAT recommends for dcat:mediaType
+IANA_MEDIA_TYPES = Namespace("https://www.iana.org/assignments/media-types/")
+
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
+_DATE_PUBLISHED = ox.NamedNode(str(SCHEMA.datePublished))
+_XSD_DATE = ox.NamedNode(str(XSD.date))
+
+
+@dataclass(frozen=True)
+class BuildFacts:
+    """What the VoID says about one build besides its counts."""
+
+    build_time: str  # xsd:dateTime, UTC, e.g. "2026-01-05T10:00:00Z"
+    release_count: int
+    quarantined_count: int
+
+
+def dataset_iri(*, base: str | None = None) -> URIRef:
+    """The IRI of the whole published dataset."""
+    return entity_iri("dataset", "osce-kg", base=base)
+
+
+def describe_dataset(
+    quads: Sequence[ox.Quad],
+    dumps: Iterable[DumpFile],
+    facts: BuildFacts,
+    *,
+    base: str | None = None,
+) -> Graph:
+    """The VoID + DCAT description of a build whose statements are ``quads``."""
+    base = base or current_base()
+    graph = bind_prefixes(Graph(bind_namespaces="none"))
+    graph.bind("spdx", SPDX)
+    dataset = dataset_iri(base=base)
+    _describe_whole(graph, dataset, quads, facts, base)
+    _describe_graphs(graph, dataset, quads, base)
+    _describe_classes(graph, dataset, quads, base)
+    for dump in dumps:
+        _describe_dump(graph, dataset, dump, base)
+    return graph
+
+
+def _describe_whole(
+    graph: Graph, dataset: URIRef, quads: Sequence[ox.Quad], facts: BuildFacts, base: str
+) -> None:
+    triples = {q.triple for q in quads}
+    when = Literal(facts.build_time, datatype=XSD.dateTime)
+    for cls in (VOID.Dataset, DCAT.Dataset):
+        graph.add((dataset, RDF.type, cls))
+    graph.add((dataset, DCTERMS.title, Literal("OSCE knowledge graph", lang="en")))
+    graph.add(
+        (
+            dataset,
+            DCTERMS.description,
+            Literal(
+                "The OSCE's structure and its press releases as linked data: participating "
+                "States, institutions, field operations, people, and one named graph per release.",
+                lang="en",
+            ),
+        )
+    )
+    graph.add((dataset, DCTERMS.modified, when))
+    graph.add((dataset, PROV.generatedAtTime, when))
+    graph.add((dataset, VOID.triples, Literal(len(triples), datatype=XSD.integer)))
+    graph.add((dataset, VOID.distinctSubjects, Literal(len({t.subject for t in triples}))))
+    graph.add((dataset, VOID.uriSpace, Literal(f"{base}id/")))
+    graph.add((dataset, VOID.vocabulary, URIRef(ONTOLOGY_NS)))
+    graph.add((dataset, VOID.sparqlEndpoint, sparql_endpoint_iri(base=base)))
+    graph.add((dataset, VOID.documents, Literal(facts.release_count, datatype=XSD.integer)))
+    _describe_period(graph, dataset, quads, base)
+
+
+def _describe_period(graph: Graph, dataset: URIRef, quads: Sequence[ox.Quad], base: str) -> None:
+    """The span of publication dates of the releases (dcterms:temporal)."""
+    dates = sorted(
+        q.object.value
+        for q in quads
+        if q.predicate == _DATE_PUBLISHED
+        and isinstance(q.object, ox.Literal)
+        and q.object.datatype == _XSD_DATE
+    )
+    if not dates:
+        return
+    period = entity_iri("dataset", "osce-kg-period", base=base)
+    graph.add((dataset, DCTERMS.temporal, period))
+    graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
+    graph.add((period, DCAT.startDate, Literal(dates[0], datatype=XSD.date)))
+    graph.add((period, DCAT.endDate, Literal(dates[-1], datatype=XSD.date)))
+
+
+def _describe_graphs(graph: Graph, dataset: URIRef, quads: Sequence[ox.Quad], base: str) -> None:
+    counts = Counter(q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode))
+    for name, count in sorted(counts.items()):
+        subset = entity_iri("dataset", f"osce-kg-graph-{short_hash(name, length=12)}", base=base)
+        graph.add((dataset, VOID.subset, subset))
+        graph.add((subset, RDF.type, VOID.Dataset))
+        graph.add((subset, RDF.type, SD.NamedGraph))
+        graph.add((subset, SD.name, URIRef(name)))
+        graph.add((subset, VOID.triples, Literal(count, datatype=XSD.integer)))
+
+
+def _describe_classes(graph: Graph, dataset: URIRef, quads: Sequence[ox.Quad], base: str) -> None:
+    members: dict[str, set[str]] = {}
+    for quad in quads:
+        if quad.predicate == _RDF_TYPE and isinstance(quad.object, ox.NamedNode):
+            members.setdefault(quad.object.value, set()).add(str(quad.subject))
+    graph.add((dataset, VOID.classes, Literal(len(members), datatype=XSD.integer)))
+    for cls, subjects in sorted(members.items()):
+        key = f"osce-kg-class-{slugify(cls.rsplit('/', 1)[-1], max_length=40)}-{short_hash(cls)}"
+        partition = entity_iri("dataset", key.replace("--", "-"), base=base)
+        graph.add((dataset, VOID.classPartition, partition))
+        graph.add((partition, VOID["class"], URIRef(cls)))
+        graph.add((partition, VOID.entities, Literal(len(subjects), datatype=XSD.integer)))
+
+
+def _describe_dump(graph: Graph, dataset: URIRef, dump: DumpFile, base: str) -> None:
+    key = f"osce-kg-dump-{slugify(dump.name)}"
+    distribution = entity_iri("dataset", key, base=base)
+    checksum = entity_iri("dataset", f"{key}-sha256", base=base)
+    url = dump_iri(dump.name, base=base)
+    graph.add((dataset, VOID.dataDump, url))
+    graph.add((dataset, DCAT.distribution, distribution))
+    graph.add((distribution, RDF.type, DCAT.Distribution))
+    graph.add((distribution, DCTERMS.title, Literal(dump.name)))
+    graph.add((distribution, DCAT.downloadURL, url))
+    graph.add((distribution, DCAT.accessURL, url))
+    graph.add((distribution, DCAT.mediaType, IANA_MEDIA_TYPES[dump.media_type]))
+    if dump.compressed:
+        graph.add((distribution, DCAT.compressFormat, IANA_MEDIA_TYPES["application/gzip"]))
+    graph.add(
+        (distribution, DCAT.byteSize, Literal(dump.byte_size, datatype=XSD.nonNegativeInteger))
+    )
+    graph.add((distribution, VOID.triples, Literal(dump.statements, datatype=XSD.integer)))
+    graph.add((distribution, SPDX.checksum, checksum))
+    graph.add((checksum, RDF.type, SPDX.Checksum))
+    graph.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+    graph.add((checksum, SPDX.checksumValue, Literal(dump.sha256, datatype=XSD.hexBinary)))
+
+
+def write_dumps_and_void(
+    folder: Path,
+    quads: list[ox.Quad],
+    build_time: str,
+    release_count: int,
+    quarantined_count: int,
+    *,
+    base: str,
+) -> list[DumpFile]:
+    """Writes the dumps, their VoID description and SHA256SUMS into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dumps = write_rdf_dumps(folder, quads, prefixes=PREFIXES)
+    facts = BuildFacts(build_time, release_count, quarantined_count)
+    void = describe_dataset(quads, dumps, facts, base=base)
+    void_quads = graph_quads(void, dataset_iri(base=base), bnode_prefix="v")
+    triples = sorted((q.triple for q in void_quads), key=str)
+    (folder / VOID_FILE).write_bytes(turtle_bytes(triples, {**PREFIXES, "spdx": str(SPDX)}))
+    write_checksums(folder, [d.name for d in dumps] + [VOID_FILE])
+    return dumps

@@ -1,0 +1,1 @@
+"""The RDF foundation: vocabulary namespaces, IRI minting, quads and reading RDF files."""

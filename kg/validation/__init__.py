@@ -1,0 +1,1 @@
+"""Validation: SHACL over RDF graphs, and the report rendered for data editors."""
