@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import site
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -35,10 +37,20 @@ def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheels = list((tmp / "dist").glob("osce_kg-*.whl"))
     assert len(wheels) == 1, wheels
     env_dir = tmp / "venv"
-    # system site-packages provide rdflib & co. without a network; the wheel itself goes
-    # into the venv, whose site-packages come first on sys.path.
-    venv.EnvBuilder(with_pip=False, system_site_packages=True).create(env_dir)
+    # The dependencies (rdflib & co.) come from the interpreter running the tests, without a
+    # network: a .pth file appends its site-packages, so this works in a virtual environment too
+    # (system_site_packages would see the base interpreter, not the venv pytest runs in). The
+    # wheel itself goes into the new venv, whose own site-packages come first on sys.path.
+    venv.EnvBuilder(with_pip=False).create(env_dir)
     py = env_dir / "bin" / "python"
+    site_dir = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    outer = dict.fromkeys([*site.getsitepackages(), sysconfig.get_paths()["purelib"]])
+    (Path(site_dir) / "outer-environment.pth").write_text("\n".join(outer) + "\n")
     subprocess.run(
         [str(py), "-m", "pip", "install", "--no-deps", "-q", str(wheels[0])], check=True, cwd=tmp
     )
