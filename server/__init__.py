@@ -9,7 +9,8 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
-from kg.rdf.uris import BASE_ENV, normalise_base
+from kg.rdf.uris import normalise_base
+from kg.settings import BASE_ENV
 
 #: Settings and their defaults; each can be set by an ``OSCE_KG_<NAME>`` environment variable.
 DEFAULTS: dict[str, Any] = {

@@ -14,7 +14,9 @@ from pathlib import Path
 import click
 
 from kg.cli import cli
+from kg.cli.build import ConversionBar
 from kg.errors import ConfigError, OsceKgError
+from kg.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +26,21 @@ def build_sample(build_dir: Path) -> None:
     from kg.publish.build import BuildOptions, build
 
     click.echo(f"No build in {build_dir} yet: building the bundled sample first.", err=True)
+    bar = ConversionBar(enabled=True)
     try:
-        summary = build(BuildOptions(out_dir=build_dir, progress=True))
+        options = BuildOptions(
+            out_dir=build_dir, base=Settings.from_environ().base, on_progress=bar
+        )
+        result = build(options)
     except OsceKgError as error:
         raise click.ClickException(
             f"building the bundled sample into {build_dir} failed: {error}"
         ) from error
+    finally:
+        bar.close()
     click.echo(
-        f"Built {summary.releases} releases ({summary.triples} triples, "
-        f"{len(summary.quarantined)} quarantined; see {build_dir}/report/).",
+        f"Built {result.summary.releases} releases ({result.summary.triples} triples, "
+        f"{len(result.quarantined)} quarantined; see {build_dir}/report/).",
         err=True,
     )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import ClosedNamespace
 
-from kg.rdf.uris import endpoint_vocabulary_iri
+from kg.rdf.uris import DEFAULT_BASE, endpoint_vocabulary_iri
 from kg.rdf.vocab import DCTERMS, RDF, RDFS, SD, XSD, bind_prefixes
 from server import conneg
 
@@ -45,7 +45,7 @@ UNION_NOTE = (
 )
 
 
-def endpoint_terms(base: str | None = None) -> ClosedNamespace:
+def endpoint_terms(base: str = DEFAULT_BASE) -> ClosedNamespace:
     """The endpoint vocabulary: a misspelt term fails at once."""
     return ClosedNamespace(
         str(endpoint_vocabulary_iri(base=base)),
@@ -80,7 +80,7 @@ class ServiceFacts:
     void_url: str
     limits: EndpointLimits
     named_graphs: tuple[str, ...] = ()
-    base: str | None = None
+    base: str = DEFAULT_BASE
 
 
 def describe_service(facts: ServiceFacts) -> Graph:

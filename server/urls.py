@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, url_for
 
-from kg.rdf.uris import current_base, split_entity_path
+from kg.rdf.uris import DEFAULT_BASE, split_entity_path
 
 
 def base() -> str:
@@ -17,7 +17,7 @@ def base() -> str:
         return configured
     from server.store import current_build
 
-    return current_build().base or current_base()
+    return current_build().base or DEFAULT_BASE
 
 
 def id_url(kind: str, key: str) -> str:

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -179,8 +180,15 @@ def context() -> Graph:
     return Graph().parse(SHAPES_DATA / "context.ttl")
 
 
+def paused_build_command(step: str, marker: Path) -> list[str]:
+    """``osce-kg build`` in a subprocess that stops at ``step`` (see tests/paused_build.py);
+    append the build's arguments."""
+    script = Path(__file__).with_name("paused_build.py")
+    return [sys.executable, str(script), step, str(marker), "build", "--no-progress"]
+
+
 def wait_for_pause(marker: Path, process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
-    """Waits until a build started with OSCE_KG_TEST_PAUSE writes its marker (at most 120 s)."""
+    """Waits until a build started by paused_build_command writes its marker (at most 120 s)."""
     deadline = time.monotonic() + 120
     while not marker.exists():
         assert process.poll() is None, "the build ended before reaching the pause"

@@ -23,13 +23,13 @@ from kg.errors import BuildError
 from kg.extraction.records import ReleaseRecord
 from kg.ingest.formats import read_path
 from kg.ingest.inputs import SOURCE_DATE_EPOCH, bundled_samples_root
-from kg.publish.build import PAUSE_ENV, BuildOptions, BuildSummary, build
+from kg.publish.build import BuildOptions, BuildResult, build
 from kg.publish.dumps import read_checksums, sha256_file
 from kg.publish.layout import build_lock
 from kg.publish.void import SPDX, dataset_iri
-from kg.rdf.uris import current_base, graph_iri, release_key
+from kg.rdf.uris import DEFAULT_BASE, graph_iri, release_key
 from kg.rdf.vocab import DCAT, PROV, SD, VOID, XSD
-from tests.conftest import wait_for_pause
+from tests.conftest import paused_build_command, wait_for_pause
 
 DATA = Path(__file__).parent / "data" / "build"
 EPOCH = "1700000000"  # 2023-11-14T22:13:20Z
@@ -45,7 +45,7 @@ SKOPJE = ("2020-10-08", "Media freedom seminar for journalists held in Skopje")
 
 
 def release_graph(date: str, title: str) -> URIRef:
-    return graph_iri("release", release_key(date, title))
+    return graph_iri("release", release_key(date, title), base=DEFAULT_BASE)
 
 
 def copy_inputs(folder: Path) -> Path:
@@ -53,7 +53,7 @@ def copy_inputs(folder: Path) -> Path:
     return folder
 
 
-def run_build(inputs: Path, out: Path, **options: object) -> BuildSummary:
+def run_build(inputs: Path, out: Path, **options: object) -> BuildResult:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(SOURCE_DATE_EPOCH, EPOCH)
         return build(BuildOptions(inputs=(inputs,), out_dir=out, **options))  # type: ignore[arg-type]
@@ -80,12 +80,12 @@ def select(store: ox.Store, query: str, **bindings: ox.Literal) -> list[ox.Query
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, BuildSummary]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, BuildResult]:
     """One build of the fixture releases: (inputs, build directory, summary)."""
     root = tmp_path_factory.mktemp("built")
     inputs = copy_inputs(root / "releases")
-    summary = run_build(inputs, root / "out")
-    return inputs, root / "out", summary
+    result = run_build(inputs, root / "out")
+    return inputs, root / "out", result
 
 
 def read_with_a_bad_date(path: Path) -> list[ReleaseRecord]:
@@ -98,23 +98,23 @@ def read_with_a_bad_date(path: Path) -> list[ReleaseRecord]:
 
 
 @pytest.fixture(scope="module")
-def violating(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildSummary]:
+def violating(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
     """A build where one release violates a shape, with an extra RDF file."""
     root = tmp_path_factory.mktemp("violating")
-    summary = run_build(
+    result = run_build(
         DATA / "releases" / "newsroom-2020.jsonl",
         root / "out",
         read=read_with_a_bad_date,
         extra_rdf=(DATA / "extra.ttl",),
     )
-    return root / "out", summary
+    return root / "out", result
 
 
-def test_build_directory_follows_the_contract(built: tuple[Path, Path, BuildSummary]) -> None:
-    _, out, summary = built
+def test_build_directory_follows_the_contract(built: tuple[Path, Path, BuildResult]) -> None:
+    _, out, result = built
     current = out / "current"
     assert current.is_symlink()
-    assert os.readlink(current) == f".builds/{summary.build_id}"
+    assert os.readlink(current) == f".builds/{result.summary.build_id}"
     for name in ("store", "dumps", "report"):
         assert os.readlink(out / name) == f"current/{name}"
     assert sorted(p.name for p in (out / "dumps").iterdir()) == sorted(
@@ -128,18 +128,21 @@ def test_build_directory_follows_the_contract(built: tuple[Path, Path, BuildSumm
 
 
 def test_store_holds_one_named_graph_per_release_besides_the_shipped_graphs(
-    built: tuple[Path, Path, BuildSummary],
+    built: tuple[Path, Path, BuildResult],
 ) -> None:
-    _, out, summary = built
-    expected = {str(graph_iri(name)) for name in ("ontology", "vocabularies", "reference")}
+    _, out, result = built
+    expected = {
+        str(graph_iri(name, base=DEFAULT_BASE))
+        for name in ("ontology", "vocabularies", "reference")
+    }
     expected |= {str(release_graph(*release)) for release in GOOD_TITLES}
     assert store_graphs(out) == expected
-    assert summary.releases == 4
-    assert summary.graphs == 7
+    assert result.summary.releases == 4
+    assert result.summary.graphs == 7
 
 
 def test_union_default_graph_answers_queries_across_graphs(
-    built: tuple[Path, Path, BuildSummary],
+    built: tuple[Path, Path, BuildResult],
 ) -> None:
     _, out, _ = built
     store = ox.Store.read_only(str(out / "store"))
@@ -161,8 +164,8 @@ def test_union_default_graph_answers_queries_across_graphs(
 
 # rdflib 7.6's own Dataset.parse uses its deprecated default_context internally
 @pytest.mark.filterwarnings("ignore:Dataset.default_context is deprecated:DeprecationWarning")
-def test_dumps_parse_with_rdflib_and_agree(built: tuple[Path, Path, BuildSummary]) -> None:
-    _, out, summary = built
+def test_dumps_parse_with_rdflib_and_agree(built: tuple[Path, Path, BuildResult]) -> None:
+    _, out, result = built
     dumps = out / "dumps"
     nt = Graph().parse(data=gzip.decompress((dumps / "osce-kg.nt.gz").read_bytes()), format="nt")
     ttl = Graph().parse(
@@ -170,14 +173,14 @@ def test_dumps_parse_with_rdflib_and_agree(built: tuple[Path, Path, BuildSummary
     )
     nq = Dataset()
     nq.parse(data=gzip.decompress((dumps / "osce-kg.nq.gz").read_bytes()), format="nquads")
-    assert len(nt) == len(ttl) == summary.triples > 1000
-    assert sum(1 for _ in nq.quads((None, None, None, None))) == summary.quads
+    assert len(nt) == len(ttl) == result.summary.triples > 1000
+    assert sum(1 for _ in nq.quads((None, None, None, None))) == result.summary.quads
     graphs = {str(g.identifier) for g in nq.graphs() if len(g)}
     assert graphs == store_graphs(out)
 
 
 def test_dumps_are_sorted_canonical_and_gzipped_without_name_or_time(
-    built: tuple[Path, Path, BuildSummary],
+    built: tuple[Path, Path, BuildResult],
 ) -> None:
     _, out, _ = built
     raw = (out / "dumps" / "osce-kg.nq.gz").read_bytes()
@@ -188,12 +191,16 @@ def test_dumps_are_sorted_canonical_and_gzipped_without_name_or_time(
     assert len(lines) == len(set(lines))
 
 
-def test_rapper_parses_the_dumps(built: tuple[Path, Path, BuildSummary], tmp_path: Path) -> None:
+def test_rapper_parses_the_dumps(built: tuple[Path, Path, BuildResult], tmp_path: Path) -> None:
     rapper = shutil.which("rapper")
     if rapper is None:
         pytest.skip("rapper (Debian package raptor2-utils) is not installed")
-    _, out, summary = built
-    expected = {"ntriples": summary.triples, "turtle": summary.triples, "nquads": summary.quads}
+    _, out, result = built
+    expected = {
+        "ntriples": result.summary.triples,
+        "turtle": result.summary.triples,
+        "nquads": result.summary.quads,
+    }
     for name, syntax in (
         ("osce-kg.nt.gz", "ntriples"),
         ("osce-kg.ttl.gz", "turtle"),
@@ -212,7 +219,7 @@ def test_rapper_parses_the_dumps(built: tuple[Path, Path, BuildSummary], tmp_pat
         assert f"returned {expected[syntax]} triples" in result.stderr
 
 
-def test_sha256sums_match_the_files(built: tuple[Path, Path, BuildSummary]) -> None:
+def test_sha256sums_match_the_files(built: tuple[Path, Path, BuildResult]) -> None:
     _, out, _ = built
     sums = read_checksums(out / "dumps" / "SHA256SUMS")
     assert sorted(sums) == sorted([*DUMPS, "void.ttl"])
@@ -221,12 +228,14 @@ def test_sha256sums_match_the_files(built: tuple[Path, Path, BuildSummary]) -> N
 
 
 def test_void_describes_counts_graphs_classes_dates_and_downloads(
-    built: tuple[Path, Path, BuildSummary],
+    built: tuple[Path, Path, BuildResult],
 ) -> None:
-    _, out, summary = built
+    _, out, result = built
     void = Graph().parse(out / "dumps" / "void.ttl", format="turtle")
-    dataset = dataset_iri()
-    assert void.value(dataset, VOID.triples) == Literal(summary.triples, datatype=XSD.integer)
+    dataset = dataset_iri(base=DEFAULT_BASE)
+    assert void.value(dataset, VOID.triples) == Literal(
+        result.summary.triples, datatype=XSD.integer
+    )
     when = Literal("2023-11-14T22:13:20Z", datatype=XSD.dateTime)
     assert void.value(dataset, PROV.generatedAtTime) == when
     subsets = {
@@ -234,20 +243,20 @@ def test_void_describes_counts_graphs_classes_dates_and_downloads(
         for s in void.objects(dataset, VOID.subset)
     }
     assert set(subsets) == store_graphs(out)
-    assert sum(subsets.values()) == summary.quads
+    assert sum(subsets.values()) == result.summary.quads
     assert len(list(void.objects(dataset, VOID.classPartition))) > 10
     sums = read_checksums(out / "dumps" / "SHA256SUMS")
     for distribution in void.objects(dataset, DCAT.distribution):
         url = str(void.value(distribution, DCAT.downloadURL))
-        assert url.startswith(f"{current_base()}dumps/")
+        assert url.startswith(f"{DEFAULT_BASE}dumps/")
         checksum = void.value(distribution, SPDX.checksum)
         assert str(void.value(checksum, SPDX.checksumValue)) == sums[url.rsplit("/", 1)[1]]
 
 
 def test_an_unparsable_release_is_quarantined_with_its_reason(
-    built: tuple[Path, Path, BuildSummary],
+    built: tuple[Path, Path, BuildResult],
 ) -> None:
-    _, out, summary = built
+    _, out, result = built
     entries = json.loads((out / "report" / "quarantine.json").read_text())
     assert [(e["file"], e["item"], e["stage"]) for e in entries] == [
         ("newsroom-2019.jsonl", 2, "parse")
@@ -255,15 +264,15 @@ def test_an_unparsable_release_is_quarantined_with_its_reason(
     assert "newsroom-2019.jsonl:3:" in entries[0]["reason"]  # file and line
     assert "not a complete JSON object" in entries[0]["reason"]
     assert entries[0]["record"]["error"] == entries[0]["reason"]
-    assert summary.exit_code == 1
+    assert result.exit_code == 1
     nt = gzip.decompress((out / "dumps" / "osce-kg.nt.gz").read_bytes()).decode()
     assert "A release cut in the middle" not in nt
 
 
 def test_a_release_violating_a_shape_is_quarantined_and_absent(
-    violating: tuple[Path, BuildSummary],
+    violating: tuple[Path, BuildResult],
 ) -> None:
-    out, summary = violating
+    out, result = violating
     entries = json.loads((out / "report" / "quarantine.json").read_text())
     assert [(e["file"], e["item"], e["stage"]) for e in entries] == [
         ("newsroom-2020.jsonl", 1, "validate")
@@ -276,13 +285,13 @@ def test_a_release_violating_a_shape_is_quarantined_and_absent(
     assert str(skopje) not in store_graphs(out)
     nq = gzip.decompress((out / "dumps" / "osce-kg.nq.gz").read_bytes()).decode()
     assert SKOPJE[1] not in nq
-    assert summary.releases == 1 and summary.exit_code == 1
+    assert result.summary.releases == 1 and result.exit_code == 1
     report = Graph().parse(out / "report" / "validation.ttl", format="turtle")
     assert len(report) > 0
 
 
 def test_extra_rdf_is_its_own_named_graph_with_stable_blank_nodes(
-    violating: tuple[Path, BuildSummary],
+    violating: tuple[Path, BuildResult],
 ) -> None:
     out, _ = violating
     extras = [g for g in store_graphs(out) if "/graph/extra/" in g]
@@ -292,7 +301,7 @@ def test_extra_rdf_is_its_own_named_graph_with_stable_blank_nodes(
 
 
 def test_unchanged_rebuild_is_byte_identical_and_converts_nothing(
-    built: tuple[Path, Path, BuildSummary], tmp_path: Path
+    built: tuple[Path, Path, BuildResult], tmp_path: Path
 ) -> None:
     inputs, out, first = built
     copy = tmp_path / "out"
@@ -310,11 +319,11 @@ def test_unchanged_rebuild_is_byte_identical_and_converts_nothing(
     assert os.readlink(copy / "current") != os.readlink(out / "current")
     summary = json.loads((copy / "report" / "summary.json").read_text())
     assert summary["converted"] == 0 and summary["reused"] == 2
-    assert summary["releases"] == first.releases
+    assert summary["releases"] == first.summary.releases
 
 
 def test_incremental_build_converts_only_changed_files_and_drops_removed_ones(
-    built: tuple[Path, Path, BuildSummary], tmp_path: Path
+    built: tuple[Path, Path, BuildResult], tmp_path: Path
 ) -> None:
     _, out, _ = built
     inputs = copy_inputs(tmp_path / "releases")
@@ -323,12 +332,13 @@ def test_incremental_build_converts_only_changed_files_and_drops_removed_ones(
     (inputs / "newsroom-2020.jsonl").unlink()
     changed = inputs / "newsroom-2019.jsonl"
     changed.write_text(changed.read_text().replace("Twenty border officers", "Thirty officers"))
-    summary = run_build(inputs, copy)
-    assert (summary.converted, summary.reused) == (1, 0)
+    result = run_build(inputs, copy)
+    assert (result.summary.converted, result.summary.reused) == (1, 0)
     graphs = store_graphs(copy)
     assert str(release_graph(*SKOPJE)) not in graphs
     assert graphs == {
-        str(graph_iri(name)) for name in ("ontology", "vocabularies", "reference")
+        str(graph_iri(name, base=DEFAULT_BASE))
+        for name in ("ontology", "vocabularies", "reference")
     } | {str(release_graph(*r)) for r in GOOD_TITLES if r[0].startswith("2019")}
     nt = gzip.decompress((copy / "dumps" / "osce-kg.nt.gz").read_bytes()).decode()
     assert "Thirty officers" in nt and "Twenty border officers" not in nt
@@ -336,7 +346,7 @@ def test_incremental_build_converts_only_changed_files_and_drops_removed_ones(
 
 
 def test_a_broken_extra_rdf_file_stops_the_build_and_publishes_nothing(
-    built: tuple[Path, Path, BuildSummary], tmp_path: Path
+    built: tuple[Path, Path, BuildResult], tmp_path: Path
 ) -> None:
     inputs, out, _ = built
     copy = tmp_path / "out"
@@ -352,16 +362,16 @@ def test_a_broken_extra_rdf_file_stops_the_build_and_publishes_nothing(
 
 @pytest.fixture
 def killed_build(
-    built: tuple[Path, Path, BuildSummary], tmp_path: Path
+    built: tuple[Path, Path, BuildResult], tmp_path: Path
 ) -> Iterator[tuple[Path, Path, subprocess.Popen[bytes]]]:
     """A build started in a subprocess and paused just before it would publish."""
     inputs, out, _ = built
     copy = tmp_path / "out"
     shutil.copytree(out, copy, symlinks=True)
     marker = tmp_path / "paused"
-    env = {**os.environ, SOURCE_DATE_EPOCH: EPOCH, PAUSE_ENV: f"publish:{marker}"}
+    env = {**os.environ, SOURCE_DATE_EPOCH: EPOCH}
     process = subprocess.Popen(
-        [*BUILD_COMMAND, str(inputs), "--out", str(copy), "--no-progress"],
+        [*paused_build_command("publish", marker), str(inputs), "--out", str(copy)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -376,7 +386,7 @@ def killed_build(
 
 
 def test_killed_build_leaves_the_previous_build_usable_and_a_rerun_succeeds(
-    built: tuple[Path, Path, BuildSummary],
+    built: tuple[Path, Path, BuildResult],
     killed_build: tuple[Path, Path, subprocess.Popen[bytes]],
 ) -> None:
     _, original, _ = built
@@ -432,7 +442,7 @@ def test_the_bundled_sample_builds_with_the_seed_fully_mapped(tmp_path: Path) ->
     """
     rows = select(store, query, dateline=ox.Literal("DUSHANBE, 4 May 2018"))
     assert rows, "the seed's event is missing"
-    base = current_base()
+    base = DEFAULT_BASE
     assert {(r["start"].value, r["end"].value, r["type"].value) for r in rows} == {
         ("2018-05-03", "2018-05-04", f"{base}id/event-type/conference")
     }

@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -22,31 +21,32 @@ from kg.cli import cli
 from kg.errors import BuildError, InputError
 from kg.ingest.formats import read_path
 from kg.ingest.inputs import SOURCE_DATE_EPOCH, bundled_samples_root, collect_release_files
-from kg.publish.build import PAUSE_ENV, BuildOptions, BuildSummary, build
+from kg.publish.build import BuildOptions, BuildResult, build
 from kg.publish.layout import build_lock
+from kg.publish.summary import BuildSummary
 from kg.rdf.rdffiles import load_rdf_files
 from kg.rdf.vocab import OSCE, RDFS
-from tests.conftest import wait_for_pause
+from tests.conftest import paused_build_command, wait_for_pause
 
 RELEASES = Path(__file__).parent / "data" / "build" / "releases"
 SAMPLES = bundled_samples_root()
 EPOCH = "1700000000"
 
 
-def run_build(inputs: tuple[Path, ...], out: Path) -> BuildSummary:
+def run_build(inputs: tuple[Path, ...], out: Path) -> BuildResult:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(SOURCE_DATE_EPOCH, EPOCH)
         return build(BuildOptions(inputs=inputs, out_dir=out))
 
 
 @pytest.fixture(scope="module")
-def first_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildSummary]:
+def first_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
     """A finished build of one fixture file, to copy and then fail to replace."""
     out = tmp_path_factory.mktemp("edge") / "out"
     return out, run_build((RELEASES / "newsroom-2019.jsonl",), out)
 
 
-def copy_build(first_build: tuple[Path, BuildSummary], tmp_path: Path) -> Path:
+def copy_build(first_build: tuple[Path, BuildResult], tmp_path: Path) -> Path:
     out = tmp_path / "out"
     shutil.copytree(first_build[0], out, symlinks=True)
     return out
@@ -87,7 +87,7 @@ def test_a_folder_without_release_files_is_refused_with_its_name(tmp_path: Path)
 
 
 def test_a_wrong_folder_does_not_replace_the_published_build(
-    first_build: tuple[Path, BuildSummary], tmp_path: Path
+    first_build: tuple[Path, BuildResult], tmp_path: Path
 ) -> None:
     out = copy_build(first_build, tmp_path)
     before = os.readlink(out / "current")
@@ -116,7 +116,7 @@ def test_a_foreign_folder_in_the_build_directory_stops_the_build_before_it_start
 
 
 def test_ctrl_c_says_so_exits_130_and_keeps_the_previous_build(
-    first_build: tuple[Path, BuildSummary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    first_build: tuple[Path, BuildResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = copy_build(first_build, tmp_path)
     before = os.readlink(out / "current")
@@ -135,11 +135,11 @@ def test_ctrl_c_says_so_exits_130_and_keeps_the_previous_build(
     assert sorted(p.name for p in (out / ".builds").iterdir()) == [Path(before).name]
     monkeypatch.undo()
     rerun = run_build((RELEASES / "newsroom-2020.jsonl",), out)  # the lock was released
-    assert os.readlink(out / "current") == f".builds/{rerun.build_id}"
+    assert os.readlink(out / "current") == f".builds/{rerun.summary.build_id}"
 
 
 def test_a_full_disk_while_writing_dumps_names_the_file_and_keeps_the_build(
-    first_build: tuple[Path, BuildSummary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    first_build: tuple[Path, BuildResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = copy_build(first_build, tmp_path)
     before = os.readlink(out / "current")
@@ -168,13 +168,12 @@ def test_a_long_quarantine_is_summed_up_not_listed_in_full(tmp_path: Path) -> No
     entry = {"file": "x.txt", "item": 0, "stage": "parse", "field": "date", "reason": "bad"}
     summary = BuildSummary(
         build_id="b",
-        out_dir=str(tmp_path),
         build_time="2023-11-14T22:13:20Z",
         files=500,
         converted=500,
         reused=0,
         releases=0,
-        quarantined=tuple(dict(entry, item=i) for i in range(500)),
+        quarantined=500,
         graphs=3,
         quads=0,
         triples=0,
@@ -182,8 +181,9 @@ def test_a_long_quarantine_is_summed_up_not_listed_in_full(tmp_path: Path) -> No
         warnings=0,
         seconds=1.0,
     )
+    quarantined = tuple(dict(entry, item=i) for i in range(500))
 
-    lines = summary_lines(summary)
+    lines = summary_lines(BuildResult(summary, tmp_path, quarantined))
 
     assert sum("QUARANTINED" in line for line in lines) == LISTED_QUARANTINED
     assert any(f"and {500 - LISTED_QUARANTINED} more" in line for line in lines)
@@ -191,7 +191,7 @@ def test_a_long_quarantine_is_summed_up_not_listed_in_full(tmp_path: Path) -> No
 
 
 def test_summary_json_names_the_base_the_build_minted_under(
-    first_build: tuple[Path, BuildSummary],
+    first_build: tuple[Path, BuildResult],
 ) -> None:
     out, _ = first_build
     summary = json.loads((out / "report" / "summary.json").read_text(encoding="utf-8"))
@@ -298,12 +298,12 @@ def test_a_dangling_link_among_the_inputs_is_quarantined_and_the_rest_published(
     shutil.copy(RELEASES / "newsroom-2019.jsonl", inputs / "news.jsonl")
     (inputs / "moved.txt").symlink_to(tmp_path / "archive" / "moved.txt")
 
-    summary = run_build((inputs,), tmp_path / "out")
+    result = run_build((inputs,), tmp_path / "out")
 
-    [entry] = [e for e in summary.quarantined if e["file"] == "moved.txt"]
+    [entry] = [e for e in result.quarantined if e["file"] == "moved.txt"]
     assert entry["stage"] == "read"
     assert "cannot read the file: No such file or directory" in str(entry["reason"])
-    assert summary.releases >= 1
+    assert result.summary.releases is not None and result.summary.releases >= 1
 
 
 def test_same_named_files_keep_apart_in_the_cache_and_the_published_source_files(
@@ -314,10 +314,11 @@ def test_same_named_files_keep_apart_in_the_cache_and_the_published_source_files
         shutil.copy(RELEASES / source, tmp_path / folder / "news.jsonl")
     alone = run_build((tmp_path / "a",), tmp_path / "alone")
 
-    summary = run_build((tmp_path / "a", tmp_path / "b"), tmp_path / "out")
+    summary = run_build((tmp_path / "a", tmp_path / "b"), tmp_path / "out").summary
 
     assert summary.files == 2 and summary.converted == 2
-    assert summary.releases > alone.releases
+    assert summary.releases is not None and alone.summary.releases is not None
+    assert summary.releases > alone.summary.releases
     store = ox.Store.read_only(str(tmp_path / "out" / "store"))
     rows = store.query(
         "SELECT ?label WHERE { ?file a osce:SourceFile ; rdfs:label ?label }",
@@ -367,15 +368,15 @@ def test_an_extra_rdf_file_in_latin_1_is_named_with_line_and_column(
 
 
 def test_a_real_ctrl_c_during_conversion_exits_130_and_releases_the_lock(
-    first_build: tuple[Path, BuildSummary], tmp_path: Path
+    first_build: tuple[Path, BuildResult], tmp_path: Path
 ) -> None:
     out = copy_build(first_build, tmp_path)
     before = os.readlink(out / "current")
     marker = tmp_path / "paused"
-    env = {**os.environ, SOURCE_DATE_EPOCH: EPOCH, PAUSE_ENV: f"convert:{marker}"}
-    command = [sys.executable, "-c", "from kg.cli import cli; cli()", "build", "--no-progress"]
+    env = {**os.environ, SOURCE_DATE_EPOCH: EPOCH}
+    arguments = [str(RELEASES / "newsroom-2020.jsonl"), "--out", str(out)]
     process = subprocess.Popen(
-        [*command, str(RELEASES / "newsroom-2020.jsonl"), "--out", str(out)],
+        [*paused_build_command("convert", marker), *arguments],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -15,7 +15,7 @@ from kg.extraction.linking import default_gazetteer
 from kg.extraction.records import RECORD_KEYS, ReleaseRecord
 from kg.ingest.formats import read_path
 from kg.ingest.raw import RawRelease
-from kg.rdf.uris import concept_iri, entity_iri
+from kg.rdf.uris import DEFAULT_BASE, concept_iri, entity_iri
 
 RELEASES = Path(__file__).parent / "data" / "releases"
 RELEASE_DAY = dt.date(2018, 5, 4)  # a Friday
@@ -111,11 +111,15 @@ def test_the_seed_gives_the_expected_record() -> None:
 
 def test_the_seed_links_every_thing_to_its_iri() -> None:
     [record] = read_path(RELEASES / "seed-dushanbe-2018.txt")
-    assert record.states_mentioned[0].linked_iri == str(entity_iri("state", "tj"))
-    assert record.fields_of_work[0].linked_iri == str(
-        entity_iri("field-of-work", "countering-terrorism")
+    assert record.states_mentioned[0].linked_iri == str(
+        entity_iri("state", "tj", base=DEFAULT_BASE)
     )
-    assert record.persons[0].linked_iri == str(entity_iri("person", "thomas-greminger"))
+    assert record.fields_of_work[0].linked_iri == str(
+        entity_iri("field-of-work", "countering-terrorism", base=DEFAULT_BASE)
+    )
+    assert record.persons[0].linked_iri == str(
+        entity_iri("person", "thomas-greminger", base=DEFAULT_BASE)
+    )
     assert all(m.linked_iri for m in (*record.sources, *record.osce_structures_mentioned))
     assert all(m.linked_iri for m in record.other_organisations)
 
@@ -740,11 +744,9 @@ def test_every_format_of_the_fixtures_extracts(gazetteer: Gazetteer) -> None:
     assert scraped[2].osce_structures_mentioned[1].label == "OSCE Programme Office in Astana"
 
 
-def test_fields_of_work_keep_the_default_base_under_a_custom_base(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("OSCE_KG_BASE", "https://example.org/kg/")
-    record = extract(default_gazetteer(), "Tajik officials met.", fields=("Countering terrorism",))
+def test_fields_of_work_keep_the_default_base_under_a_custom_base() -> None:
+    gazetteer = default_gazetteer("https://example.org/kg/")
+    record = extract(gazetteer, "Tajik officials met.", fields=("Countering terrorism",))
     assert record.fields_of_work[0].linked_iri == str(
         concept_iri("field-of-work", "countering-terrorism")
     )

@@ -137,7 +137,7 @@ def test_serve_reports_a_failed_first_build(
 ) -> None:
     import kg.publish.build
 
-    def failing_build(options: kg.publish.build.BuildOptions) -> kg.publish.build.BuildSummary:
+    def failing_build(options: kg.publish.build.BuildOptions) -> kg.publish.build.BuildResult:
         raise BuildError(f"{options.out_dir}: disk full")
 
     monkeypatch.setattr(kg.publish.build, "build", failing_build)

@@ -25,7 +25,7 @@ def graph() -> Graph:
 
 
 def iri(kind: str, key: str) -> URIRef:
-    return entity_iri(kind, key)
+    return entity_iri(kind, key, base=DEFAULT_BASE)
 
 
 def values(graph: Graph, subject: URIRef, predicate: URIRef) -> set[str]:
@@ -201,9 +201,8 @@ def test_two_builds_are_identical(graph):
     )
 
 
-def test_a_custom_base_applies_to_minted_iris_not_to_shipped_concepts(monkeypatch):
-    monkeypatch.setenv("OSCE_KG_BASE", "http://localhost:5000/kg/")
-    graph = build_reference().graph
+def test_a_custom_base_applies_to_minted_iris_not_to_shipped_concepts():
+    graph = build_reference(base="http://localhost:5000/kg/").graph
     mission = URIRef("http://localhost:5000/kg/id/field-operation/mission-to-moldova")
     assert (mission, RDF.type, OSCE.FieldOperation) in graph
     assert str(graph.value(mission, OSCE.fieldOperationKind)).startswith(DEFAULT_BASE)

@@ -7,13 +7,9 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from kg.publish.report import (
-    QUARANTINE_FILE,
-    SUMMARY_FILE,
-    VALIDATION_FILE,
-    Quarantine,
-    write_report,
-)
+from kg.publish.layout import BuildLayout
+from kg.publish.report import Quarantine, write_report
+from kg.publish.summary import BuildSummary
 from kg.validation.shacl import ValidationResult
 
 OSCE = "https://w3id.org/osce-kg/ontology#"
@@ -67,11 +63,11 @@ def test_write_report_writes_the_three_files(tmp_path: Path) -> None:
     validation = Graph()
     validation.add((QUOTE, URIRef(OSCE + "note"), Literal("n")))
 
-    write_report(tmp_path / "report", validation, quarantine, {"releases": 2})
+    layout = BuildLayout(tmp_path)
+    write_report(layout, validation, quarantine, BuildSummary(build_id="b", releases=2))
 
-    folder = tmp_path / "report"
-    assert len(Graph().parse(folder / VALIDATION_FILE)) == 1
-    entries = json.loads((folder / QUARANTINE_FILE).read_text(encoding="utf-8"))
+    assert len(Graph().parse(layout.validation_file)) == 1
+    entries = json.loads(layout.quarantine_file.read_text(encoding="utf-8"))
     found = [(e["file"], e["stage"]) for e in entries]
     assert found == [("a.html", "validate"), ("z.html", "parse")]
-    assert json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8")) == {"releases": 2}
+    assert BuildSummary.read(layout.summary_file) == BuildSummary(build_id="b", releases=2)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kg.errors import InputError
-from kg.rdf.uris import entity_iri
+from kg.rdf.uris import DEFAULT_BASE, entity_iri
 from kg.reference.cells import PartialDate
 from kg.reference.tables import load_tables, name_index
 from kg.resources import reference_dir
@@ -76,9 +76,9 @@ def test_former_partner_label_is_cleaned_into_a_flag(tables):
     assert [p.key for p in tables.partners if p.former] == ["mn"]
     assert partners["kr"].label == "Republic of Korea"
     assert partners["jp"].since == PartialDate("1992", "year")
-    assert (
-        partners["mn"].iri() == next(s for s in tables.participating_states if s.key == "mn").iri()
-    )
+    assert partners["mn"].iri(DEFAULT_BASE) == next(
+        s for s in tables.participating_states if s.key == "mn"
+    ).iri(DEFAULT_BASE)
 
 
 def test_field_operation_cells_are_split_into_names_kinds_and_places(tables):
@@ -125,16 +125,16 @@ def test_chairpersons_are_split_with_their_remarks(tables):
 
 
 def test_name_index_links_earlier_names_and_abbreviations(tables):
-    index = name_index(tables)
-    astana = entity_iri("field-operation", "programme-office-in-astana")
+    index = name_index(tables, DEFAULT_BASE)
+    astana = entity_iri("field-operation", "programme-office-in-astana", base=DEFAULT_BASE)
     assert index["osce centre in almaty"] == astana
     assert index["osce programme office in nur-sultan"] == astana
-    assert index["netherlands"] == entity_iri("state", "nl")
-    assert index["turkey"] == entity_iri("state", "tr")
-    assert index["odihr"] == entity_iri("institution", "odihr")
-    assert index["tntd"] == entity_iri("unit", "tntd")
+    assert index["netherlands"] == entity_iri("state", "nl", base=DEFAULT_BASE)
+    assert index["turkey"] == entity_iri("state", "tr", base=DEFAULT_BASE)
+    assert index["odihr"] == entity_iri("institution", "odihr", base=DEFAULT_BASE)
+    assert index["tntd"] == entity_iri("unit", "tntd", base=DEFAULT_BASE)
     assert index["documentation centre in prague"] == entity_iri(
-        "institution", "documentation-centre-in-prague"
+        "institution", "documentation-centre-in-prague", base=DEFAULT_BASE
     )
 
 

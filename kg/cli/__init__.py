@@ -41,11 +41,13 @@ def validate_command(
     (an unreadable FILE is named with its line and column; the other FILEs are still validated).
     """
     from kg.errors import OsceKgError
+    from kg.settings import Settings
     from kg.validation.shacl import validate_files
     from kg.validation.text_report import render_report
 
     try:
-        found = validate_files(files, with_reference=with_reference)
+        base = Settings.from_environ().base
+        found = validate_files(files, with_reference=with_reference, base=base)
     except OsceKgError as exc:
         click.echo(f"Error: {exc}", err=True)
         ctx.exit(2)

@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
+from tqdm import tqdm
 
 from kg.errors import OsceKgError
+from kg.publish.layout import CURRENT
+from kg.settings import Settings
 
 if TYPE_CHECKING:
-    from kg.publish.build import BuildSummary
+    from kg.publish.build import BuildResult
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +63,17 @@ def build_command(
         build,
     )
 
-    options = BuildOptions(inputs=inputs, extra_rdf=extra_rdf, out_dir=out_dir, progress=progress)
     published_before = _published(out_dir)
+    bar = ConversionBar(enabled=progress)
     try:
-        summary = build(options)
+        options = BuildOptions(
+            inputs=inputs,
+            extra_rdf=extra_rdf,
+            out_dir=out_dir,
+            base=Settings.from_environ().base,
+            on_progress=bar,
+        )
+        result = build(options)
     except KeyboardInterrupt:
         click.echo("Interrupted (Ctrl-C).", err=True)
         if _published(out_dir) == published_before:
@@ -76,15 +86,17 @@ def build_command(
     except Exception as exc:  # a bug must still give exit 2 and leave the previous build
         log.exception("the build failed")
         _fail(ctx, f"internal error: {exc!r}")
-    for line in summary_lines(summary):
+    finally:
+        bar.close()
+    for line in summary_lines(result):
         click.echo(line)
-    ctx.exit(summary.exit_code)
+    ctx.exit(result.exit_code)
 
 
 def _published(out_dir: Path) -> str | None:
     """Where ``DIR/current`` points, or None."""
     try:
-        return os.readlink(out_dir / "current")
+        return os.readlink(out_dir / CURRENT)
     except OSError:
         return None
 
@@ -95,23 +107,45 @@ def _fail(ctx: click.Context, message: str) -> NoReturn:
     ctx.exit(2)
 
 
-def summary_lines(summary: BuildSummary) -> list[str]:
+class ConversionBar:
+    """Draws a build's conversion progress (its on_progress callback) as a bar on stderr."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: tqdm[None] | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self._bar is None:  # disable=None: no bar when stderr is not a terminal
+            self._bar = tqdm(total=total, desc="converting", unit="file", disable=None)
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        """Ends the bar (after the build, whether it finished or not)."""
+        if self._bar is not None:
+            self._bar.close()
+
+
+def summary_lines(result: BuildResult) -> list[str]:
     """The summary a person reads at the end of a build."""
+    summary, out_dir = result.summary, result.out_dir
+    seconds = summary.seconds or 0.0
     lines = [
-        f"Built {summary.out_dir}/current -> .builds/{summary.build_id} in {summary.seconds:.1f} s",
+        f"Built {out_dir}/current -> .builds/{summary.build_id} in {seconds:.1f} s",
         f"  files: {summary.files} ({summary.converted} converted, {summary.reused} from cache)",
-        f"  releases published: {summary.releases}; quarantined: {len(summary.quarantined)}",
+        f"  releases published: {summary.releases}; quarantined: {len(result.quarantined)}",
         f"  graphs: {summary.graphs}; triples: {summary.triples}; quads: {summary.quads}",
         f"  SHACL warnings: {summary.warnings}; violations outside releases: "
         f"{summary.violations_outside_releases}",
         "  steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in summary.timings.items()),
     ]
-    for entry in summary.quarantined[:LISTED_QUARANTINED]:
+    for entry in result.quarantined[:LISTED_QUARANTINED]:
         where = f"{entry['file']}" + (f" item {entry['item']}" if entry["item"] else "")
         field = f" field {entry['field']}" if entry["field"] else ""
         lines.append(f"  QUARANTINED {where} [{entry['stage']}{field}]: {entry['reason']}")
-    if len(summary.quarantined) > LISTED_QUARANTINED:
-        lines.append(f"  ... and {len(summary.quarantined) - LISTED_QUARANTINED} more")
-    if summary.quarantined:
-        lines.append(f"  details: {summary.out_dir}/report/quarantine.json")
+    if len(result.quarantined) > LISTED_QUARANTINED:
+        lines.append(f"  ... and {len(result.quarantined) - LISTED_QUARANTINED} more")
+    if result.quarantined:
+        lines.append(f"  details: {out_dir}/report/quarantine.json")
     return lines

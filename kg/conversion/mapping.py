@@ -25,7 +25,15 @@ from rdflib import Graph, Literal, URIRef
 
 from kg.extraction.records import EventMention, Mention, PersonMention, ReleaseRecord
 from kg.rdf.label_index import LabelIndex, normalise_label
-from kg.rdf.uris import entity_iri, graph_iri, release_key, short_hash, slugify
+from kg.rdf.uris import (
+    DEFAULT_BASE,
+    entity_iri,
+    graph_iri,
+    release_key,
+    short_hash,
+    slugify,
+    source_file_iri,
+)
 from kg.rdf.vocab import DCTERMS, ORG, OSCE, PROV, RDF, RDFS, SCHEMA, XSD, bind_prefixes
 
 #: content-type labels (normalised) -> the release subclass the ontology gives them
@@ -70,15 +78,8 @@ class MappedRelease:
     warnings: tuple[str, ...] = ()
 
 
-def source_file_iri(name: str, *, base: str | None = None) -> URIRef:
-    """The IRI of a source file: a slug of its relative name plus a hash that keeps names apart."""
-    return entity_iri(
-        "source-file", f"{slugify(name, max_length=60)}-{short_hash(name)}", base=base
-    )
-
-
 def map_release(
-    record: ReleaseRecord, source: SourceFile, labels: LabelIndex, *, base: str | None = None
+    record: ReleaseRecord, source: SourceFile, labels: LabelIndex, *, base: str = DEFAULT_BASE
 ) -> MappedRelease:
     """The RDF graph of one usable release (``record.error`` is None and it has a title)."""
     if record.error is not None or not record.title:
@@ -103,7 +104,7 @@ class _ReleaseMapper:
     record: ReleaseRecord
     key: str
     labels: LabelIndex
-    base: str | None
+    base: str
     graph: Graph = field(default_factory=lambda: bind_prefixes(Graph(bind_namespaces="none")))
     warnings: list[str] = field(default_factory=list)
     _mentioned: dict[str, URIRef] = field(default_factory=dict)

@@ -25,7 +25,7 @@ from kg.extraction.gazetteer import (
     add_names,
     structure_variants,
 )
-from kg.rdf.uris import concept_iri, current_base, entity_iri
+from kg.rdf.uris import DEFAULT_BASE, concept_iri, entity_iri
 from kg.reference.tables import (
     ParticipatingState,
     Partner,
@@ -57,13 +57,9 @@ def read_tsv(package: str, name: str) -> Iterator[dict[str, str]]:
         yield {k: (v or "").strip() for k, v in row.items() if k}
 
 
-def default_gazetteer() -> Gazetteer:
-    """The index of every known name, built once per base IRI."""
-    return _gazetteer_for_base(current_base())
-
-
 @functools.lru_cache(maxsize=4)
-def _gazetteer_for_base(base: str) -> Gazetteer:
+def default_gazetteer(base: str = DEFAULT_BASE) -> Gazetteer:
+    """The index of every known name with IRIs under ``base``, built once per base."""
     gazetteer = Gazetteer()
     tables = load_tables()
     add_osce(gazetteer, base)
@@ -91,7 +87,7 @@ def add_states(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> None
         add_names(gazetteer, entry, [*state.names(), *split_list(row.get("other_names", ""), "|")])
         gazetteer.add(entry, split_list(row.get("adjectives", ""), "|"), form=ADJECTIVE)
     for other in tables.other_states:
-        add_names(gazetteer, Entry(OTHER_STATE, other.label, str(other.iri())), other.names())
+        add_names(gazetteer, Entry(OTHER_STATE, other.label, str(other.iri(base))), other.names())
 
 
 def add_short_names(gazetteer: Gazetteer, entry: Entry, name: str) -> None:
@@ -105,7 +101,7 @@ def add_structures(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> 
     """Institutions, Secretariat units and field operations, with and without the 'OSCE' prefix."""
     institutions = {i.key: i for i in tables.institutions}
     for institution in tables.institutions:
-        entry = Entry(STRUCTURE, institution.label, str(institution.iri()))
+        entry = Entry(STRUCTURE, institution.label, str(institution.iri(base)))
         add_names(gazetteer, entry, structure_variants(institution.label))
         add_short_names(gazetteer, entry, institution.label)
         add_names(gazetteer, entry, [institution.abbreviation])
@@ -114,12 +110,12 @@ def add_structures(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> 
             label = institutions[unit.institution_key].label
         else:
             label = unit.label
-        entry = Entry(STRUCTURE, label, str(unit.iri()))
+        entry = Entry(STRUCTURE, label, str(unit.iri(base)))
         for name in (unit.label, *unit.other_names):
             add_names(gazetteer, entry, structure_variants(name))
         add_names(gazetteer, entry, [unit.abbreviation])
     for operation in tables.field_operations:
-        entry = Entry(STRUCTURE, operation.label, str(operation.iri()))
+        entry = Entry(STRUCTURE, operation.label, str(operation.iri(base)))
         for name in (operation.label, *operation.former_names):
             add_names(gazetteer, entry, structure_variants(name))
         add_names(gazetteer, entry, operation.abbreviations)

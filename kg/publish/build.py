@@ -4,25 +4,19 @@ The steps, in order: read the extra RDF (a syntax error stops the build before a
 is written), convert each release file (or take it from the cache), validate all graphs in
 one pass, quarantine releases that failed, load the rest into a new on-disk store, write
 the dumps, VoID and report, and publish by swapping ``DIR/current``.
-
-Test hook: ``OSCE_KG_TEST_PAUSE=<stage>:<marker file>`` makes a build create the marker file
-and sleep at that stage (``convert`` after the first file, ``publish`` just before the
-swap), so a test can kill it there. It has no other effect and is unset in normal use.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, URIRef
-from tqdm import tqdm
 
 from kg.conversion.cache import CacheEntry, ConversionCache, converter_fingerprint, entry_key
 from kg.conversion.convert import Converter, ReadFunction, convert_file, unreadable_file
@@ -30,23 +24,29 @@ from kg.ingest.inputs import InputFile, build_time, bundled_samples_root, collec
 from kg.publish.graphs import SourceGraphs, load_extra_rdf, load_source_graphs
 from kg.publish.layout import (
     CACHE,
+    BuildLayout,
     build_lock,
     check_build_directory,
-    current_build,
     discard_build,
     new_build_id,
     prepare_build_folder,
     publish_build,
+    published_folder,
 )
 from kg.publish.report import Quarantine, write_report
+from kg.publish.summary import BuildSummary
 from kg.publish.void import write_dumps_and_void
 from kg.rdf.quads import graph_quads, ntriples_quads, parse_ntriples, sort_quads
-from kg.rdf.uris import current_base, graph_iri
+from kg.rdf.uris import DEFAULT_BASE, graph_iri, parse_graph_iri
 from kg.validation.shacl import DatasetReport, load_shapes, validate_dataset
 
 log = logging.getLogger(__name__)
 
-PAUSE_ENV = "OSCE_KG_TEST_PAUSE"
+#: told (files done, files in all) after each input file is converted or taken from the cache
+ProgressCallback = Callable[[int, int], None]
+#: told the name of each step as the build reaches it: "convert" after the first file,
+#: "publish" just before the swap (a test can stop a build there)
+StepCallback = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -56,32 +56,20 @@ class BuildOptions:
     inputs: tuple[Path, ...] = ()  # release files or folders; none = the bundled samples
     extra_rdf: tuple[Path, ...] = ()
     out_dir: Path = Path("build")
-    progress: bool = False  # a progress bar on stderr while converting
+    base: str = DEFAULT_BASE  # the base IRI everything is minted under (normalised)
     read: ReadFunction | None = None  # default: kg.ingest.formats.read_path
+    on_progress: ProgressCallback | None = None
+    on_step: StepCallback | None = None
 
 
 @dataclass(frozen=True)
-class BuildSummary:
-    """What a build did: the figures the CLI prints and ``report/summary.json`` keeps."""
+class BuildResult:
+    """What a build did: its summary (``report/summary.json``) and the releases it rejected."""
 
-    build_id: str
-    out_dir: str
-    build_time: str
-    files: int
-    converted: int  # files converted in this build
-    reused: int  # files taken from the cache
-    releases: int  # releases published
-    quarantined: tuple[dict[str, object], ...]
-    graphs: int
-    quads: int
-    triples: int
-    violations_outside_releases: int
-    warnings: int
-    seconds: float
-    timings: dict[str, float] = field(default_factory=dict)
-    #: per dump file: statements ("triples", quads for N-Quads), bytes and sha256
-    dumps: dict[str, dict[str, object]] = field(default_factory=dict)
-    base: str = ""  # the base IRI everything was minted under (the server must serve it)
+    summary: BuildSummary
+    out_dir: Path
+    #: every quarantined release with file, item, stage, field, reason and record
+    quarantined: tuple[dict[str, object], ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -100,30 +88,29 @@ class _Release:
     record: dict[str, object]
 
 
-def build(options: BuildOptions) -> BuildSummary:
+def build(options: BuildOptions) -> BuildResult:
     """Runs a whole build and publishes it; raises OsceKgError when it cannot go on."""
     started = time.perf_counter()
-    base = current_base()  # $OSCE_KG_BASE: the reference data and the linker mint under it too
     out_dir = options.out_dir.absolute()
     check_build_directory(out_dir)
     with build_lock(out_dir):
-        return _build_locked(options, base, out_dir, started)
+        return _build_locked(options, out_dir, started)
 
 
-def _build_locked(options: BuildOptions, base: str, out_dir: Path, started: float) -> BuildSummary:
+def _build_locked(options: BuildOptions, out_dir: Path, started: float) -> BuildResult:
     clock = _Clock()
-    prepared = _prepare(options, base, out_dir, clock)
+    prepared = _prepare(options, out_dir, clock)
     folder = prepare_build_folder(out_dir, new_build_id())
     try:
-        summary = _write_build(folder, prepared, base, clock, started)
-        _pause_for_tests("publish")
+        summary = _write_build(BuildLayout(folder), prepared, options.base, clock, started)
+        _reached(options, "publish")
         publish_build(out_dir, folder)
     except BaseException:
-        if current_build(out_dir) != Path(os.path.realpath(folder)):
+        if published_folder(out_dir) != Path(os.path.realpath(folder)):
             discard_build(folder)  # not published: DIR/current still names the last build
         raise
     prepared.cache.prune()
-    return summary
+    return BuildResult(summary, prepared.out_dir, prepared.quarantine.entries())
 
 
 @dataclass
@@ -141,12 +128,13 @@ class _Prepared:
     build_time: str
 
 
-def _prepare(options: BuildOptions, base: str, out_dir: Path, clock: _Clock) -> _Prepared:
+def _prepare(options: BuildOptions, out_dir: Path, clock: _Clock) -> _Prepared:
     """Loads, converts, validates and quarantines; returns the quads to publish."""
+    base = options.base
     files = collect_release_files(options.inputs or (bundled_samples_root(),))
     when = build_time([f.path for f in files] + list(options.extra_rdf))  # a bad setting: stop now
     extras = load_extra_rdf(options.extra_rdf, base=base)
-    sources = load_source_graphs()
+    sources = load_source_graphs(base=base)
     clock.lap("load")
     cache = ConversionCache(out_dir / CACHE)
     entries, converted = _convert_all(files, options, sources, base, cache)
@@ -162,14 +150,14 @@ def _prepare(options: BuildOptions, base: str, out_dir: Path, clock: _Clock) -> 
 
 
 def _write_build(
-    folder: Path, prepared: _Prepared, base: str, clock: _Clock, started: float
+    layout: BuildLayout, prepared: _Prepared, base: str, clock: _Clock, started: float
 ) -> BuildSummary:
     """Writes the store, dumps and report of a prepared build into its own folder."""
     quads, published = prepared.quads, prepared.published
-    _load_store(folder / "store", quads)
+    _load_store(layout.store, quads)
     clock.lap("store")
     dumps = write_dumps_and_void(
-        folder / "dumps",
+        layout.dumps,
         quads,
         prepared.build_time,
         len(published),
@@ -178,15 +166,14 @@ def _write_build(
     )
     clock.lap("dumps")
     summary = BuildSummary(
-        build_id=folder.name,
+        build_id=layout.build_id,
         base=base,
-        out_dir=str(prepared.out_dir),
         build_time=prepared.build_time,
         files=len(prepared.files),
         converted=prepared.converted,
         reused=len(prepared.files) - prepared.converted,
         releases=len(published),
-        quarantined=prepared.quarantine.entries(),
+        quarantined=len(prepared.quarantine),
         graphs=len({q.graph_name for q in quads}),
         quads=len(quads),
         triples=len({q.triple for q in quads}),
@@ -198,9 +185,10 @@ def _write_build(
             d.name: {"triples": d.statements, "bytes": d.byte_size, "sha256": d.sha256}
             for d in dumps
         },
+        quarantined_files=tuple(sorted({str(e["file"]) for e in prepared.quarantine.entries()})),
     )
     report_graph = prepared.report.report.report_graph
-    write_report(folder / "report", report_graph, prepared.quarantine, _summary_json(summary))
+    write_report(layout, report_graph, prepared.quarantine, summary)
     return summary
 
 
@@ -227,19 +215,14 @@ def _convert_all(
     """Each file's conversion, from the cache when its content and the code did not change."""
     fingerprint = converter_fingerprint()
     converter: Converter | None = None
-    entries, converted = [], 0
-    bar = tqdm(
-        files,
-        desc="converting",
-        unit="file",
-        file=sys.stderr,
-        disable=None if options.progress else True,
-    )
-    for number, source in enumerate(bar, start=1):
+    entries: list[CacheEntry] = []
+    converted = 0
+    for number, source in enumerate(files, start=1):
         try:
             sha256 = source.sha256()
         except OSError as exc:  # quarantined, never cached: it is read again next time
             entries.append(unreadable_file(source, exc))
+            _converted(options, number, len(files))
             continue
         key = entry_key(file_name=source.name, sha256=sha256, base=base, fingerprint=fingerprint)
         entry = cache.get(key)
@@ -249,9 +232,20 @@ def _convert_all(
             cache.put(key, entry)
             converted += 1
         entries.append(entry)
-        if number == 1:
-            _pause_for_tests("convert")
+        _converted(options, number, len(files))
     return entries, converted
+
+
+def _converted(options: BuildOptions, done: int, total: int) -> None:
+    if options.on_progress is not None:
+        options.on_progress(done, total)
+    if done == 1:
+        _reached(options, "convert")
+
+
+def _reached(options: BuildOptions, step: str) -> None:
+    if options.on_step is not None:
+        options.on_step(step)
 
 
 def _reader(options: BuildOptions) -> ReadFunction:
@@ -325,7 +319,7 @@ def _violations_outside(report: DatasetReport, published: Sequence[_Release], ba
     outside = [
         r
         for graph, results in report.assignment.by_graph.items()
-        if graph not in release_graphs and "/graph/release/" not in str(graph)
+        if graph not in release_graphs and not _is_release_graph(graph, base)
         for r in results
         if r.severity == "Violation"
     ]
@@ -333,6 +327,11 @@ def _violations_outside(report: DatasetReport, published: Sequence[_Release], ba
     for result in [*outside, *unassigned][:20]:
         log.warning("violation outside the releases: %s %s", result.focus_node, result.message)
     return len(outside) + len(unassigned)
+
+
+def _is_release_graph(graph: URIRef, base: str) -> bool:
+    parsed = parse_graph_iri(str(graph), base=base)
+    return parsed is not None and parsed[0] == "release"
 
 
 def _all_quads(
@@ -352,35 +351,3 @@ def _load_store(path: Path, quads: Sequence[ox.Quad]) -> None:
     store.bulk_extend(quads)
     store.flush()
     del store
-
-
-def _summary_json(summary: BuildSummary) -> dict[str, object]:
-    return {
-        "build_id": summary.build_id,
-        "base": summary.base,
-        "build_time": summary.build_time,
-        "files": summary.files,
-        "converted": summary.converted,
-        "reused": summary.reused,
-        "releases": summary.releases,
-        "quarantined": len(summary.quarantined),
-        "graphs": summary.graphs,
-        "quads": summary.quads,
-        "triples": summary.triples,
-        "violations_outside_releases": summary.violations_outside_releases,
-        "warnings": summary.warnings,
-        "seconds": summary.seconds,
-        "timings": summary.timings,
-        "dumps": summary.dumps,
-        "quarantined_files": sorted({str(e["file"]) for e in summary.quarantined}),
-    }
-
-
-def _pause_for_tests(stage: str) -> None:
-    """The documented test hook: stop here (marker file + sleep) so a test can kill the build."""
-    setting = os.environ.get(PAUSE_ENV, "")
-    wanted, _, marker = setting.partition(":")
-    if wanted != stage or not marker:
-        return
-    Path(marker).write_text(str(os.getpid()), encoding="utf-8")
-    time.sleep(600)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 
-from kg.conversion.mapping import source_file_iri
 from kg.rdf.label_index import LabelIndex
-from kg.rdf.uris import entity_iri, graph_iri, short_hash, slugify
+from kg.rdf.uris import entity_iri, graph_iri, short_hash, slugify, source_file_iri
 from kg.rdf.vocab import ORG, OSCE, PROV, RDF, RDFS, SKOS, bind_prefixes
+from kg.reference.graph import build_reference
 from kg.reference.ontologies import load_ontology, load_vocabularies
 from kg.validation.shacl import load_rdf_files
 
@@ -54,26 +54,25 @@ class SourceGraphs:
         return LabelIndex.from_graphs(data, self.ontology + self.vocabularies)
 
 
-def load_source_graphs() -> SourceGraphs:
-    """The shipped ontology and vocabularies, and the reference graph made from the facts tables."""
-    reference = _reference_graph()
-    reference += organisations_graph()
+def load_source_graphs(*, base: str) -> SourceGraphs:
+    """The shipped ontology and vocabularies, and the reference graph made from the facts tables
+    with its IRIs under ``base``."""
+    reference = _reference_graph(base)
+    reference += organisations_graph(base=base)
     return SourceGraphs(
         ontology=load_ontology(), vocabularies=load_vocabularies(), reference=reference
     )
 
 
-def _reference_graph() -> Graph:
+def _reference_graph(base: str) -> Graph:
     """The reference graph; a bad row of a facts table is logged and the rest is built."""
-    from kg.reference.graph import build_reference
-
-    built = build_reference()
+    built = build_reference(base=base)
     for error in built.errors:
         log.warning("reference data: %s", error.describe())
     return built.graph
 
 
-def organisations_graph(*, base: str | None = None) -> Graph:
+def organisations_graph(*, base: str) -> Graph:
     """The non-OSCE organisations releases link to (``kg/data/organisations.tsv``).
 
     The linker mints their IRIs from that table; describing them here (type, English label,

@@ -17,6 +17,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import BuildError
@@ -27,8 +28,59 @@ BUILDS = ".builds"
 CURRENT = "current"
 CACHE = ".cache"
 LOCK = ".lock"
+STORE = "store"
+DUMPS = "dumps"
+REPORT = "report"
+VALIDATION_FILE = "validation.ttl"
+QUARANTINE_FILE = "quarantine.json"
+SUMMARY_FILE = "summary.json"
 #: the stable entry points of a build directory, each through ``current``
-LINKS = ("store", "dumps", "report")
+LINKS = (STORE, DUMPS, REPORT)
+
+
+@dataclass(frozen=True)
+class BuildLayout:
+    """Where the parts of one build are, under its folder ``DIR/.builds/<build-id>``.
+
+    The contract between the build, which writes them, and the server, which reads them.
+    """
+
+    root: Path
+
+    @property
+    def build_id(self) -> str:
+        """The build's folder name."""
+        return self.root.name
+
+    @property
+    def store(self) -> Path:
+        """The pyoxigraph store (a RocksDB folder)."""
+        return self.root / STORE
+
+    @property
+    def dumps(self) -> Path:
+        """The dump files, their checksums and the VoID description."""
+        return self.root / DUMPS
+
+    @property
+    def report(self) -> Path:
+        """The validation report, the quarantine and the summary."""
+        return self.root / REPORT
+
+    @property
+    def summary_file(self) -> Path:
+        """``report/summary.json`` (a kg.publish.summary.BuildSummary)."""
+        return self.report / SUMMARY_FILE
+
+    @property
+    def validation_file(self) -> Path:
+        """``report/validation.ttl``: the SHACL report of the build."""
+        return self.report / VALIDATION_FILE
+
+    @property
+    def quarantine_file(self) -> Path:
+        """``report/quarantine.json``: every release the build did not publish, with why."""
+        return self.report / QUARANTINE_FILE
 
 
 def new_build_id() -> str:
@@ -69,8 +121,8 @@ def build_lock(out_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def current_build(out_dir: Path) -> Path | None:
-    """The folder ``DIR/current`` points to, or None before the first build."""
+def published_folder(out_dir: Path) -> Path | None:
+    """The build folder ``DIR/current`` points to, or None before the first build."""
     link = out_dir / CURRENT
     if not link.is_symlink():
         return None
@@ -79,7 +131,7 @@ def current_build(out_dir: Path) -> Path | None:
 
 def publish_build(out_dir: Path, build_folder: Path) -> None:
     """Makes ``build_folder`` the current build with one atomic rename, then tidies up."""
-    previous = current_build(out_dir)
+    previous = published_folder(out_dir)
     target = os.path.relpath(build_folder, out_dir)
     temporary = out_dir / f".{CURRENT}.{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):

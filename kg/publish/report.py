@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from rdflib import Graph
 
+from kg.publish.layout import BuildLayout
+from kg.publish.summary import BuildSummary
 from kg.rdf.vocab import bind_prefixes
 from kg.validation.shacl import ValidationResult
-
-VALIDATION_FILE = "validation.ttl"
-QUARANTINE_FILE = "quarantine.json"
-SUMMARY_FILE = "summary.json"
 
 
 class Quarantine:
@@ -99,17 +96,14 @@ def _path_text(result: ValidationResult) -> str | None:
 
 
 def write_report(
-    folder: Path, validation: Graph, quarantine: Quarantine, summary: Mapping[str, Any]
+    layout: BuildLayout, validation: Graph, quarantine: Quarantine, summary: BuildSummary
 ) -> None:
-    """Writes ``validation.ttl``, ``quarantine.json`` and ``summary.json`` into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Writes the build's ``validation.ttl``, ``quarantine.json`` and ``summary.json``."""
+    layout.report.mkdir(parents=True, exist_ok=True)
     report = bind_prefixes(Graph(bind_namespaces="none"))
     for triple in validation:
         report.add(triple)
-    report.serialize(destination=folder / VALIDATION_FILE, format="turtle")
-    _write_json(folder / QUARANTINE_FILE, list(quarantine.entries()))
-    _write_json(folder / SUMMARY_FILE, dict(summary))
-
-
-def _write_json(path: Path, data: object) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
+    report.serialize(destination=layout.validation_file, format="turtle")
+    text = json.dumps(list(quarantine.entries()), indent=2, ensure_ascii=False, default=str)
+    layout.quarantine_file.write_text(text + "\n", "utf-8")
+    summary.write(layout.summary_file)

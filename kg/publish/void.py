@@ -12,7 +12,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 
 from kg.publish.dumps import VOID_FILE, DumpFile, write_checksums, write_rdf_dumps
 from kg.rdf.quads import graph_quads, turtle_bytes
-from kg.rdf.uris import current_base, dump_iri, entity_iri, short_hash, slugify, sparql_endpoint_iri
+from kg.rdf.uris import dump_iri, entity_iri, short_hash, slugify, sparql_endpoint_iri
 from kg.rdf.vocab import (
     DCAT,
     DCTERMS,
@@ -46,7 +46,7 @@ class BuildFacts:
     quarantined_count: int
 
 
-def dataset_iri(*, base: str | None = None) -> URIRef:
+def dataset_iri(*, base: str) -> URIRef:
     """The IRI of the whole published dataset."""
     return entity_iri("dataset", "osce-kg", base=base)
 
@@ -56,10 +56,9 @@ def describe_dataset(
     dumps: Iterable[DumpFile],
     facts: BuildFacts,
     *,
-    base: str | None = None,
+    base: str,
 ) -> Graph:
     """The VoID + DCAT description of a build whose statements are ``quads``."""
-    base = base or current_base()
     graph = bind_prefixes(Graph(bind_namespaces="none"))
     graph.bind("spdx", SPDX)
     dataset = dataset_iri(base=base)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import unicodedata
 
@@ -12,7 +11,6 @@ from rdflib import URIRef
 from kg.errors import ConfigError
 
 DEFAULT_BASE = "https://w3id.org/osce-kg/"
-BASE_ENV = "OSCE_KG_BASE"
 
 #: The kinds of things, each the first path segment under ``{base}id/``.
 KINDS = frozenset(
@@ -48,17 +46,12 @@ KINDS = frozenset(
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-def current_base() -> str:
-    """The configured base IRI: ``$OSCE_KG_BASE`` or the default, always ending in ``/``."""
-    return normalise_base(os.environ.get(BASE_ENV) or DEFAULT_BASE)
-
-
 def normalise_base(base: str) -> str:
     """Checks a base IRI and gives it a trailing slash."""
     if not re.match(r"^https?://[^/\s]+(/[^\s?#]*)?$", base):
         raise ConfigError(
             f"base IRI {base!r} is not an http(s) IRI without query or fragment "
-            f"(set {BASE_ENV} to something like {DEFAULT_BASE})"
+            f"(give one like {DEFAULT_BASE})"
         )
     return base if base.endswith("/") else base + "/"
 
@@ -103,13 +96,13 @@ def short_hash(*parts: str, length: int = 8) -> str:
     return digest[:length]
 
 
-def entity_iri(kind: str, key: str, *, base: str | None = None) -> URIRef:
+def entity_iri(kind: str, key: str, *, base: str) -> URIRef:
     """``{base}id/{kind}/{key}``: the IRI of a thing."""
     if kind not in KINDS:
         raise ValueError(f"unknown IRI kind {kind!r}; known kinds: {sorted(KINDS)}")
     if not _KEY_RE.match(key):
         raise ValueError(f"IRI key {key!r} is not a lowercase slug (use slugify())")
-    return URIRef(f"{base or current_base()}id/{kind}/{key}")
+    return URIRef(f"{base}id/{kind}/{key}")
 
 
 def concept_iri(kind: str, key: str) -> URIRef:
@@ -128,39 +121,64 @@ def geonames_iri(geonames_id: int | str) -> URIRef:
     return URIRef(f"https://sws.geonames.org/{geonames_id}/")
 
 
-def ontology_iri(*, base: str | None = None) -> URIRef:
+def ontology_iri(*, base: str) -> URIRef:
     """The IRI of the ontology itself."""
-    return URIRef(f"{base or current_base()}ontology")
+    return URIRef(f"{base}ontology")
 
 
-def endpoint_vocabulary_iri(*, base: str | None = None) -> URIRef:
+def endpoint_vocabulary_iri(*, base: str) -> URIRef:
     """``{base}ns/endpoint#``: the small vocabulary the SPARQL Service Description states its
     limits in (query timeout, row cap, query size, SERVICE allowlist)."""
-    return URIRef(f"{base or current_base()}ns/endpoint#")
+    return URIRef(f"{base}ns/endpoint#")
 
 
-def graph_iri(name: str, key: str | None = None, *, base: str | None = None) -> URIRef:
+def graph_iri(name: str, key: str | None = None, *, base: str) -> URIRef:
     """Named graphs: ``{base}graph/ontology``, ``{base}graph/reference``,
     ``{base}graph/release/{key}``, ``{base}graph/extra/{key}``."""
     if name not in {"ontology", "reference", "release", "extra", "vocabularies"}:
         raise ValueError(f"unknown graph {name!r}")
     if key is None:
-        return URIRef(f"{base or current_base()}graph/{name}")
+        return URIRef(f"{base}graph/{name}")
     if not _KEY_RE.match(key):
         raise ValueError(f"graph key {key!r} is not a lowercase slug")
-    return URIRef(f"{base or current_base()}graph/{name}/{key}")
+    return URIRef(f"{base}graph/{name}/{key}")
 
 
-def dump_iri(file_name: str, *, base: str | None = None) -> URIRef:
+def parse_graph_iri(iri: str, *, base: str) -> tuple[str, str | None] | None:
+    """The (name, key) of a named graph ``graph_iri`` mints under ``base``, or None."""
+    if not iri.startswith(f"{base}graph/"):
+        return None
+    name, _, key = iri[len(base) + len("graph/") :].partition("/")
+    try:
+        graph_iri(name, key or None, base=base)
+    except ValueError:
+        return None
+    return name, key or None
+
+
+def dump_iri(file_name: str, *, base: str) -> URIRef:
     """``{base}dumps/{file}``: where a published dump file (or void.ttl) is downloaded."""
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", file_name):
         raise ValueError(f"dump file name {file_name!r} is not a plain file name")
-    return URIRef(f"{base or current_base()}dumps/{file_name}")
+    return URIRef(f"{base}dumps/{file_name}")
 
 
-def sparql_endpoint_iri(*, base: str | None = None) -> URIRef:
+def sparql_endpoint_iri(*, base: str) -> URIRef:
     """``{base}sparql``: the SPARQL endpoint of the published graph."""
-    return URIRef(f"{base or current_base()}sparql")
+    return URIRef(f"{base}sparql")
+
+
+def source_file_iri(name: str, *, base: str) -> URIRef:
+    """A file the graph was made from, by its name relative to its root: a slug of the name
+    plus a short hash that keeps names apart which slug alike."""
+    return entity_iri(
+        "source-file", f"{slugify(name, max_length=60)}-{short_hash(name)}", base=base
+    )
+
+
+def reference_table_iri(table: str, *, base: str) -> URIRef:
+    """A facts table the reference graph was made from: ``source-file/reference-{table}``."""
+    return entity_iri("source-file", f"reference-{slugify(table.removesuffix('.tsv'))}", base=base)
 
 
 def release_key(date: str | None, title: str) -> str:

@@ -16,7 +16,14 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from kg.errors import InputError
-from kg.rdf.uris import concept_iri, entity_iri, geonames_iri, slugify
+from kg.rdf.uris import (
+    DEFAULT_BASE,
+    concept_iri,
+    entity_iri,
+    geonames_iri,
+    reference_table_iri,
+    slugify,
+)
 from kg.rdf.vocab import DCTERMS, ORG, OSCE, PROV, RDF, RDFS, SCHEMA, SKOS, WGS84, bind_prefixes
 from kg.reference.cells import PartialDate, normalise_name, split_qualifier
 from kg.reference.ontologies import load_vocabularies
@@ -61,20 +68,13 @@ def decimal(value: float) -> Literal:
     return Literal(repr(float(value)), datatype=XSD.decimal)
 
 
-def osce_iri() -> URIRef:
-    """The OSCE itself."""
-    return entity_iri("organisation", "osce")
-
-
-def source_file_iri(table: str) -> URIRef:
-    return entity_iri("source-file", f"reference-{slugify(table.removesuffix('.tsv'))}")
-
-
 class _Builder:
     """Adds the tables to one graph, collecting what could not be linked."""
 
-    def __init__(self, tables: ReferenceTables) -> None:
+    def __init__(self, tables: ReferenceTables, base: str) -> None:
         self.tables = tables
+        self.base = base
+        self.osce = entity_iri("organisation", "osce", base=base)
         self.graph = bind_prefixes(Graph())
         self.errors: list[InputError] = list(tables.errors)
         self.states = self._state_index()
@@ -91,7 +91,7 @@ class _Builder:
         """dcterms:source to each source URL of the row, prov:wasDerivedFrom its table."""
         for url in origin.source_urls:
             self.add(subject, DCTERMS.source, URIRef(url))
-        self.add(subject, PROV.wasDerivedFrom, source_file_iri(origin.table))
+        self.add(subject, PROV.wasDerivedFrom, reference_table_iri(origin.table, base=self.base))
         if with_notes and origin.notes:
             self.add(subject, SKOS.note, en(origin.notes))
 
@@ -108,7 +108,7 @@ class _Builder:
         index: dict[str, URIRef] = {}
         for state in self.tables.states():
             for name in state.names():
-                index[normalise_name(name)] = state.iri()
+                index[normalise_name(name)] = state.iri(self.base)
         return index
 
     def resolve_state(self, name: str, origin: Origin, field: str) -> URIRef | None:
@@ -129,7 +129,7 @@ class _Builder:
 
     def add_person(self, person: PersonName, origin: Origin) -> URIRef:
         """A person; a second spelling of the same key ('Vollebæk', 'Vollebaek') is an altLabel."""
-        iri = person.iri()
+        iri = person.iri(self.base)
         self.add(iri, RDF.type, OSCE.Person)
         label = self.person_labels.setdefault(iri, person.name)
         self.add(iri, RDFS.label if label == person.name else SKOS.altLabel, en(person.name))
@@ -143,14 +143,14 @@ class _Builder:
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
             if not entry.name.endswith(".tsv"):
                 continue
-            iri = source_file_iri(entry.name)
+            iri = reference_table_iri(entry.name, base=self.base)
             self.add(iri, RDF.type, OSCE.SourceFile)
             self.add(iri, RDFS.label, Literal(f"kg/data/reference/{entry.name}"))
             self.add(iri, OSCE.sha256, Literal(hashlib.sha256(entry.read_bytes()).hexdigest()))
             self.add(iri, OSCE.reader, Literal("tsv"))
 
     def add_osce(self) -> None:
-        iri = osce_iri()
+        iri = self.osce
         self.add(iri, RDF.type, ORG.FormalOrganization)
         self.add(iri, RDF.type, SCHEMA.Organization)
         self.add(iri, RDFS.label, en("OSCE"))
@@ -179,7 +179,7 @@ class _Builder:
 
     def add_states(self) -> None:
         for state in self.tables.participating_states:
-            iri = state.iri()
+            iri = state.iri(self.base)
             self.add(iri, RDF.type, OSCE.ParticipatingState)
             self.add(iri, RDFS.label, en(state.label))
             for name in state.other_names:
@@ -190,22 +190,22 @@ class _Builder:
                 self.add(iri, SKOS.historyNote, en(state.name_change_note))
             self.add_origin(iri, state.origin)
         for partner in self.tables.partners:
-            iri = partner.iri()
+            iri = partner.iri(self.base)
             self.add(iri, RDF.type, OSCE.PartnerForCooperation)
             self.add(iri, RDFS.label, en(partner.label))
             for name in partner.other_names:
                 self.add(iri, SKOS.altLabel, en(name))
             self.add_country_codes(iri, partner.key)
-            self.add(iri, OSCE.partnerGroup, partner.group_iri())
+            self.add(iri, OSCE.partnerGroup, partner.group_iri(self.base))
             self.add_date(iri, OSCE.partnerSince, partner.since)
             self.add(iri, OSCE.formerPartner, Literal(partner.former))
             self.add_origin(iri, partner.origin)
-            group = partner.group_iri()
+            group = partner.group_iri(self.base)
             self.add(group, RDF.type, OSCE.PartnerGroup)
             self.add(group, RDFS.label, en(partner.group))
             self.add_origin(group, partner.origin, with_notes=False)
         for other in self.tables.other_states:
-            iri = other.iri()
+            iri = other.iri(self.base)
             self.add(iri, RDF.type, OSCE.Territory if other.kind == "territory" else OSCE.State)
             self.add(iri, RDFS.label, en(other.label))
             for name in other.other_names:
@@ -224,19 +224,19 @@ class _Builder:
         self.add_origin(iri, origin)
 
     def add_institutions(self) -> None:
-        secretariat = entity_iri("institution", "secretariat")
+        secretariat = entity_iri("institution", "secretariat", base=self.base)
         for institution in self.tables.institutions:
-            iri = institution.iri()
+            iri = institution.iri(self.base)
             self.add_structure(iri, OSCE.Institution, institution.label, institution.origin)
             if institution.abbreviation:
                 self.add(iri, OSCE.abbreviation, en(institution.abbreviation))
             self.add_date(iri, SCHEMA.foundingDate, institution.established)
-            self.add(iri, ORG.subOrganizationOf, osce_iri())
+            self.add(iri, ORG.subOrganizationOf, self.osce)
             self.add(iri, OSCE.active, Literal(True))
             state = self.resolve_state(institution.seat_state, institution.origin, "seat_state")
             self.add_city(iri, OSCE.seatCity, institution.seat_city, state, institution.origin)
         for unit in self.tables.secretariat_units:
-            iri = unit.iri()
+            iri = unit.iri(self.base)
             if unit.institution_key:  # one thing, listed in both tables: one label
                 self.add(iri, RDF.type, OSCE.SecretariatUnit)
                 self.add(iri, SKOS.altLabel, en(unit.label))
@@ -248,13 +248,15 @@ class _Builder:
             for name in unit.other_names:
                 self.add(iri, SKOS.altLabel, en(name))
             self.add_date(iri, SCHEMA.foundingDate, unit.established)
-            parent = entity_iri("unit", unit.unit_of) if unit.unit_of else secretariat
+            parent = (
+                entity_iri("unit", unit.unit_of, base=self.base) if unit.unit_of else secretariat
+            )
             self.add(iri, ORG.unitOf, parent)
             self.add(parent, ORG.hasUnit, iri)
 
     def add_field_operations(self) -> None:
         index = {
-            normalise_name(name): op.iri()
+            normalise_name(name): op.iri(self.base)
             for op in self.tables.field_operations
             for name in op.names()
         }
@@ -262,9 +264,9 @@ class _Builder:
             self.add_field_operation(op, index)
 
     def add_field_operation(self, op: FieldOperation, index: dict[str, URIRef]) -> None:
-        iri = op.iri()
+        iri = op.iri(self.base)
         self.add_structure(iri, OSCE.FieldOperation, op.label, op.origin)
-        self.add(iri, ORG.subOrganizationOf, osce_iri())
+        self.add(iri, ORG.subOrganizationOf, self.osce)
         self.add(iri, OSCE.active, Literal(op.active))
         for name in op.former_names:
             self.add(iri, OSCE.formerName, en(name))
@@ -308,7 +310,7 @@ class _Builder:
         origin: Origin,
     ) -> URIRef:
         """Links a structure to a city, describing the city (GeoNames id, coordinates)."""
-        city = entity_iri("city", slugify(name))
+        city = entity_iri("city", slugify(name), base=self.base)
         self.add(subject, predicate, city)
         self.add(city, RDF.type, OSCE.City)
         self.add(city, RDFS.label, en(name))
@@ -333,15 +335,15 @@ class _Builder:
 
     def place_of_country(self, code: str) -> URIRef | None:
         if code in _GEONAMES_TERRITORIES:
-            return entity_iri("territory", _GEONAMES_TERRITORIES[code])
-        iri = entity_iri("state", code.lower())
+            return entity_iri("territory", _GEONAMES_TERRITORIES[code], base=self.base)
+        iri = entity_iri("state", code.lower(), base=self.base)
         return iri if (iri, RDF.type, None) in self.graph else None
 
     # -- people and posts ---------------------------------------------------------------
 
     def add_chairpersonships(self) -> None:
         for chair in self.tables.chairpersonships:
-            iri = chair.iri()
+            iri = chair.iri(self.base)
             state = self.resolve_state(chair.state, chair.origin, "state")
             state_label = split_qualifier(chair.state)[0]
             self.add_structure(
@@ -350,7 +352,7 @@ class _Builder:
                 f"OSCE Chairpersonship {chair.key} ({state_label})",
                 chair.origin,
             )
-            self.add(iri, ORG.subOrganizationOf, osce_iri())
+            self.add(iri, ORG.subOrganizationOf, self.osce)
             self.add_date(iri, OSCE.year, chair.year)
             if state is not None:
                 self.add(iri, OSCE.chairingState, state)
@@ -360,15 +362,15 @@ class _Builder:
                     self.add(iri, SKOS.note, en(f"{person.name}: {person.qualifier}"))
 
     def add_secretaries_general(self) -> None:
-        secretariat = entity_iri("institution", "secretariat")
-        post = entity_iri("post", "secretariat-secretary-general")
+        secretariat = entity_iri("institution", "secretariat", base=self.base)
+        post = entity_iri("post", "secretariat-secretary-general", base=self.base)
         self.add(post, RDF.type, ORG.Post)
         self.add(post, RDFS.label, en("Secretary General"))
         self.add(post, ORG.postIn, secretariat)
         for sg in self.tables.secretaries_general:
             self.add_origin(post, sg.origin, with_notes=False)
             person = self.add_person(sg.person, sg.origin)
-            iri = sg.iri()
+            iri = sg.iri(self.base)
             self.add_appointment(
                 iri, f"{sg.person.name}, Secretary General", person, post, secretariat
             )
@@ -395,9 +397,9 @@ class _Builder:
             self.add_head(sighting)
 
     def add_head(self, sighting: HeadSighting) -> None:
-        organisation = sighting.organisation_iri()
+        organisation = sighting.organisation_iri(self.base)
         label = self.structure_labels.get(organisation)
-        if label is None and organisation != osce_iri():
+        if label is None and organisation != self.osce:
             self.fail(
                 sighting.origin,
                 "organisation_key",
@@ -405,13 +407,13 @@ class _Builder:
                 "use the key of a row of another table",
             )
             return
-        post = sighting.post_iri()
+        post = sighting.post_iri(self.base)
         self.add(post, RDF.type, ORG.Post)
         self.add(post, RDFS.label, en(f"{sighting.post_title}, {label or 'OSCE'}"))
         self.add(post, ORG.postIn, organisation)
         self.add_origin(post, sighting.origin, with_notes=False)
         person = self.add_person(sighting.person, sighting.origin)
-        iri = sighting.iri()
+        iri = sighting.iri(self.base)
         label = f"{sighting.person.name}, {sighting.post_title}"
         self.add_appointment(iri, label, person, post, organisation)
         for date in sighting.dates_seen:
@@ -474,9 +476,11 @@ def find_geonames_city(name: str, country: str | None) -> dict[str, Any] | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def build_reference(tables: ReferenceTables | None = None) -> ReferenceBuild:
-    """The reference graph from the facts tables (default: the shipped ones)."""
-    builder = _Builder(tables or load_tables())
+def build_reference(
+    tables: ReferenceTables | None = None, *, base: str = DEFAULT_BASE
+) -> ReferenceBuild:
+    """The reference graph from the facts tables (default: the shipped ones), under ``base``."""
+    builder = _Builder(tables or load_tables(), base)
     builder.add_source_files()
     builder.add_osce()
     builder.add_states()
@@ -488,9 +492,9 @@ def build_reference(tables: ReferenceTables | None = None) -> ReferenceBuild:
     return ReferenceBuild(builder.graph, tuple(builder.errors))
 
 
-def reference_graph() -> Graph:
-    """The reference graph of the shipped tables; problems are logged."""
-    return build_reference().graph
+def reference_graph(*, base: str = DEFAULT_BASE) -> Graph:
+    """The reference graph of the shipped tables under ``base``; problems are logged."""
+    return build_reference(base=base).graph
 
 
 def entities(graph: Graph, classes: Iterable[URIRef]) -> set[URIRef]:

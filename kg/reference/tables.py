@@ -55,8 +55,8 @@ class ParticipatingState(Sourced):
     def alpha2(self) -> str:
         return self.key.upper()
 
-    def iri(self) -> URIRef:
-        return entity_iri("state", self.key)
+    def iri(self, base: str) -> URIRef:
+        return entity_iri("state", self.key, base=base)
 
     def names(self) -> tuple[str, ...]:
         return (self.label, *self.other_names)
@@ -74,11 +74,11 @@ class Partner(Sourced):
     def group_key(self) -> str:
         return slugify(self.group)
 
-    def iri(self) -> URIRef:
-        return entity_iri("state", self.key)
+    def iri(self, base: str) -> URIRef:
+        return entity_iri("state", self.key, base=base)
 
-    def group_iri(self) -> URIRef:
-        return entity_iri("partner-group", self.group_key)
+    def group_iri(self, base: str) -> URIRef:
+        return entity_iri("partner-group", self.group_key, base=base)
 
     def names(self) -> tuple[str, ...]:
         return (self.label, *self.other_names)
@@ -93,8 +93,8 @@ class OtherState(Sourced):
     kind: str = "historical-state"
     iso_code: str = ""
 
-    def iri(self) -> URIRef:
-        return entity_iri("territory" if self.kind == "territory" else "state", self.key)
+    def iri(self, base: str) -> URIRef:
+        return entity_iri("territory" if self.kind == "territory" else "state", self.key, base=base)
 
     def names(self) -> tuple[str, ...]:
         return (self.label, *self.other_names)
@@ -108,8 +108,8 @@ class Institution(Sourced):
     seat_state: str = ""
     established: PartialDate | None = None
 
-    def iri(self) -> URIRef:
-        return entity_iri("institution", self.key)
+    def iri(self, base: str) -> URIRef:
+        return entity_iri("institution", self.key, base=base)
 
     def names(self) -> tuple[str, ...]:
         return tuple(n for n in (self.label, self.abbreviation) if n)
@@ -124,10 +124,10 @@ class SecretariatUnit(Sourced):
     unit_of: str = ""  # key of the parent unit; empty: a unit of the Secretariat itself
     institution_key: str = ""  # set when the unit is also a row of institutions.tsv
 
-    def iri(self) -> URIRef:
+    def iri(self, base: str) -> URIRef:
         if self.institution_key:
-            return entity_iri("institution", self.institution_key)
-        return entity_iri("unit", self.key)
+            return entity_iri("institution", self.institution_key, base=base)
+        return entity_iri("unit", self.key, base=base)
 
     def names(self) -> tuple[str, ...]:
         return tuple(n for n in (self.label, self.abbreviation, *self.other_names) if n)
@@ -149,8 +149,8 @@ class FieldOperation(Sourced):
     closed: PartialDate | None = None
     active: bool = True
 
-    def iri(self) -> URIRef:
-        return entity_iri("field-operation", self.key)
+    def iri(self, base: str) -> URIRef:
+        return entity_iri("field-operation", self.key, base=base)
 
     def names(self) -> tuple[str, ...]:
         return (self.label, *self.former_names, *self.abbreviations)
@@ -167,8 +167,8 @@ class PersonName:
     def key(self) -> str:
         return slugify(self.name)
 
-    def iri(self) -> URIRef:
-        return entity_iri("person", self.key)
+    def iri(self, base: str) -> URIRef:
+        return entity_iri("person", self.key, base=base)
 
 
 @dataclass(frozen=True)
@@ -177,8 +177,8 @@ class Chairpersonship(Sourced):
     state: str = ""  # the chairing State as written
     chairpersons: tuple[PersonName, ...] = ()
 
-    def iri(self) -> URIRef:
-        return entity_iri("chairpersonship", self.key)
+    def iri(self, base: str) -> URIRef:
+        return entity_iri("chairpersonship", self.key, base=base)
 
 
 @dataclass(frozen=True)
@@ -188,8 +188,8 @@ class SecretaryGeneral(Sourced):
     term_end: PartialDate | None = None
     nationality: str = ""  # a State name as written, qualifier removed
 
-    def iri(self) -> URIRef:
-        return entity_iri("appointment", f"secretary-general-{self.key}")
+    def iri(self, base: str) -> URIRef:
+        return entity_iri("appointment", f"secretary-general-{self.key}", base=base)
 
 
 @dataclass(frozen=True)
@@ -205,18 +205,18 @@ class HeadSighting(Sourced):
     dates_seen: tuple[PartialDate, ...] = ()
     date_seen_text: str = ""  # the cell as written, kept whenever it is more than one clean date
 
-    def iri(self) -> URIRef:
+    def iri(self, base: str) -> URIRef:
         """The appointment the sighting attests (rows of one person and post share it)."""
-        return entity_iri("appointment", self.key)
+        return entity_iri("appointment", self.key, base=base)
 
     def post_key(self) -> str:
         return f"{self.organisation_key}-{slugify(self.post_title)}"
 
-    def post_iri(self) -> URIRef:
-        return entity_iri("post", self.post_key())
+    def post_iri(self, base: str) -> URIRef:
+        return entity_iri("post", self.post_key(), base=base)
 
-    def organisation_iri(self) -> URIRef:
-        return entity_iri(self.organisation_kind, self.organisation_key)
+    def organisation_iri(self, base: str) -> URIRef:
+        return entity_iri(self.organisation_kind, self.organisation_key, base=base)
 
 
 @dataclass(frozen=True)
@@ -438,7 +438,7 @@ def load_tables(folder: Traversable | None = None) -> ReferenceTables:
     return replace(tables, errors=tuple(errors))
 
 
-def name_index(tables: ReferenceTables) -> dict[str, URIRef]:
+def name_index(tables: ReferenceTables, base: str) -> dict[str, URIRef]:
     """Every label, other name and abbreviation of a State or structure -> its IRI.
 
     A name shared by two different things is left out (it cannot be linked safely).
@@ -449,7 +449,7 @@ def name_index(tables: ReferenceTables) -> dict[str, URIRef]:
     ] = [*tables.states(), *tables.structures()]
     for thing in things:
         for name in thing.names():
-            found.setdefault(normalise_name(name), set()).add(thing.iri())
+            found.setdefault(normalise_name(name), set()).add(thing.iri(base))
     index = {name: next(iter(iris)) for name, iris in found.items() if len(iris) == 1}
     for name, iris in sorted(found.items()):
         if len(iris) > 1:

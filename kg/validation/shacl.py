@@ -17,7 +17,9 @@ from kg.errors import InputError
 # load_rdf_files moved to kg.rdf.rdffiles; re-exported for code written against kg.validation.shacl.
 from kg.rdf.rdffiles import add_rdf_file, load_turtle_folder
 from kg.rdf.rdffiles import load_rdf_files as load_rdf_files
+from kg.rdf.uris import DEFAULT_BASE
 from kg.reference import ontologies
+from kg.reference.graph import reference_graph
 from kg.resources import shapes_dir
 
 log = logging.getLogger(__name__)
@@ -263,9 +265,11 @@ class FileValidation:
     errors: tuple[InputError, ...] = ()
 
 
-def validate_files(paths: Iterable[str | Path], *, with_reference: bool = False) -> FileValidation:
-    """What ``osce-kg validate`` checks: the given files, or the reference graph by default,
-    always with the SKOS vocabularies (values must be their concepts).
+def validate_files(
+    paths: Iterable[str | Path], *, with_reference: bool = False, base: str = DEFAULT_BASE
+) -> FileValidation:
+    """What ``osce-kg validate`` checks: the given files, or the reference graph (under
+    ``base``) by default, always with the SKOS vocabularies (values must be their concepts).
 
     An unusable file is reported in ``errors`` and the rest is validated; when no file is
     usable there is no report.
@@ -281,7 +285,7 @@ def validate_files(paths: Iterable[str | Path], *, with_reference: bool = False)
         for s, p, o, _ in dataset.quads((None, None, None, None)):
             data.add((s, p, o))
     if with_reference or dataset is None:
-        data += _reference_graph()
+        data += reference_graph(base=base)
     data += load_vocabularies()
     report = validate_graph(data)
     assignment = assign_results_to_graphs(dataset, report.results) if dataset else None
@@ -298,9 +302,3 @@ def _load_usable_files(paths: list[Path]) -> tuple[Dataset, list[InputError]]:
             log.debug("skipping %s: %s", path, error)
             errors.append(error)
     return dataset, errors
-
-
-def _reference_graph() -> Graph:
-    from kg.reference.graph import reference_graph
-
-    return reference_graph()
