@@ -53,6 +53,12 @@ def copy_inputs(folder: Path) -> Path:
     return folder
 
 
+def copy_build(out: Path, copy: Path) -> Path:
+    """A copy of a build directory (links kept), to rebuild into without touching the original."""
+    shutil.copytree(out, copy, symlinks=True)
+    return copy
+
+
 def run_build(inputs: Path, out: Path, **options: object) -> BuildResult:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(SOURCE_DATE_EPOCH, EPOCH)
@@ -304,8 +310,7 @@ def test_unchanged_rebuild_is_byte_identical_and_converts_nothing(
     built: tuple[Path, Path, BuildResult], tmp_path: Path
 ) -> None:
     inputs, out, first = built
-    copy = tmp_path / "out"
-    shutil.copytree(out, copy, symlinks=True)
+    copy = copy_build(out, tmp_path / "out")
     before = dump_bytes(copy)
     result = CliRunner().invoke(
         cli,
@@ -327,8 +332,7 @@ def test_incremental_build_converts_only_changed_files_and_drops_removed_ones(
 ) -> None:
     _, out, _ = built
     inputs = copy_inputs(tmp_path / "releases")
-    copy = tmp_path / "out"
-    shutil.copytree(out, copy, symlinks=True)
+    copy = copy_build(out, tmp_path / "out")
     (inputs / "newsroom-2020.jsonl").unlink()
     changed = inputs / "newsroom-2019.jsonl"
     changed.write_text(changed.read_text().replace("Twenty border officers", "Thirty officers"))
@@ -349,8 +353,7 @@ def test_a_broken_extra_rdf_file_stops_the_build_and_publishes_nothing(
     built: tuple[Path, Path, BuildResult], tmp_path: Path
 ) -> None:
     inputs, out, _ = built
-    copy = tmp_path / "out"
-    shutil.copytree(out, copy, symlinks=True)
+    copy = copy_build(out, tmp_path / "out")
     before = os.readlink(copy / "current")
     result = CliRunner().invoke(
         cli, ["build", str(inputs), "--out", str(copy), "--rdf", str(DATA / "broken.ttl")]
@@ -366,8 +369,7 @@ def killed_build(
 ) -> Iterator[tuple[Path, Path, subprocess.Popen[bytes]]]:
     """A build started in a subprocess and paused just before it would publish."""
     inputs, out, _ = built
-    copy = tmp_path / "out"
-    shutil.copytree(out, copy, symlinks=True)
+    copy = copy_build(out, tmp_path / "out")
     marker = tmp_path / "paused"
     env = {**os.environ, SOURCE_DATE_EPOCH: EPOCH}
     process = subprocess.Popen(

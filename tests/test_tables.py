@@ -176,15 +176,3 @@ def test_a_missing_column_stops_with_a_clear_error(table_copy):
     assert raised.value.path == "chairpersonships.tsv"
     assert raised.value.field == "chairperson_in_office"
     assert "missing" in str(raised.value)
-
-
-def test_names_split_out_of_kg_tables_stay_importable_from_it():
-    """Code written against kg.reference.tables still finds the cell parsers and row reader."""
-    from kg.reference import cells, tables, tsv
-
-    for name in ("PartialDate", "parse_partial_date", "split_list", "split_qualifier"):
-        assert getattr(tables, name) is getattr(cells, name)
-    for name in ("normalise_name", "parse_dates_seen", "parse_other_names", "parse_seat"):
-        assert getattr(tables, name) is getattr(cells, name)
-    for name in ("Origin", "read_rows", "load_table"):
-        assert getattr(tables, name) is getattr(tsv, name)

@@ -26,13 +26,8 @@ from kg.extraction.gazetteer import (
     structure_variants,
 )
 from kg.rdf.uris import DEFAULT_BASE, concept_iri, entity_iri
-from kg.reference.tables import (
-    ParticipatingState,
-    Partner,
-    ReferenceTables,
-    load_tables,
-    split_list,
-)
+from kg.reference.cells import split_list
+from kg.reference.tables import ParticipatingState, Partner, ReferenceTables, load_tables
 from kg.resources import ontology_dir
 
 log = logging.getLogger(__name__)

@@ -30,6 +30,8 @@ from kg.reference.ontologies import load_vocabularies
 from kg.reference.tables import (
     FieldOperation,
     HeadSighting,
+    ParticipatingState,
+    Partner,
     PersonName,
     ReferenceTables,
     load_tables,
@@ -177,25 +179,25 @@ class _Builder:
         for language, label in translated_names(country).items():
             self.add(iri, RDFS.label, Literal(label, lang=language))
 
+    def add_country(self, state: ParticipatingState | Partner, cls: URIRef) -> URIRef:
+        """A State with its class, names and country codes; its IRI."""
+        iri = state.iri(self.base)
+        self.add(iri, RDF.type, cls)
+        self.add(iri, RDFS.label, en(state.label))
+        for name in state.other_names:
+            self.add(iri, SKOS.altLabel, en(name))
+        self.add_country_codes(iri, state.key)
+        return iri
+
     def add_states(self) -> None:
         for state in self.tables.participating_states:
-            iri = state.iri(self.base)
-            self.add(iri, RDF.type, OSCE.ParticipatingState)
-            self.add(iri, RDFS.label, en(state.label))
-            for name in state.other_names:
-                self.add(iri, SKOS.altLabel, en(name))
-            self.add_country_codes(iri, state.key)
+            iri = self.add_country(state, OSCE.ParticipatingState)
             self.add_date(iri, OSCE.joinedOn, state.joined)
             if state.name_change_note:
                 self.add(iri, SKOS.historyNote, en(state.name_change_note))
             self.add_origin(iri, state.origin)
         for partner in self.tables.partners:
-            iri = partner.iri(self.base)
-            self.add(iri, RDF.type, OSCE.PartnerForCooperation)
-            self.add(iri, RDFS.label, en(partner.label))
-            for name in partner.other_names:
-                self.add(iri, SKOS.altLabel, en(name))
-            self.add_country_codes(iri, partner.key)
+            iri = self.add_country(partner, OSCE.PartnerForCooperation)
             self.add(iri, OSCE.partnerGroup, partner.group_iri(self.base))
             self.add_date(iri, OSCE.partnerSince, partner.since)
             self.add(iri, OSCE.formerPartner, Literal(partner.former))

@@ -6,31 +6,24 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from importlib.resources.abc import Traversable
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from rdflib import URIRef
 
 from kg.errors import InputError
 from kg.rdf.uris import entity_iri, slugify
-
-# The cell parsers and the row reader were split out of this module; they stay importable
-# from here (explicit re-exports) for code written against kg.reference.tables.
-from kg.reference.cells import PartialDate as PartialDate
-from kg.reference.cells import Precision as Precision
-from kg.reference.cells import looks_like_abbreviation as looks_like_abbreviation
-from kg.reference.cells import normalise_name as normalise_name
-from kg.reference.cells import parse_dates_seen as parse_dates_seen
-from kg.reference.cells import parse_kind as parse_kind
-from kg.reference.cells import parse_other_names as parse_other_names
-from kg.reference.cells import parse_partial_date as parse_partial_date
-from kg.reference.cells import parse_places as parse_places
-from kg.reference.cells import parse_seat as parse_seat
-from kg.reference.cells import split_list as split_list
-from kg.reference.cells import split_qualifier as split_qualifier
-from kg.reference.tsv import Origin as Origin
-from kg.reference.tsv import TableRow, is_slug_key
-from kg.reference.tsv import load_table as load_table
-from kg.reference.tsv import read_rows as read_rows
+from kg.reference.cells import (
+    PartialDate,
+    normalise_name,
+    parse_dates_seen,
+    parse_kind,
+    parse_other_names,
+    parse_places,
+    parse_seat,
+    split_list,
+    split_qualifier,
+)
+from kg.reference.tsv import Origin, TableRow, is_slug_key, load_table
 from kg.resources import reference_dir
 
 log = logging.getLogger(__name__)
@@ -40,76 +33,74 @@ log = logging.getLogger(__name__)
 class Sourced:
     """What every record has: its stable key and its origin."""
 
+    #: the kind of thing the record is (its IRI is ``{base}id/{KIND}/{key}``)
+    KIND: ClassVar[str] = ""
+
     key: str
     origin: Origin
 
+    def iri(self, base: str) -> URIRef:
+        """The IRI of the thing the row describes, under ``base``."""
+        return entity_iri(self.KIND, self.key, base=base)
+
 
 @dataclass(frozen=True)
-class ParticipatingState(Sourced):
+class NamedState(Sourced):
+    """A State (or territory) row: its English name and the other names it goes by."""
+
+    KIND = "state"
+
     label: str = ""
+    other_names: tuple[str, ...] = ()
+
+    def names(self) -> tuple[str, ...]:
+        return (self.label, *self.other_names)
+
+
+@dataclass(frozen=True)
+class ParticipatingState(NamedState):
     joined: PartialDate | None = None
     name_change_note: str = ""
-    other_names: tuple[str, ...] = ()
 
     @property
     def alpha2(self) -> str:
         return self.key.upper()
 
-    def iri(self, base: str) -> URIRef:
-        return entity_iri("state", self.key, base=base)
-
-    def names(self) -> tuple[str, ...]:
-        return (self.label, *self.other_names)
-
 
 @dataclass(frozen=True)
-class Partner(Sourced):
-    label: str = ""
+class Partner(NamedState):
     group: str = ""
     since: PartialDate | None = None
     former: bool = False
-    other_names: tuple[str, ...] = ()
 
     @property
     def group_key(self) -> str:
         return slugify(self.group)
 
-    def iri(self, base: str) -> URIRef:
-        return entity_iri("state", self.key, base=base)
-
     def group_iri(self, base: str) -> URIRef:
         return entity_iri("partner-group", self.group_key, base=base)
 
-    def names(self) -> tuple[str, ...]:
-        return (self.label, *self.other_names)
-
 
 @dataclass(frozen=True)
-class OtherState(Sourced):
+class OtherState(NamedState):
     """A historical State or a territory the tables name but do not list (from other_states.tsv)."""
 
-    label: str = ""
-    other_names: tuple[str, ...] = ()
     kind: str = "historical-state"
     iso_code: str = ""
 
     def iri(self, base: str) -> URIRef:
         return entity_iri("territory" if self.kind == "territory" else "state", self.key, base=base)
 
-    def names(self) -> tuple[str, ...]:
-        return (self.label, *self.other_names)
-
 
 @dataclass(frozen=True)
 class Institution(Sourced):
+    KIND = "institution"
+
     label: str = ""
     abbreviation: str = ""
     seat_city: str = ""
     seat_state: str = ""
     established: PartialDate | None = None
-
-    def iri(self, base: str) -> URIRef:
-        return entity_iri("institution", self.key, base=base)
 
     def names(self) -> tuple[str, ...]:
         return tuple(n for n in (self.label, self.abbreviation) if n)
@@ -135,6 +126,8 @@ class SecretariatUnit(Sourced):
 
 @dataclass(frozen=True)
 class FieldOperation(Sourced):
+    KIND = "field-operation"
+
     label: str = ""
     former_names: tuple[str, ...] = ()
     abbreviations: tuple[str, ...] = ()
@@ -148,9 +141,6 @@ class FieldOperation(Sourced):
     established: PartialDate | None = None
     closed: PartialDate | None = None
     active: bool = True
-
-    def iri(self, base: str) -> URIRef:
-        return entity_iri("field-operation", self.key, base=base)
 
     def names(self) -> tuple[str, ...]:
         return (self.label, *self.former_names, *self.abbreviations)
@@ -173,12 +163,11 @@ class PersonName:
 
 @dataclass(frozen=True)
 class Chairpersonship(Sourced):
+    KIND = "chairpersonship"
+
     year: PartialDate | None = None
     state: str = ""  # the chairing State as written
     chairpersons: tuple[PersonName, ...] = ()
-
-    def iri(self, base: str) -> URIRef:
-        return entity_iri("chairpersonship", self.key, base=base)
 
 
 @dataclass(frozen=True)
