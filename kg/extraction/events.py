@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kg.extraction.gazetteer import ORGANISATION, OSCE, STATE, STRUCTURE, Gazetteer
+from kg.extraction.gazetteer import Gazetteer, Kind
 from kg.extraction.quotes import mask_abbreviations
 from kg.extraction.records import EventMention
 from kg.lexicon.datelines import MONTH_RE, DateValueError, make_date, month_number, title_case_place
@@ -494,7 +494,7 @@ def _labels(listing: str, gazetteer: Gazetteer) -> list[str]:
     found = [
         f
         for f in gazetteer.find(listing)
-        if f.entry.category in {STATE, STRUCTURE, ORGANISATION, OSCE}
+        if f.entry.category in {Kind.STATE, Kind.STRUCTURE, Kind.ORGANISATION, Kind.OSCE}
     ]
     pieces: list[tuple[int, str]] = []
     cursor = 0

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kg.extraction.gazetteer import ADJECTIVE, ORGANISATION, STATE, STRUCTURE, Found, Gazetteer
+from kg.extraction.gazetteer import Form, Found, Gazetteer, Kind
 from kg.extraction.records import Mention
 
 _LANGUAGE_AFTER_RE = re.compile(
@@ -37,7 +37,7 @@ class Mentions:
 
 def find_mentions(texts: Sequence[str], gazetteer: Gazetteer) -> Mentions:
     """States, structures and non-OSCE organisations named in the texts (title, paragraphs)."""
-    lists: dict[str, list[Mention]] = {STATE: [], STRUCTURE: [], ORGANISATION: []}
+    lists: dict[Kind, list[Mention]] = {Kind.STATE: [], Kind.STRUCTURE: [], Kind.ORGANISATION: []}
     for text in texts:
         for found in gazetteer.find(text):
             category = found.entry.category
@@ -46,12 +46,14 @@ def find_mentions(texts: Sequence[str], gazetteer: Gazetteer) -> Mentions:
             mention = Mention(found.entry.label, found.entry.iri)
             if mention not in lists[category]:
                 lists[category].append(mention)
-    return Mentions(tuple(lists[STATE]), tuple(lists[STRUCTURE]), tuple(lists[ORGANISATION]))
+    return Mentions(
+        tuple(lists[Kind.STATE]), tuple(lists[Kind.STRUCTURE]), tuple(lists[Kind.ORGANISATION])
+    )
 
 
 def names_language(found: Found, text: str) -> bool:
     """True when a State adjective names a language ("in Russian", "Russian-speaking")."""
-    if found.form != ADJECTIVE:
+    if found.form != Form.ADJECTIVE:
         return False
     after = text[found.end :]
     if _LANGUAGE_AFTER_RE.match(after):

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kg.extraction.gazetteer import PERSON, STRUCTURE, Found, Gazetteer, fold_token
+from kg.extraction.gazetteer import Form, Found, Gazetteer, Kind, fold_token
 from kg.extraction.quotes import (
     OPENING_QUOTES,
     SPEECH_VERBS,
@@ -220,7 +220,7 @@ def _find_people_in(
             continue
         if len(name.split()) < 2:
             continue
-        person_entry = gazetteer.lookup(name, [PERSON])
+        person_entry = gazetteer.lookup(name, [Kind.PERSON])
         title = _title_around(text, (start, end), spans, gazetteer, own_structure)
         honorific = _honorific_title(prefix_words)
         said = _introduces_person(text, start, end)
@@ -277,7 +277,7 @@ def _name_in_run(
     """
     words = list(re.finditer(r"\S+", text[start:end]))
     known_person = [
-        f for f in finds if f.entry.category == PERSON and f.start >= start and f.end <= end
+        f for f in finds if f.entry.category == Kind.PERSON and f.start >= start and f.end <= end
     ]
     if known_person:
         found = known_person[-1]
@@ -315,7 +315,9 @@ def _can_be_name_word(word: str, start: int, finds: Sequence[Found], end: int) -
         return False  # an abbreviation: "OSCE", "UNDP"
     if len(word) == 2 and word.endswith(".") is False and word.isupper():
         return False
-    return not any(f.start < end and start < f.end and f.entry.category != PERSON for f in finds)
+    return not any(
+        f.start < end and start < f.end and f.entry.category != Kind.PERSON for f in finds
+    )
 
 
 def _latest_speaker(spoke: list[tuple[int, int]], offset: int, earlier: int | None) -> int | None:
@@ -412,7 +414,7 @@ def _appointment_phrase(text: str, masked: str, end: int) -> str | None:
 def _mask_names(text: str, gazetteer: Gazetteer, spans: list[NameSpan]) -> str:
     """The text with every known name made one word, so "Bosnia and Herzegovina" does not end a
     title phrase at its "and"; people's names become lower case, so a title never runs into them."""
-    marks = [(f.start, f.end, f.entry.category != PERSON) for f in gazetteer.find(text)]
+    marks = [(f.start, f.end, f.entry.category != Kind.PERSON) for f in gazetteer.find(text)]
     marks += [(span.start, span.end, False) for span in spans]
     masked = list(text)
     for start, end, capital in marks:
@@ -543,9 +545,9 @@ def _phrase_word(word: str) -> bool:
 def structure_in(sources: Sequence[str], gazetteer: Gazetteer) -> Found | None:
     """The release's own structure, for "the Mission" in titles: a field operation first."""
     found = [
-        Found(entry, 0, len(source), source, "name")
+        Found(entry, 0, len(source), source, Form.NAME)
         for source in sources
-        if (entry := gazetteer.lookup(source, [STRUCTURE])) is not None
+        if (entry := gazetteer.lookup(source, [Kind.STRUCTURE])) is not None
     ]
     operations = [f for f in found if f.entry.iri and "/field-operation/" in f.entry.iri]
     chosen = operations or found

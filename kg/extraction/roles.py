@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kg.extraction.gazetteer import ORGANISATION, OSCE, STATE, STRUCTURE, Found, Gazetteer
+from kg.extraction.gazetteer import Found, Gazetteer, Kind
 
 
 def words(text: str) -> frozenset[str]:
@@ -90,13 +90,17 @@ def read_title(
     finds = [
         f
         for f in gazetteer.find(phrase)
-        if f.entry.category in {STRUCTURE, ORGANISATION, STATE, OSCE}
+        if f.entry.category in {Kind.STRUCTURE, Kind.ORGANISATION, Kind.STATE, Kind.OSCE}
     ]
     role = _role_text(phrase, finds)
     organisation = _pick_organisation(finds)
     if not role:
         institution = next(
-            (f for f in finds if f.entry.category == STRUCTURE and has_role_word(f.entry.label)),
+            (
+                f
+                for f in finds
+                if f.entry.category == Kind.STRUCTURE and has_role_word(f.entry.label)
+            ),
             None,
         )
         if institution is None:
@@ -105,7 +109,7 @@ def read_title(
         return Title(institution.entry.label, "OSCE", None)
     role = role[0].upper() + role[1:]  # "the head of the Mission" -> "Head"
     if organisation is None and role.lower() in OSCE_ONLY_ROLES:
-        osce = gazetteer.lookup("OSCE", [OSCE])
+        osce = gazetteer.lookup("OSCE", [Kind.OSCE])
         return Title(role, "OSCE", osce.iri if osce else None)
     if organisation is None:
         role, written = _split_written_organisation(role)
@@ -117,7 +121,7 @@ def read_title(
         if written:
             return Title(role, written, None)
         return Title(role, None, None)
-    if organisation.entry.category == OSCE:
+    if organisation.entry.category == Kind.OSCE:
         return Title(role, "OSCE", organisation.entry.iri)
     return Title(role, organisation.entry.label, organisation.entry.iri)
 
@@ -140,10 +144,10 @@ def _office_title(phrase: str, gazetteer: Gazetteer) -> Title | None:
     """'OSCE Special Representative and Co-ordinator for Combating Trafficking in Human Beings':
     the title of who leads an "Office of the ..." of the OSCE is the role, in the OSCE."""
     title = re.sub(r"^(?:the\s+)?OSCE(?:['’]s)?\s+", "", phrase)
-    entry = gazetteer.lookup(f"Office of the {title}", [STRUCTURE])
+    entry = gazetteer.lookup(f"Office of the {title}", [Kind.STRUCTURE])
     if entry is None:
         return None
-    osce = gazetteer.lookup("OSCE", [OSCE])
+    osce = gazetteer.lookup("OSCE", [Kind.OSCE])
     return Title(title, "OSCE", osce.iri if osce else None)
 
 
@@ -152,13 +156,13 @@ def _institution_title(phrase: str, gazetteer: Gazetteer) -> Title | None:
     Commissioner on National Minorities") is the person's role, in the OSCE."""
     finds = gazetteer.find(phrase)
     institutions = [
-        f for f in finds if f.entry.category == STRUCTURE and has_role_word(f.entry.label)
+        f for f in finds if f.entry.category == Kind.STRUCTURE and has_role_word(f.entry.label)
     ]
     if len(institutions) != 1:
         return None
     rest = phrase
     for found in sorted(finds, key=lambda f: -f.start):
-        if found.entry.category in {STRUCTURE, OSCE}:
+        if found.entry.category in {Kind.STRUCTURE, Kind.OSCE}:
             rest = rest[: found.start] + rest[found.end :]
     if not re.fullmatch(r"[\s,]*(?:['’]s)?[\s,]*", rest):
         return None  # more than the institution's name: not a bare title
@@ -204,7 +208,7 @@ def _role_text(phrase: str, finds: Sequence[Found]) -> str:
 
 def _pick_organisation(finds: Sequence[Found]) -> Found | None:
     """The organisation a title is in: a structure, else another organisation, a State, the OSCE."""
-    for category in (STRUCTURE, ORGANISATION, STATE, OSCE):
+    for category in (Kind.STRUCTURE, Kind.ORGANISATION, Kind.STATE, Kind.OSCE):
         matching = [f for f in finds if f.entry.category == category]
         if matching:
             return matching[-1]
