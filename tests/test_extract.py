@@ -1,4 +1,4 @@
-"""Tests of extraction: mentions, people and quotes, events, dates and linking to reference data."""
+"""Tests of extraction: mentions, people and quotes, events, dates, links and its word lists."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kg.errors import InputError
 from kg.extraction.events import find_organisers, resolve_dates
 from kg.extraction.extract import extract_release
 from kg.extraction.gazetteer import Gazetteer
@@ -15,9 +16,11 @@ from kg.extraction.linking import default_gazetteer
 from kg.extraction.records import RECORD_KEYS, ReleaseRecord
 from kg.ingest.formats import read_path
 from kg.ingest.raw import RawRelease
+from kg.lexicon.wordlists import table_column, word_list, word_table
 from kg.rdf.uris import concept_iri, entity_iri
 
 RELEASES = Path(__file__).parent / "data" / "releases"
+LEXICON = Path(__file__).parent.parent / "kg" / "lexicon" / "data"
 RELEASE_DAY = dt.date(2018, 5, 4)  # a Friday
 
 SEED_RECORD = {
@@ -1428,3 +1431,24 @@ def test_only_a_capitalised_name_names_a_structure(
 ) -> None:
     record = extract(gazetteer, text)
     assert [m.label for m in record.osce_structures_mentioned] == expected
+
+
+def test_every_word_list_says_what_it_is_for_and_loads() -> None:
+    files = sorted(LEXICON.iterdir())
+    assert len(files) >= 10
+    for path in files:
+        assert path.read_text(encoding="utf-8").startswith("# "), f"{path.name}: no header comment"
+        if path.suffix == ".txt":
+            assert word_list(path.stem), path.name
+            continue
+        rows = word_table(path.stem)
+        assert rows, path.name
+        for column in rows[0]:
+            values = {row[column] for row in rows}
+            if values & {"yes", "no"}:
+                assert values <= {"yes", "no"}, f"{path.name}: {column} is not yes or no"
+
+
+def test_a_word_table_column_that_does_not_exist_is_an_input_error() -> None:
+    with pytest.raises(InputError, match=r"event_types\.tsv: field 'kind': no such column"):
+        table_column("event_types", "kind")

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kg.lexicon.wordlists import table_column, word_table
+
 
 class Kind(StrEnum):
     """The categories of things the index knows."""
@@ -33,13 +35,7 @@ class Form(StrEnum):
 
 _TOKEN_RE = re.compile(r"\w+(?:-\w+)*|[^\w\s]")
 #: Spellings that name the same thing: compared after these are folded.
-_SPELLING_FOLDS = (
-    ("organis", "organiz"),
-    ("programme", "program"),
-    ("centre", "center"),
-    ("defence", "defense"),
-    ("labour", "labor"),
-)
+_SPELLING_FOLDS = tuple((row["british"], row["american"]) for row in word_table("spelling_folds"))
 _MAX_TOKENS = 16
 
 
@@ -189,9 +185,7 @@ class Gazetteer:
 
 
 #: Lower-case words that may open a name ("von Arx", "de Brichambaut").
-_NAME_PARTICLES = frozenset(
-    {"von", "van", "de", "der", "den", "del", "della", "da", "di", "du", "af", "al"}
-)
+_NAME_PARTICLES = frozenset(table_column("name_particles", "particle", where="known_names"))
 
 
 def _capitalised_enough(window: list[_Token]) -> bool:

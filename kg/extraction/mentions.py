@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from kg.extraction.gazetteer import Form, Found, Gazetteer, Kind
 from kg.extraction.records import Mention
+from kg.lexicon.patterns import alternatives
+from kg.lexicon.wordlists import word_list
 
 _LANGUAGE_AFTER_RE = re.compile(
     r"^(?:-speaking|-language|\s+languages?\b|\s+speakers?\b)", re.IGNORECASE
@@ -15,12 +17,11 @@ _LANGUAGE_AFTER_RE = re.compile(
 _LANGUAGE_BEFORE_RE = re.compile(
     r"\b(?:in|into|speak|speaks|spoke|speaking)\s+(?:[A-Z]\w+(?:,\s*|\s+and\s+|\s+or\s+))*$"
 )
+#: Words that cannot be the noun an adjective qualifies.
+_AFTER_LANGUAGE_WORDS = alternatives(word_list("after_language_words"), any_space=True)
 #: What may follow a list of languages ("in Macedonian and Albanian that ..."): punctuation,
-#: the end, "languages", or a word that cannot be the noun an adjective qualifies.
-_AFTER_LANGUAGE = (
-    r"(?:[.,;:)]|$|languages?\b|(?:that|which|who|for|to|by|with|on|at|from|as|so|but|or|because"
-    r"|while|when|if|about|is|are|was|were|has|have|only|too|also|as\s+well)\b)"
-)
+#: the end, "languages", or one of those words.
+_AFTER_LANGUAGE = rf"(?:[.,;:)]|$|languages?\b|(?:{_AFTER_LANGUAGE_WORDS})\b)"
 _LIST_END_RE = re.compile(
     rf"^(?:\s*{_AFTER_LANGUAGE}|\s+(?:and|or)\s+[A-Z]\w+\s*{_AFTER_LANGUAGE})"
 )

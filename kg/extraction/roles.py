@@ -7,55 +7,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kg.extraction.gazetteer import Found, Gazetteer, Kind
-
-
-def words(text: str) -> frozenset[str]:
-    """The whitespace-separated words of a text, as a set (for long word lists)."""
-    return frozenset(text.split())
-
+from kg.lexicon.wordlists import table_column, word_set
 
 #: Words that make a phrase a title ("Secretary General", "Head", "Minister", ...).
-ROLE_WORDS = words(
-    """
-    head heads director directors secretary general minister ministers ambassador ambassadors
-    chairperson chairperson-in-office chairman chairman-in-office chairwoman chair president
-    vice-president representative representatives commissioner co-ordinator coordinator envoy
-    officer adviser advisor expert spokesperson spokesman spokeswoman ombudsperson ombudsman
-    mayor governor prosecutor judge speaker deputy chief monitor rapporteur manager professor
-    leader premier consul counsellor commander inspector chancellor secretary-general co-chair
-    co-chairs vice-chair councillor councilor senator rector administrator commandant
-    superintendent registrar
-    """
-)
+ROLE_WORDS = word_set("role_words")
 #: Words that can stand before the role word in a title.
-ROLE_MODIFIERS = words(
-    """
-    deputy senior special personal first acting chief national executive regional foreign
-    interior justice defence defense prime vice permanent high principal resident international
-    associate assistant programme program project political legal economic human media press
-    """
-)
+ROLE_MODIFIERS = word_set("role_modifiers")
 #: Honorifics that introduce a name; these are also titles when the text gives no other.
-TITLE_HONORIFICS = (
-    "Ambassador", "Judge", "Professor", "Colonel", "Lieutenant Colonel", "Major", "Captain",
-    "Lieutenant", "Brigadier", "Admiral",
-)  # fmt: skip
-HONORIFICS = frozenset(
-    {*TITLE_HONORIFICS, "Mr", "Ms", "Mrs", "Dr", "Prof", "Sir", "Dame", "H.E.", "Excellency"}
-)
+TITLE_HONORIFICS = table_column("honorifics", "honorific", where="title")
+HONORIFICS = frozenset(table_column("honorifics", "honorific"))
 #: Words that, without a structure's name, point back to the release's own field operation.
-BACK_REFERENCES = frozenset(
-    {
-        "mission", "office", "centre", "center", "presence", "programme office", "project office",
-        "group", "assistance group", "monitoring group", "advisory and monitoring group",
-        "task force", "project co-ordinator", "project coordinator", "co-ordinator's office",
-        "co-ordinator’s office",
-    }
-)  # fmt: skip
+BACK_REFERENCES = word_set("back_references")
 #: Titles that exist only in the OSCE: without an organisation named, they are the OSCE's.
-OSCE_ONLY_ROLES = frozenset(
-    {"chairperson-in-office", "chairman-in-office", "chairwoman-in-office", "chair-in-office"}
-)
+OSCE_ONLY_ROLES = word_set("osce_only_roles")
 _CONNECTORS = frozenset({"of", "to", "in", "on", "for", "at", "the", "within", "'", "’", "s"})
 _PORTFOLIO_HEADS = frozenset({"minister", "ministers", "ministry", "secretary"})
 
