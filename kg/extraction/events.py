@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kg.extraction.gazetteer import Gazetteer, Kind
@@ -90,6 +90,8 @@ def _anchored(verbs: str) -> re.Pattern[str]:
 
 _END_RE = _anchored(_END_VERBS)
 _START_RE = _anchored(_START_VERBS)
+#: Any start or end verb: where neither stands, no verb dates the event.
+_EVENT_VERB_RE = re.compile(rf"\b(?:{_END_VERBS}|{_START_VERBS})\b", re.IGNORECASE)
 
 
 def _day(group: str) -> str:
@@ -253,49 +255,114 @@ def _sentence_around(text: str, offset: int) -> str:
     return text[start:end]
 
 
-def resolve_dates(text: str, release_date: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+#: A start and an end date, either unknown.
+_Dates = tuple[dt.date | None, dt.date | None]
+
+
+@dataclass(frozen=True)
+class _DateClues:
+    """What dates are resolved from: the text, the release date and the length the text gives."""
+
+    text: str
+    release_date: dt.date
+    days: int | None  # "a three-day seminar" -> 3
+
+
+#: Reads the dates of one kind of date phrase; None when the phrase found gives none.
+_Resolver = Callable[[re.Match[str], _DateClues], _Dates | None]
+
+
+def resolve_dates(text: str, release_date: dt.date | None) -> _Dates:
     """Start and end of an event from date phrases in ``text``, against the release date."""
     if release_date is None:
         return None, None
-    days = _duration_days(text)
-    for pattern in _RANGE_RES:
+    clues = _DateClues(text, release_date, _duration_days(text))
+    for pattern, resolve in _DATE_RULES:
         match = pattern.search(text)
-        if match:
-            return _range_dates(match, release_date)
-    weekdays = _WEEKDAY_RANGE_RE.search(text)
-    if weekdays:
-        return _weekday_range(weekdays, release_date)
+        if match is not None and (dates := resolve(match, clues)) is not None:
+            return dates
+    return None, None
+
+
+def _range_dates(match: re.Match[str], clues: _DateClues) -> _Dates:
+    """'from 30 April to 2 May', '3-5 May': the days the range names."""
+    groups = match.groupdict()
+    release_date = clues.release_date
+    end = _date_of(groups["d2"], groups["m2"], groups.get("y"), release_date)
+    start = _date_of(groups["d1"], groups.get("m1") or groups["m2"], groups.get("y"), release_date)
+    if start and end and start > end:  # "from 30 December to 2 January"
+        start = start.replace(year=start.year - 1)
+    return start, end
+
+
+def _weekday_range(match: re.Match[str], clues: _DateClues) -> _Dates:
+    """The days of "on Thursday and Friday": the last such days on or before the release date."""
+    first, last = (WEEKDAYS.index(match[g].lower()) for g in ("w1", "w2"))
+    end = _last_weekday(clues.release_date, last)
+    return end - dt.timedelta(days=(last - first) % 7), end
+
+
+def _verb_dates(match: re.Match[str], clues: _DateClues) -> _Dates | None:
+    """The days a start or end verb gives with its time ("concluded today", "opened on Monday"),
+    the other end from the length or "until"; None when no verb has a time."""
+    text, release_date, days = clues.text, clues.release_date, clues.days
     end = _verb_anchor(_END_RE, text, release_date)
     start = _verb_anchor(_START_RE, text, release_date)
-    if start is not None or end is not None:
-        if start is None and end is not None and days:
-            start = end - dt.timedelta(days=days - 1)
-        if end is None and start is not None:
-            end = _until(text, release_date, start)
-        if end is None and start is not None and days:
-            end = start + dt.timedelta(days=days - 1)
-        return start, end
-    single = _SINGLE_RE.search(text)
-    if single:
-        day = _date_of(single["d1"], single["m1"], single["y"], release_date)
-        if day is not None:
-            return day, day + dt.timedelta(days=(days or 1) - 1)
-    weekday = _WEEKDAY_RE.search(text)
-    today = _TODAY_RE.search(text)
-    if weekday and (
-        today is None or weekday.start() < today.start() or _HELD_ON_WEEKDAY_RE.search(text)
-    ):
-        # "a meeting in Bender on Tuesday": the last such day on or before the release date
-        day = release_date - dt.timedelta(
-            days=(release_date.weekday() - WEEKDAYS.index(weekday["w"].lower())) % 7
-        )
-        return day, day + dt.timedelta(days=(days or 1) - 1)
-    if today:
-        day = release_date - dt.timedelta(days=1 if today.group().lower() == "yesterday" else 0)
-        if days and days > 1:
-            return None, None  # "a two-day seminar today" says too little
-        return day, day
-    return None, None
+    if start is None and end is None:
+        return None
+    if start is None and end is not None and days:
+        start = end - dt.timedelta(days=days - 1)
+    if end is None and start is not None:
+        end = _until(text, release_date, start)
+    if end is None and start is not None and days:
+        end = start + dt.timedelta(days=days - 1)
+    return start, end
+
+
+def _single_day(match: re.Match[str], clues: _DateClues) -> _Dates | None:
+    """'on 2 May': that day, for as long as the text says; None when there is no such day."""
+    day = _date_of(match["d1"], match["m1"], match["y"], clues.release_date)
+    return _lasting(day, clues) if day is not None else None
+
+
+def _bare_weekday(match: re.Match[str], clues: _DateClues) -> _Dates | None:
+    """The last such day on or before the release date ("a meeting in Bender on Tuesday"),
+    unless a "today" comes first and no event verb takes the weekday."""
+    today = _TODAY_RE.search(clues.text)
+    if today and match.start() >= today.start() and not _HELD_ON_WEEKDAY_RE.search(clues.text):
+        return None
+    return _lasting(_last_weekday(clues.release_date, WEEKDAYS.index(match["w"].lower())), clues)
+
+
+def _today(match: re.Match[str], clues: _DateClues) -> _Dates:
+    """'today' or 'yesterday', when the event lasts no longer than that day."""
+    if clues.days and clues.days > 1:
+        return None, None  # "a two-day seminar today" says too little
+    shift = 1 if match.group().lower() == "yesterday" else 0
+    day = clues.release_date - dt.timedelta(days=shift)
+    return day, day
+
+
+def _lasting(day: dt.date, clues: _DateClues) -> _Dates:
+    """A first day and the last day of the length the text gives (one day when it gives none)."""
+    return day, day + dt.timedelta(days=(clues.days or 1) - 1)
+
+
+def _last_weekday(release_date: dt.date, weekday: int) -> dt.date:
+    """The last day on or before the release date that is the weekday (0 Monday ... 6 Sunday)."""
+    return release_date - dt.timedelta(days=(release_date.weekday() - weekday) % 7)
+
+
+#: How date phrases are read, in order of precedence: the first row whose pattern is found in
+#: the text and whose resolver gives dates (not None) wins.
+_DATE_RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
+    *((pattern, _range_dates) for pattern in _RANGE_RES),
+    (_WEEKDAY_RANGE_RE, _weekday_range),
+    (_EVENT_VERB_RE, _verb_dates),
+    (_SINGLE_RE, _single_day),
+    (_WEEKDAY_RE, _bare_weekday),
+    (_TODAY_RE, _today),
+)
 
 
 def _verb_anchor(pattern: re.Pattern[str], text: str, release_date: dt.date) -> dt.date | None:
@@ -310,13 +377,6 @@ def _verb_anchor(pattern: re.Pattern[str], text: str, release_date: dt.date) -> 
         if anchor is not None:
             return anchor
     return None
-
-
-def _weekday_range(match: re.Match[str], release_date: dt.date) -> tuple[dt.date, dt.date]:
-    """The days of "on Thursday and Friday": the last such days on or before the release date."""
-    first, last = (WEEKDAYS.index(match[g].lower()) for g in ("w1", "w2"))
-    end = release_date - dt.timedelta(days=(release_date.weekday() - last) % 7)
-    return end - dt.timedelta(days=(last - first) % 7), end
 
 
 def _until(text: str, release_date: dt.date, start: dt.date) -> dt.date | None:
@@ -341,17 +401,6 @@ def _duration_days(text: str) -> int | None:
     number = match["n"].lower()
     count = int(number) if number.isdigit() else _NUMBERS[number]
     return count * 7 if match["unit"].lower() == "week" else count
-
-
-def _range_dates(
-    match: re.Match[str], release_date: dt.date
-) -> tuple[dt.date | None, dt.date | None]:
-    groups = match.groupdict()
-    end = _date_of(groups["d2"], groups["m2"], groups.get("y"), release_date)
-    start = _date_of(groups["d1"], groups.get("m1") or groups["m2"], groups.get("y"), release_date)
-    if start and end and start > end:  # "from 30 December to 2 January"
-        start = start.replace(year=start.year - 1)
-    return start, end
 
 
 def _date_of(day: str, month: str, year: str | None, release_date: dt.date) -> dt.date | None:
