@@ -4,45 +4,44 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from kg.extraction.gazetteer import ORGANISATION, OSCE, STATE, STRUCTURE, Gazetteer
+from kg.extraction.gazetteer import Gazetteer, Kind
 from kg.extraction.quotes import mask_abbreviations
 from kg.extraction.records import EventMention
-from kg.lexicon.datelines import MONTH_RE, DateValueError, make_date, month_number, title_case_place
+from kg.lexicon.datelines import DateValueError, make_date, month_number, title_case_place
+from kg.lexicon.patterns import (
+    DASH,
+    MONTH_NAMES,
+    MONTH_RE,
+    ORDINAL_SUFFIX,
+    UPPER,
+    WEEKDAY_RE,
+    WEEKDAYS,
+    alternatives,
+)
+from kg.lexicon.wordlists import table_column, word_list, word_table
 
 #: Event-type words and the event-type concept label each gives; earlier patterns win at a position.
-EVENT_TYPES: tuple[tuple[str, str], ...] = (
-    (r"election\s+observation(?:\s+missions?)?|observation\s+missions?", "election observation"),
-    (r"observ(?:e|es|ed|ing)\s+the\s+(?:[\w-]+\s+){0,3}elections?", "election observation"),
-    (r"training\s+workshops?", "workshop"),
-    (r"training\s+seminars?", "seminar"),
-    (r"training\s+courses?|training\s+sessions?|trainings?|courses?", "training"),
-    (r"round[- ]?tables?", "round table"),
-    (r"conferences?", "conference"),
-    (r"webinars?|seminars?", "seminar"),
-    (r"workshops?", "workshop"),
-    (r"summits?", "summit"),
-    (r"forums?|fora", "forum"),
-    (r"(?:study\s+)?visits?|visited|visiting|study\s+tours?", "visit"),
-    (r"exercises?", "exercise"),
-    (r"meetings?", "meeting"),
-)  # fmt: skip
+EVENT_TYPES: tuple[tuple[str, str], ...] = tuple(
+    (row["pattern"], row["type"]) for row in word_table("event_types")
+)
 _TYPE_RE = re.compile(
     "|".join(f"(?P<t{i}>\\b(?:{p})\\b)" for i, (p, _) in enumerate(EVENT_TYPES)), re.IGNORECASE
 )
+
+
+def _qualified_before(event_type: str) -> re.Pattern[str]:
+    """The words that must end the text before a type word for it to name an event."""
+    words = table_column("event_type_qualifiers", "word", where="type", equals=event_type)
+    return re.compile(rf"(?:{alternatives(words)})\s+(?:[\w-]+\s+)?$", re.IGNORECASE)
+
+
 #: What must stand before "course" and "exercise" for them to name an event
 #: (not "in the course of", "exercise their rights").
-_COURSE_BEFORE_RE = re.compile(
-    r"(?:training|induction|refresher|specialized|specialised|basic|advanced|intensive|online|-day|-week)"
-    r"\s+(?:[\w-]+\s+)?$",
-    re.IGNORECASE,
-)
-_EXERCISE_BEFORE_RE = re.compile(
-    r"(?:simulation|field|table-?top|crisis|joint|command|emergency|response|-day|-week)\s+(?:[\w-]+\s+)?$",
-    re.IGNORECASE,
-)
+_COURSE_BEFORE_RE = _qualified_before("course")
+_EXERCISE_BEFORE_RE = _qualified_before("exercise")
 _NOT_MEETING_BEFORE_RE = re.compile(
     r"\b(?:by|for|in|of|on|at|while|after|before|from|without|about|towards?)\s+$", re.IGNORECASE
 )
@@ -51,29 +50,19 @@ _TITLE_QUOTE_RE = re.compile(
     r"\s*,?\s*[“\"«‘](?P<name>[^”\"»’]{3,})[”\"»’]",
     re.IGNORECASE,
 )
-_NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "fifteen": 15,
-}  # fmt: skip
+_NUMBERS = {row["word"]: int(row["number"]) for row in word_table("number_words")}
 _DURATION_RE = re.compile(
     r"\b(?P<n>\d{1,2}|"
     + "|".join(_NUMBERS)
     + r")[- ](?P<unit>day|week)s?\b|\b(?P<weeklong>week-long|weeklong)\b",
     re.IGNORECASE,
 )
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WHEN = (
-    rf"(?:today|yesterday|tomorrow|this\s+week|on\s+(?:{'|'.join(_WEEKDAYS)})"
+    rf"(?:today|yesterday|tomorrow|this\s+week|on\s+{WEEKDAY_RE}"
     rf"|on\s+\d{{1,2}}\s+{MONTH_RE}(?:\s+\d{{4}})?)"
 )
-_END_VERBS = (
-    r"concluded|ended|closed|completed|wrapped\s+up|finished|came\s+to\s+an?\s+(?:close|end)|drew\s+to\s+a\s+close|concludes|ends|"
-    r"closes|completes|will\s+end|will\s+conclude|will\s+close|ending|concluding|closing"
-)
-_START_VERBS = (
-    r"started|began|opened|kicked\s+off|commenced|launched|starts|begins|opens|kicks\s+off|"
-    r"will\s+start|will\s+begin|will\s+open|got\s+under\s?way|starting|beginning|opening"
-)
+_END_VERBS = alternatives(table_column("event_verbs", "verb", where="marks", equals="end"))
+_START_VERBS = alternatives(table_column("event_verbs", "verb", where="marks", equals="start"))
 
 
 _OBJECT_COMMA = r"(?:,(?!\s+(?:and|but|while|which|who|where|when|as|after|before|with)\b))?"
@@ -101,10 +90,18 @@ def _anchored(verbs: str) -> re.Pattern[str]:
 
 _END_RE = _anchored(_END_VERBS)
 _START_RE = _anchored(_START_VERBS)
-_DAY = r"(?P<{0}>\d{{1,2}})(?:st|nd|rd|th)?"
+#: Any start or end verb: where neither stands, no verb dates the event.
+_EVENT_VERB_RE = re.compile(rf"\b(?:{_END_VERBS}|{_START_VERBS})\b", re.IGNORECASE)
+
+
+def _day(group: str) -> str:
+    """A day of the month in digits, as the named group ``group``: '4', '4th'."""
+    return rf"(?P<{group}>\d{{1,2}}){ORDINAL_SUFFIX}?"
+
+
 _YEAR = r"(?:\s+(?P<y>\d{4}))?"
 _M1, _M2 = rf"(?P<m1>{MONTH_RE})", rf"(?P<m2>{MONTH_RE})"
-_D1, _D2 = _DAY.format("d1"), _DAY.format("d2")
+_D1, _D2 = _day("d1"), _day("d2")
 _UNTIL = r"(?:to|and|until|till)"
 _RANGE_RES = tuple(
     re.compile(pattern, re.IGNORECASE)
@@ -112,73 +109,45 @@ _RANGE_RES = tuple(
         # from 30 April to 2 May
         rf"\b(?:from|between)\s+{_D1}\s+{_M1}\s+{_UNTIL}\s+{_D2}\s+{_M2}{_YEAR}",
         # 30 April - 2 May, on 30 April and 1 May
-        rf"\b{_D1}\s+{_M1}\s*(?:[-–—]|\s(?:and|to|until|till)\s)\s*{_D2}\s+{_M2}{_YEAR}",
+        rf"\b{_D1}\s+{_M1}\s*(?:{DASH}|\s(?:and|to|until|till)\s)\s*{_D2}\s+{_M2}{_YEAR}",
         rf"\b(?:from|between)\s+{_D1}\s+{_UNTIL}\s+{_D2}\s+{_M2}{_YEAR}",  # from 3 to 5 May
-        rf"\b{_D1}\s*(?:[-–—]|and)\s*{_D2}\s+{_M2}{_YEAR}",  # 3-5 May, 5 and 6 June
+        rf"\b{_D1}\s*(?:{DASH}|and)\s*{_D2}\s+{_M2}{_YEAR}",  # 3-5 May, 5 and 6 June
     )
 )
-_SINGLE_RE = re.compile(
-    rf"\bon\s+(?:\w+,?\s+)?{_DAY.format('d1')}\s+(?P<m1>{MONTH_RE})(?:\s+(?P<y>\d{{4}}))?",
-    re.IGNORECASE,
-)
+_SINGLE_RE = re.compile(rf"\bon\s+(?:\w+,?\s+)?{_D1}\s+{_M1}{_YEAR}", re.IGNORECASE)
 #: Two weekdays: "on Thursday and Friday", "on Monday to Wednesday".
 _WEEKDAY_RANGE_RE = re.compile(
-    rf"\bon\s+(?P<w1>{'|'.join(_WEEKDAYS)})\s*(?:and|to|until|till|[-–—])\s*"
-    rf"(?P<w2>{'|'.join(_WEEKDAYS)})\b",
+    rf"\bon\s+(?P<w1>{WEEKDAY_RE})\s*(?:and|to|until|till|{DASH})\s*(?P<w2>{WEEKDAY_RE})\b",
     re.IGNORECASE,
 )
 #: One weekday with no start or end verb: "a meeting in Bender on Tuesday".
-_WEEKDAY_RE = re.compile(rf"\bon\s+(?P<w>{'|'.join(_WEEKDAYS)})\b", re.IGNORECASE)
+_WEEKDAY_RE = re.compile(rf"\bon\s+(?P<w>{WEEKDAY_RE})\b", re.IGNORECASE)
 #: A weekday an event verb takes ("held in Vienna on Friday"): the event's own day, even after
 #: a "today" of the release ("announced today that a meeting held on Friday ...").
 _HELD_ON_WEEKDAY_RE = re.compile(
-    rf"\b(?:held|took\s+place|convened|met|gathered)\b[^,.;:]{{0,60}}?"
-    rf"\bon\s+(?:{'|'.join(_WEEKDAYS)})\b",
+    rf"\b(?:held|took\s+place|convened|met|gathered)\b[^,.;:]{{0,60}}?\bon\s+{WEEKDAY_RE}\b",
     re.IGNORECASE,
 )
 #: The end an event is announced to run until: "will run until 5 May", "lasts till Friday".
 _UNTIL_RE = re.compile(
-    rf"\b(?:until|till|through)\s+(?P<when>(?:{'|'.join(_WEEKDAYS)})|{_DAY.format('d1')}\s+"
-    rf"(?P<m1>{MONTH_RE})(?:\s+(?P<y>\d{{4}}))?)\b",
-    re.IGNORECASE,
+    rf"\b(?:until|till|through)\s+(?P<when>{WEEKDAY_RE}|{_D1}\s+{_M1}{_YEAR})\b", re.IGNORECASE
 )
 _TODAY_RE = re.compile(r"\b(?:today|yesterday)\b", re.IGNORECASE)
-_UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
-_PLACE_NAME = rf"[{_UPPER}][\w'’-]+(?:\s+[{_UPPER}][\w'’-]+){{0,2}}"
+_PLACE_NAME = rf"[{UPPER}][\w'’-]+(?:\s+[{UPPER}][\w'’-]+){{0,2}}"
 #: The words of a time between an event verb and its place: "held from 30 September to 2 October
 #: in X", "drew to a close on 5 and 6 June in X".
 _TIME_WORD = (
-    rf"(?i:today|yesterday|this|week|on|from|to|and|between|until|till|{'|'.join(_WEEKDAYS)}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?|\d{{4}}|{MONTH_RE}|[-–—])"
+    rf"(?i:today|yesterday|this|week|on|from|to|and|between|until|till|{WEEKDAY_RE}"
+    rf"|\d{{1,2}}{ORDINAL_SUFFIX}?|\d{{4}}|{MONTH_RE}|{DASH})"
 )
-_HELD_VERBS = (
-    r"held|took\s+place|convened|organi[sz]ed|hosted|taking\s+place|under\s+way|"
-    r"concluded|ended|closed|completed|wrapped\s+up|finished|came\s+to\s+an?\s+(?:close|end)|"
-    r"drew\s+to\s+a\s+close|opened|started|began|kicked\s+off|commenced|got\s+under\s?way"
-)
+_HELD_VERBS = alternatives(table_column("event_verbs", "verb", where="takes_place"))
 _HELD_IN_RE = re.compile(
     rf"\b(?:{_HELD_VERBS})(?:\s+{_TIME_WORD},?){{0,8}}?\s+in\s+(?P<place>{_PLACE_NAME})"
 )
 _IN_PLACE_RE = re.compile(rf"^[^.;:]{{0,100}}?\bin\s+(?P<place>{_PLACE_NAME})")
 _VISIT_TO_RE = re.compile(rf"^\s+to\s+(?:the\s+)?(?P<place>{_PLACE_NAME})")
 _NOT_PLACES = frozenset(
-    {
-        "OSCE",
-        "co-operation",
-        "Co-operation",
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    }
+    {"OSCE", "co-operation", "Co-operation", *(month.capitalize() for month in MONTH_NAMES)}
 )
 _ORGANISED_RE = re.compile(
     r"\b(?:co-)?(?:organi[sz]ed|hosted|convened)\s+(?:jointly\s+)?by\s+(?P<organisers>.+?)"
@@ -189,18 +158,14 @@ _SUPPORT_RE = re.compile(
     r"\bwith\s+the\s+(?:financial\s+|generous\s+)?support\s+of\s+(?P<partners>.+?)(?=[.;]|,\s+(?:which|who|the)|\s+(?:to|for)\s|$)"
 )
 _NAME_RUN = (
-    r"(?:(?:[0-9]{1,4}(?:st|nd|rd|th)?|[A-Z][\w’'-]*)\s+(?:(?:and|of|on|for|the|in|to)\s+)*)+"
+    rf"(?:(?:[0-9]{{1,4}}{ORDINAL_SUFFIX}?|[A-Z][\w’'-]*)\s+(?:(?:and|of|on|for|the|in|to)\s+)*)+"
 )
 
 #: A year or an ordinal before an event's name is its edition, not part of the name:
 #: "The 2019 Autumn Meeting", "the 25th Annual Security Review Conference", "the Third ...".
-_ORDINAL_WORDS = (
-    "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
-    "thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|"
-    "thirtieth|fortieth|fiftieth"
-)
+_ORDINAL_WORDS = alternatives(word_list("ordinal_words"))
 _LEADING_COUNT_RE = re.compile(
-    rf"^(?:(?:\d{{1,4}}(?:st|nd|rd|th)?|(?:(?:twenty|thirty|forty)-)?(?:{_ORDINAL_WORDS}))\s+)+",
+    rf"^(?:(?:\d{{1,4}}{ORDINAL_SUFFIX}?|(?:(?:twenty|thirty|forty)-)?(?:{_ORDINAL_WORDS}))\s+)+",
     re.IGNORECASE,
 )
 
@@ -290,49 +255,114 @@ def _sentence_around(text: str, offset: int) -> str:
     return text[start:end]
 
 
-def resolve_dates(text: str, release_date: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+#: A start and an end date, either unknown.
+_Dates = tuple[dt.date | None, dt.date | None]
+
+
+@dataclass(frozen=True)
+class _DateClues:
+    """What dates are resolved from: the text, the release date and the length the text gives."""
+
+    text: str
+    release_date: dt.date
+    days: int | None  # "a three-day seminar" -> 3
+
+
+#: Reads the dates of one kind of date phrase; None when the phrase found gives none.
+_Resolver = Callable[[re.Match[str], _DateClues], _Dates | None]
+
+
+def resolve_dates(text: str, release_date: dt.date | None) -> _Dates:
     """Start and end of an event from date phrases in ``text``, against the release date."""
     if release_date is None:
         return None, None
-    days = _duration_days(text)
-    for pattern in _RANGE_RES:
+    clues = _DateClues(text, release_date, _duration_days(text))
+    for pattern, resolve in _DATE_RULES:
         match = pattern.search(text)
-        if match:
-            return _range_dates(match, release_date)
-    weekdays = _WEEKDAY_RANGE_RE.search(text)
-    if weekdays:
-        return _weekday_range(weekdays, release_date)
+        if match is not None and (dates := resolve(match, clues)) is not None:
+            return dates
+    return None, None
+
+
+def _range_dates(match: re.Match[str], clues: _DateClues) -> _Dates:
+    """'from 30 April to 2 May', '3-5 May': the days the range names."""
+    groups = match.groupdict()
+    release_date = clues.release_date
+    end = _date_of(groups["d2"], groups["m2"], groups.get("y"), release_date)
+    start = _date_of(groups["d1"], groups.get("m1") or groups["m2"], groups.get("y"), release_date)
+    if start and end and start > end:  # "from 30 December to 2 January"
+        start = start.replace(year=start.year - 1)
+    return start, end
+
+
+def _weekday_range(match: re.Match[str], clues: _DateClues) -> _Dates:
+    """The days of "on Thursday and Friday": the last such days on or before the release date."""
+    first, last = (WEEKDAYS.index(match[g].lower()) for g in ("w1", "w2"))
+    end = _last_weekday(clues.release_date, last)
+    return end - dt.timedelta(days=(last - first) % 7), end
+
+
+def _verb_dates(match: re.Match[str], clues: _DateClues) -> _Dates | None:
+    """The days a start or end verb gives with its time ("concluded today", "opened on Monday"),
+    the other end from the length or "until"; None when no verb has a time."""
+    text, release_date, days = clues.text, clues.release_date, clues.days
     end = _verb_anchor(_END_RE, text, release_date)
     start = _verb_anchor(_START_RE, text, release_date)
-    if start is not None or end is not None:
-        if start is None and end is not None and days:
-            start = end - dt.timedelta(days=days - 1)
-        if end is None and start is not None:
-            end = _until(text, release_date, start)
-        if end is None and start is not None and days:
-            end = start + dt.timedelta(days=days - 1)
-        return start, end
-    single = _SINGLE_RE.search(text)
-    if single:
-        day = _date_of(single["d1"], single["m1"], single["y"], release_date)
-        if day is not None:
-            return day, day + dt.timedelta(days=(days or 1) - 1)
-    weekday = _WEEKDAY_RE.search(text)
-    today = _TODAY_RE.search(text)
-    if weekday and (
-        today is None or weekday.start() < today.start() or _HELD_ON_WEEKDAY_RE.search(text)
-    ):
-        # "a meeting in Bender on Tuesday": the last such day on or before the release date
-        day = release_date - dt.timedelta(
-            days=(release_date.weekday() - _WEEKDAYS.index(weekday["w"].lower())) % 7
-        )
-        return day, day + dt.timedelta(days=(days or 1) - 1)
-    if today:
-        day = release_date - dt.timedelta(days=1 if today.group().lower() == "yesterday" else 0)
-        if days and days > 1:
-            return None, None  # "a two-day seminar today" says too little
-        return day, day
-    return None, None
+    if start is None and end is None:
+        return None
+    if start is None and end is not None and days:
+        start = end - dt.timedelta(days=days - 1)
+    if end is None and start is not None:
+        end = _until(text, release_date, start)
+    if end is None and start is not None and days:
+        end = start + dt.timedelta(days=days - 1)
+    return start, end
+
+
+def _single_day(match: re.Match[str], clues: _DateClues) -> _Dates | None:
+    """'on 2 May': that day, for as long as the text says; None when there is no such day."""
+    day = _date_of(match["d1"], match["m1"], match["y"], clues.release_date)
+    return _lasting(day, clues) if day is not None else None
+
+
+def _bare_weekday(match: re.Match[str], clues: _DateClues) -> _Dates | None:
+    """The last such day on or before the release date ("a meeting in Bender on Tuesday"),
+    unless a "today" comes first and no event verb takes the weekday."""
+    today = _TODAY_RE.search(clues.text)
+    if today and match.start() >= today.start() and not _HELD_ON_WEEKDAY_RE.search(clues.text):
+        return None
+    return _lasting(_last_weekday(clues.release_date, WEEKDAYS.index(match["w"].lower())), clues)
+
+
+def _today(match: re.Match[str], clues: _DateClues) -> _Dates:
+    """'today' or 'yesterday', when the event lasts no longer than that day."""
+    if clues.days and clues.days > 1:
+        return None, None  # "a two-day seminar today" says too little
+    shift = 1 if match.group().lower() == "yesterday" else 0
+    day = clues.release_date - dt.timedelta(days=shift)
+    return day, day
+
+
+def _lasting(day: dt.date, clues: _DateClues) -> _Dates:
+    """A first day and the last day of the length the text gives (one day when it gives none)."""
+    return day, day + dt.timedelta(days=(clues.days or 1) - 1)
+
+
+def _last_weekday(release_date: dt.date, weekday: int) -> dt.date:
+    """The last day on or before the release date that is the weekday (0 Monday ... 6 Sunday)."""
+    return release_date - dt.timedelta(days=(release_date.weekday() - weekday) % 7)
+
+
+#: How date phrases are read, in order of precedence: the first row whose pattern is found in
+#: the text and whose resolver gives dates (not None) wins.
+_DATE_RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
+    *((pattern, _range_dates) for pattern in _RANGE_RES),
+    (_WEEKDAY_RANGE_RE, _weekday_range),
+    (_EVENT_VERB_RE, _verb_dates),
+    (_SINGLE_RE, _single_day),
+    (_WEEKDAY_RE, _bare_weekday),
+    (_TODAY_RE, _today),
+)
 
 
 def _verb_anchor(pattern: re.Pattern[str], text: str, release_date: dt.date) -> dt.date | None:
@@ -347,13 +377,6 @@ def _verb_anchor(pattern: re.Pattern[str], text: str, release_date: dt.date) -> 
         if anchor is not None:
             return anchor
     return None
-
-
-def _weekday_range(match: re.Match[str], release_date: dt.date) -> tuple[dt.date, dt.date]:
-    """The days of "on Thursday and Friday": the last such days on or before the release date."""
-    first, last = (_WEEKDAYS.index(match[g].lower()) for g in ("w1", "w2"))
-    end = release_date - dt.timedelta(days=(release_date.weekday() - last) % 7)
-    return end - dt.timedelta(days=(last - first) % 7), end
 
 
 def _until(text: str, release_date: dt.date, start: dt.date) -> dt.date | None:
@@ -378,17 +401,6 @@ def _duration_days(text: str) -> int | None:
     number = match["n"].lower()
     count = int(number) if number.isdigit() else _NUMBERS[number]
     return count * 7 if match["unit"].lower() == "week" else count
-
-
-def _range_dates(
-    match: re.Match[str], release_date: dt.date
-) -> tuple[dt.date | None, dt.date | None]:
-    groups = match.groupdict()
-    end = _date_of(groups["d2"], groups["m2"], groups.get("y"), release_date)
-    start = _date_of(groups["d1"], groups.get("m1") or groups["m2"], groups.get("y"), release_date)
-    if start and end and start > end:  # "from 30 December to 2 January"
-        start = start.replace(year=start.year - 1)
-    return start, end
 
 
 def _date_of(day: str, month: str, year: str | None, release_date: dt.date) -> dt.date | None:
@@ -417,8 +429,8 @@ def _anchor(when: str, release_date: dt.date, *, past: bool) -> dt.date | None:
     if when == "tomorrow":
         return release_date + dt.timedelta(days=1)
     day_name = when.removeprefix("on ")
-    if day_name in _WEEKDAYS:
-        shift = (release_date.weekday() - _WEEKDAYS.index(day_name)) % 7
+    if day_name in WEEKDAYS:
+        shift = (release_date.weekday() - WEEKDAYS.index(day_name)) % 7
         return (
             release_date - dt.timedelta(days=shift)
             if past
@@ -494,7 +506,7 @@ def _labels(listing: str, gazetteer: Gazetteer) -> list[str]:
     found = [
         f
         for f in gazetteer.find(listing)
-        if f.entry.category in {STATE, STRUCTURE, ORGANISATION, OSCE}
+        if f.entry.category in {Kind.STATE, Kind.STRUCTURE, Kind.ORGANISATION, Kind.OSCE}
     ]
     pieces: list[tuple[int, str]] = []
     cursor = 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from kg.errors import InputError
 from kg.extraction.events import find_event
-from kg.extraction.gazetteer import FIELD_OF_WORK, STRUCTURE, Gazetteer
+from kg.extraction.gazetteer import Gazetteer, Kind
 from kg.extraction.mentions import find_mentions
 from kg.extraction.people import find_people, structure_in
 from kg.extraction.records import Mention, ReleaseRecord
@@ -53,9 +53,9 @@ def extract_release(raw: RawRelease, gazetteer: Gazetteer) -> ReleaseRecord:
         if raw.place_text
         else (dateline.place if dateline else None)
     )
-    sources = _link_all(raw.sources, gazetteer, STRUCTURE, "source", problems)
+    sources = _link_all(raw.sources, gazetteer, Kind.STRUCTURE, "source", problems)
     fields_of_work = _link_all(
-        raw.fields_of_work, gazetteer, FIELD_OF_WORK, "field of work", problems
+        raw.fields_of_work, gazetteer, Kind.FIELD_OF_WORK, "field of work", problems
     )
     texts = [raw.title] if raw.title else []
     mentions = find_mentions([*texts, *raw.paragraphs], gazetteer)
@@ -121,7 +121,7 @@ def _release_date(
 
 
 def _link_all(
-    names: tuple[str, ...], gazetteer: Gazetteer, category: str, what: str, problems: _Problems
+    names: tuple[str, ...], gazetteer: Gazetteer, category: Kind, what: str, problems: _Problems
 ) -> tuple[Mention, ...]:
     """Each name as its reference label and IRI, or as written with a warning."""
     mentions: list[Mention] = []

@@ -6,29 +6,36 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
-#: Categories of things the index knows.
-STATE = "state"
-STRUCTURE = "structure"  # OSCE institutions, Secretariat units, field operations
-ORGANISATION = "organisation"  # non-OSCE organisations
-OSCE = "osce"  # the OSCE itself
-PERSON = "person"
-FIELD_OF_WORK = "field-of-work"
+from kg.lexicon.wordlists import table_column, word_table
 
-#: How a name was written, which decides how strictly it must match.
-NAME = "name"  # matched whatever its case; a single word must start with a capital
-ABBREVIATION = "abbreviation"  # matched exactly as written ("EU", "RFoM")
-ADJECTIVE = "adjective"  # exactly as written ("Tajik")
+
+class Kind(StrEnum):
+    """The categories of things the index knows."""
+
+    STATE = "state"
+    #: States and territories the tables name that are neither participating States nor
+    #: Partners (Czechoslovakia, FRY): known, so their names are not misread, but not listed.
+    OTHER_STATE = "other-state"
+    STRUCTURE = "structure"  # OSCE institutions, Secretariat units, field operations
+    ORGANISATION = "organisation"  # non-OSCE organisations
+    OSCE = "osce"  # the OSCE itself
+    PERSON = "person"
+    FIELD_OF_WORK = "field-of-work"
+
+
+class Form(StrEnum):
+    """How a name was written, which decides how strictly it must match."""
+
+    NAME = "name"  # matched whatever its case; a single word must start with a capital
+    ABBREVIATION = "abbreviation"  # matched exactly as written ("EU", "RFoM")
+    ADJECTIVE = "adjective"  # exactly as written ("Tajik")
+
 
 _TOKEN_RE = re.compile(r"\w+(?:-\w+)*|[^\w\s]")
 #: Spellings that name the same thing: compared after these are folded.
-_SPELLING_FOLDS = (
-    ("organis", "organiz"),
-    ("programme", "program"),
-    ("centre", "center"),
-    ("defence", "defense"),
-    ("labour", "labor"),
-)
+_SPELLING_FOLDS = tuple((row["british"], row["american"]) for row in word_table("spelling_folds"))
 _MAX_TOKENS = 16
 
 
@@ -36,7 +43,7 @@ _MAX_TOKENS = 16
 class Entry:
     """A thing that can be named: its category, English label and IRI (None when not linkable)."""
 
-    category: str
+    category: Kind
     label: str
     iri: str | None = None
 
@@ -49,7 +56,7 @@ class Found:
     start: int
     end: int
     text: str
-    form: str  # NAME, ABBREVIATION or ADJECTIVE
+    form: Form
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ class Gazetteer:
 
     def __init__(self) -> None:
         self._folded: dict[tuple[str, ...], Entry] = {}
-        self._exact: dict[tuple[str, ...], tuple[Entry, str]] = {}
+        self._exact: dict[tuple[str, ...], tuple[Entry, Form]] = {}
         self._entries: list[Entry] = []
         self._lookup_only: dict[tuple[str, ...], Entry] = {}
 
@@ -88,7 +95,7 @@ class Gazetteer:
         return tuple(self._entries)
 
     def add(
-        self, entry: Entry, names: Iterable[str], *, form: str = NAME, searchable: bool = True
+        self, entry: Entry, names: Iterable[str], *, form: Form = Form.NAME, searchable: bool = True
     ) -> None:
         """Adds names of a thing; the first thing given a name keeps it.
 
@@ -103,12 +110,12 @@ class Gazetteer:
                 continue
             if not searchable:
                 self._lookup_only.setdefault(tuple(fold_token(t) for t in tokens), entry)
-            elif form == NAME:
+            elif form == Form.NAME:
                 self._folded.setdefault(tuple(fold_token(t) for t in tokens), entry)
             else:
                 self._exact.setdefault(tuple(t.replace("’", "'") for t in tokens), (entry, form))
 
-    def find(self, text: str, categories: Iterable[str] | None = None) -> list[Found]:
+    def find(self, text: str, categories: Iterable[Kind] | None = None) -> list[Found]:
         """Every known name in ``text``, left to right; a longer name wins over one inside it."""
         wanted = set(categories) if categories is not None else None
         tokens = tokenise(text)
@@ -131,7 +138,7 @@ class Gazetteer:
             index += length
         return found
 
-    def _find_in_compound(self, token: _Token, text: str, wanted: set[str] | None) -> list[Found]:
+    def _find_in_compound(self, token: _Token, text: str, wanted: set[Kind] | None) -> list[Found]:
         """Names inside a hyphenated word: 'EU-funded', 'Tajik-Afghan', 'OSCE-supported'."""
         if "-" not in token.text:
             return []
@@ -146,7 +153,7 @@ class Gazetteer:
             found.append(Found(hit[0], piece[0].start, piece[0].end, part, hit[1]))
         return found
 
-    def lookup(self, name: str, categories: Iterable[str] | None = None) -> Entry | None:
+    def lookup(self, name: str, categories: Iterable[Kind] | None = None) -> Entry | None:
         """The thing a whole name stands for ("OSCE Centre in Almaty", "ODIHR"), or None."""
         tokens = tokenise(name.strip())
         exact = [t.text.replace("’", "'") for t in tokens]
@@ -164,7 +171,7 @@ class Gazetteer:
 
     def _longest_at(
         self, tokens: list[_Token], exact: list[str], folded: list[str], index: int
-    ) -> tuple[Entry, str, int] | None:
+    ) -> tuple[Entry, Form, int] | None:
         limit = min(_MAX_TOKENS, len(tokens) - index)
         for length in range(limit, 0, -1):
             stop = index + length
@@ -173,14 +180,12 @@ class Gazetteer:
                 return exact_hit[0], exact_hit[1], length
             entry = self._folded.get(tuple(folded[index:stop]))
             if entry is not None and _capitalised_enough(tokens[index:stop]):
-                return entry, NAME, length
+                return entry, Form.NAME, length
         return None
 
 
 #: Lower-case words that may open a name ("von Arx", "de Brichambaut").
-_NAME_PARTICLES = frozenset(
-    {"von", "van", "de", "der", "den", "del", "della", "da", "di", "du", "af", "al"}
-)
+_NAME_PARTICLES = frozenset(table_column("name_particles", "particle", where="known_names"))
 
 
 def _capitalised_enough(window: list[_Token]) -> bool:
@@ -203,7 +208,7 @@ def add_names(gazetteer: Gazetteer, entry: Entry, names: Iterable[str]) -> None:
     for name in names:
         if not name.strip():
             continue
-        form = ABBREVIATION if _is_abbreviation(name) else NAME
+        form = Form.ABBREVIATION if _is_abbreviation(name) else Form.NAME
         gazetteer.add(entry, [name], form=form)
 
 

@@ -12,29 +12,15 @@ from importlib import resources
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
-from kg.extraction.gazetteer import (
-    ADJECTIVE,
-    FIELD_OF_WORK,
-    ORGANISATION,
-    OSCE,
-    PERSON,
-    STATE,
-    STRUCTURE,
-    Entry,
-    Gazetteer,
-    add_names,
-    structure_variants,
-)
+from kg.extraction.gazetteer import Entry, Form, Gazetteer, Kind, add_names, structure_variants
 from kg.rdf.uris import DEFAULT_BASE, concept_iri, entity_iri
 from kg.reference.cells import split_list
+from kg.reference.organisations import load_organisations
 from kg.reference.tables import ParticipatingState, Partner, ReferenceTables, load_tables
 from kg.resources import ontology_dir
 
 log = logging.getLogger(__name__)
 
-#: Category of States and territories the tables name that are neither participating States
-#: nor Partners (Czechoslovakia, FRY): known, so their names are not misread, but not listed.
-OTHER_STATE = "other-state"
 #: The names of the OSCE itself (it is not one of its structures).
 OSCE_NAMES = (
     "OSCE",
@@ -68,7 +54,7 @@ def default_gazetteer(base: str = DEFAULT_BASE) -> Gazetteer:
 
 
 def add_osce(gazetteer: Gazetteer, base: str) -> None:
-    entry = Entry(OSCE, "OSCE", str(entity_iri("organisation", "osce", base=base)))
+    entry = Entry(Kind.OSCE, "OSCE", str(entity_iri("organisation", "osce", base=base)))
     add_names(gazetteer, entry, OSCE_NAMES)
 
 
@@ -77,12 +63,14 @@ def add_states(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> None
     extra = {row["key"]: row for row in read_tsv("kg.data", "state_names.tsv")}
     states: list[ParticipatingState | Partner] = [*tables.participating_states, *tables.partners]
     for state in states:
-        entry = Entry(STATE, state.label, str(entity_iri("state", state.key, base=base)))
+        entry = Entry(Kind.STATE, state.label, str(entity_iri("state", state.key, base=base)))
         row = extra.get(state.key, {})
         add_names(gazetteer, entry, [*state.names(), *split_list(row.get("other_names", ""), "|")])
-        gazetteer.add(entry, split_list(row.get("adjectives", ""), "|"), form=ADJECTIVE)
+        gazetteer.add(entry, split_list(row.get("adjectives", ""), "|"), form=Form.ADJECTIVE)
     for other in tables.other_states:
-        add_names(gazetteer, Entry(OTHER_STATE, other.label, str(other.iri(base))), other.names())
+        add_names(
+            gazetteer, Entry(Kind.OTHER_STATE, other.label, str(other.iri(base))), other.names()
+        )
 
 
 def add_short_names(gazetteer: Gazetteer, entry: Entry, name: str) -> None:
@@ -96,7 +84,7 @@ def add_structures(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> 
     """Institutions, Secretariat units and field operations, with and without the 'OSCE' prefix."""
     institutions = {i.key: i for i in tables.institutions}
     for institution in tables.institutions:
-        entry = Entry(STRUCTURE, institution.label, str(institution.iri(base)))
+        entry = Entry(Kind.STRUCTURE, institution.label, str(institution.iri(base)))
         add_names(gazetteer, entry, structure_variants(institution.label))
         add_short_names(gazetteer, entry, institution.label)
         add_names(gazetteer, entry, [institution.abbreviation])
@@ -105,12 +93,12 @@ def add_structures(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> 
             label = institutions[unit.institution_key].label
         else:
             label = unit.label
-        entry = Entry(STRUCTURE, label, str(unit.iri(base)))
+        entry = Entry(Kind.STRUCTURE, label, str(unit.iri(base)))
         for name in (unit.label, *unit.other_names):
             add_names(gazetteer, entry, structure_variants(name))
         add_names(gazetteer, entry, [unit.abbreviation])
     for operation in tables.field_operations:
-        entry = Entry(STRUCTURE, operation.label, str(operation.iri(base)))
+        entry = Entry(Kind.STRUCTURE, operation.label, str(operation.iri(base)))
         for name in (operation.label, *operation.former_names):
             add_names(gazetteer, entry, structure_variants(name))
         add_names(gazetteer, entry, operation.abbreviations)
@@ -118,13 +106,11 @@ def add_structures(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> 
 
 def add_organisations(gazetteer: Gazetteer, base: str) -> None:
     """Non-OSCE organisations from kg/data/organisations.tsv."""
-    for row in read_tsv("kg.data", "organisations.tsv"):
-        entry = Entry(
-            ORGANISATION, row["label"], str(entity_iri("organisation", row["key"], base=base))
-        )
-        names = [row["label"], *split_list(row.get("other_names", ""), "|")]
-        add_names(gazetteer, entry, names)
-        add_names(gazetteer, entry, split_list(row.get("abbreviations", ""), "|"))
+    for organisation in load_organisations():
+        iri = entity_iri("organisation", organisation.key, base=base)
+        entry = Entry(Kind.ORGANISATION, organisation.label, str(iri))
+        add_names(gazetteer, entry, [organisation.label, *organisation.other_names])
+        add_names(gazetteer, entry, organisation.abbreviations)
 
 
 def add_persons(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> None:
@@ -134,7 +120,9 @@ def add_persons(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> Non
     people += [p for c in tables.chairpersonships for p in c.chairpersons]
     for person in people:
         if person.name and person.key:
-            entry = Entry(PERSON, person.name, str(entity_iri("person", person.key, base=base)))
+            entry = Entry(
+                Kind.PERSON, person.name, str(entity_iri("person", person.key, base=base))
+            )
             add_names(gazetteer, entry, [person.name])
 
 
@@ -154,5 +142,5 @@ def add_fields_of_work(gazetteer: Gazetteer) -> None:
             concepts.append((str(subject).rsplit("/", 1)[1], str(label)))
     for key, text in sorted(concepts):
         # concepts keep the default base: the vocabularies are published under it
-        entry = Entry(FIELD_OF_WORK, text, str(concept_iri("field-of-work", key)))
+        entry = Entry(Kind.FIELD_OF_WORK, text, str(concept_iri("field-of-work", key)))
         gazetteer.add(entry, [text], searchable=False)

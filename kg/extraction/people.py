@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kg.extraction.gazetteer import PERSON, STRUCTURE, Found, Gazetteer, fold_token
+from kg.extraction.gazetteer import Form, Found, Gazetteer, Kind, fold_token
 from kg.extraction.quotes import (
     OPENING_QUOTES,
     SPEECH_VERBS,
@@ -26,14 +26,22 @@ from kg.extraction.roles import (
     Title,
     has_role_word,
     read_title,
-    words,
 )
+from kg.lexicon.patterns import (
+    DOTTED_HONORIFICS,
+    MONTH_NAMES,
+    UPPER,
+    WEEKDAYS,
+    alternatives,
+)
+from kg.lexicon.wordlists import table_column, word_list, word_set
 
-_UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
-_PARTICLES = r"(?:von|van|de|der|den|del|della|da|di|du|af|al|la|le|ten|ter|zu|bin|ibn|el|dos|das)"
-_CAP = rf"(?:[{_UPPER}]\.(?=\s)|[{_UPPER}][\w'’]*(?:-[\w'’]+)*)"
+_PARTICLE_WORDS = table_column("name_particles", "particle")
+_PARTICLES = rf"(?:{alternatives(_PARTICLE_WORDS)})"
+_PARTICLES_SET = frozenset(_PARTICLE_WORDS)
+_CAP = rf"(?:[{UPPER}]\.(?=\s)|[{UPPER}][\w'’]*(?:-[\w'’]+)*)"
 _RUN_RE = re.compile(rf"(?<![\w’'-]){_CAP}(?:\s+(?:{_PARTICLES}\s+)*{_CAP})*")
-_DOTTED_HONORIFIC_RE = re.compile(r"\b(?P<honorific>Mr|Ms|Mrs|Dr|Prof)\.\s+$")
+_DOTTED_HONORIFIC_RE = re.compile(rf"\b(?P<honorific>{DOTTED_HONORIFICS})\.\s+$")
 _VERB_AFTER_RE = re.compile(rf"^\s*,?\s*(?:also\s+|further\s+|then\s+)?(?:{SPEECH_VERBS})\b")
 #: A lower-case description set off by commas after a name: "X, a journalist from Kareli,",
 #: "X, 34, a teacher from Naryn,", "X, who runs a small NGO in Kharkiv,".
@@ -49,13 +57,7 @@ _DESCRIBED_SPEAKER_RE = re.compile(
 )
 #: Nouns that describe a private person: "X, a journalist from Kareli", "X, a 23-year-old law
 #: student".
-_PERSON_NOUNS = (
-    "participant|journalist|reporter|editor|blogger|student|pupil|graduate|teacher|lecturer|"
-    "professor|activist|farmer|lawyer|attorney|judge|prosecutor|officer|policeman|policewoman|"
-    "resident|trainer|trainee|expert|observer|volunteer|entrepreneur|councillor|"
-    "councilor|mayor|doctor|nurse|mother|father|woman|man|girl|boy|villager|refugee|"
-    r"survivor|victim|mediator|researcher|psychologist|social\s+worker|civil\s+servant"
-)
+_PERSON_NOUNS = alternatives(word_list("person_nouns"), any_space=True)
 _DESCRIBED_PERSON_RE = re.compile(
     rf"^\s*,\s*(?:\d{{1,3}}\s*,\s*)?(?:a|an)\s+"
     # up to three words before the noun, no preposition among them ("a city of young students")
@@ -70,38 +72,10 @@ _VERB_BEFORE_RE = re.compile(
     rf"\b(?:{SPEECH_VERBS})\s*:?\s*"
     # "said one participant, X", "said a teacher from Osh, X"
     r"(?:(?:one|a|an|the)\s+[a-z][^,.;:“”\"«»]{0,60},\s*)?"
-    r"(?:(?:Mr|Ms|Mrs|Dr|Prof)\.?\s+)?$"
+    rf"(?:(?:{DOTTED_HONORIFICS})\.?\s+)?$"
 )
 #: Words that are never part of a person's name.
-_NOT_NAME_WORDS = words(
-    """
-    authorities officials participants representatives experts students journalists members
-    leaders citizens residents observers monitors trainers delegates organizers organisers
-    speakers people communities countries donors partners institutions
-    science economy economic finance health labour labor culture agriculture energy environment
-    transport trade industry development integration protection welfare communications
-    information technology sport sports tourism emergency emergencies refugees minorities diaspora
-    infrastructure innovation relations reform reforms planning statistics territorial
-    the a an in on at for with by from to of this that these those his her their its he she it
-    they we our as after before during while when since under over according both each all some
-    many most other several also however moreover today yesterday tomorrow and but or if so then
-    there here january february march april may june july august september october november
-    december monday tuesday wednesday thursday friday saturday sunday office mission ministry
-    government republic council committee commission centre center department agency programme
-    program union nations assembly parliament university academy institute school court police
-    service forum conference meeting seminar workshop day week year law act strategy plan
-    project initiative network association foundation fund bank organization organisation group
-    team unit section division board state states public national international regional
-    european central human rights security co-operation cooperation affairs justice interior
-    defence defense foreign border training education youth women men children media press civil
-    society declaration report chairmanship chairpersonship presidency embassy delegation
-    secretariat city region district province oblast village street square hall palace hotel
-    house park river lake mountain
-    participant journalist student teacher activist farmer lawyer judge prosecutor officer
-    without borders reporters watch airport company
-    resident trainer trainee expert official observer volunteer entrepreneur local young
-    """
-)
+_NOT_NAME_WORDS = word_set("not_name_words") | set(MONTH_NAMES) | set(WEEKDAYS)
 _MAX_NAME_WORDS = 4
 _RANK_WORDS = frozenset(w for title in TITLE_HONORIFICS for w in title.split())
 
@@ -220,7 +194,7 @@ def _find_people_in(
             continue
         if len(name.split()) < 2:
             continue
-        person_entry = gazetteer.lookup(name, [PERSON])
+        person_entry = gazetteer.lookup(name, [Kind.PERSON])
         title = _title_around(text, (start, end), spans, gazetteer, own_structure)
         honorific = _honorific_title(prefix_words)
         said = _introduces_person(text, start, end)
@@ -277,7 +251,7 @@ def _name_in_run(
     """
     words = list(re.finditer(r"\S+", text[start:end]))
     known_person = [
-        f for f in finds if f.entry.category == PERSON and f.start >= start and f.end <= end
+        f for f in finds if f.entry.category == Kind.PERSON and f.start >= start and f.end <= end
     ]
     if known_person:
         found = known_person[-1]
@@ -301,9 +275,6 @@ def _name_in_run(
     return start + first.start(), start + name_words[-1].end(), prefix
 
 
-_PARTICLES_SET = frozenset(_PARTICLES.strip("(?:)").split("|"))
-
-
 def _can_be_name_word(word: str, start: int, finds: Sequence[Found], end: int) -> bool:
     lower = word.lower()
     if not word or lower in _NOT_NAME_WORDS or lower in ROLE_WORDS or lower in ROLE_MODIFIERS:
@@ -315,7 +286,9 @@ def _can_be_name_word(word: str, start: int, finds: Sequence[Found], end: int) -
         return False  # an abbreviation: "OSCE", "UNDP"
     if len(word) == 2 and word.endswith(".") is False and word.isupper():
         return False
-    return not any(f.start < end and start < f.end and f.entry.category != PERSON for f in finds)
+    return not any(
+        f.start < end and start < f.end and f.entry.category != Kind.PERSON for f in finds
+    )
 
 
 def _latest_speaker(spoke: list[tuple[int, int]], offset: int, earlier: int | None) -> int | None:
@@ -412,7 +385,7 @@ def _appointment_phrase(text: str, masked: str, end: int) -> str | None:
 def _mask_names(text: str, gazetteer: Gazetteer, spans: list[NameSpan]) -> str:
     """The text with every known name made one word, so "Bosnia and Herzegovina" does not end a
     title phrase at its "and"; people's names become lower case, so a title never runs into them."""
-    marks = [(f.start, f.end, f.entry.category != PERSON) for f in gazetteer.find(text)]
+    marks = [(f.start, f.end, f.entry.category != Kind.PERSON) for f in gazetteer.find(text)]
     marks += [(span.start, span.end, False) for span in spans]
     masked = list(text)
     for start, end, capital in marks:
@@ -543,9 +516,9 @@ def _phrase_word(word: str) -> bool:
 def structure_in(sources: Sequence[str], gazetteer: Gazetteer) -> Found | None:
     """The release's own structure, for "the Mission" in titles: a field operation first."""
     found = [
-        Found(entry, 0, len(source), source, "name")
+        Found(entry, 0, len(source), source, Form.NAME)
         for source in sources
-        if (entry := gazetteer.lookup(source, [STRUCTURE])) is not None
+        if (entry := gazetteer.lookup(source, [Kind.STRUCTURE])) is not None
     ]
     operations = [f for f in found if f.entry.iri and "/field-operation/" in f.entry.iri]
     chosen = operations or found

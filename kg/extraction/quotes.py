@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SPEECH_VERBS = (
-    "said|says|say|added|adds|noted|notes|stressed|stresses|emphasized|emphasised|emphasizes|"
-    "emphasises|underlined|underlines|stated|states|explained|explains|remarked|highlighted|"
-    "highlights|pointed out|points out|urged|urges|recalled|recalls|concluded|concludes|"
-    "announced|announces|observed|commented|declared|told|affirmed|reiterated|welcomed|"
-    "acknowledged|asserted|insisted|warned|argued|believes|believed|put it"
-)
+from kg.lexicon.patterns import DOTTED_HONORIFICS, alternatives
+from kg.lexicon.wordlists import table_column, word_list
+
+#: Verbs that attribute a quotation to a speaker, as alternatives.
+SPEECH_VERBS = alternatives(word_list("speech_verbs"))
 _VERB_RE = re.compile(rf"\b(?:{SPEECH_VERBS})\b")
 #: Double curly, straight and angle quotes, and single curly quotes; a single closing quote
 #: followed by a letter is an apostrophe ("women’s"), not the end of the quotation.
@@ -120,10 +118,7 @@ def speaker_of(
 
 #: Verbs of reported speech: "Participant X said the sessions were useful" makes X the
 #: latest speaker even without a quotation, so a following "he explained" is X.
-_REPORTED_VERBS = (
-    "said|says|stated|states|noted|notes|explained|explains|stressed|stresses|added|adds|"
-    "emphasized|emphasised|underlined|told|pointed out|remarked|believes|argued|highlighted"
-)
+_REPORTED_VERBS = alternatives(word_list("reported_verbs"))
 _REPORTED_RE = re.compile(
     rf"^(?:\s*,[^,.;“”\"«»]{{1,120}},)?\s+(?:also\s+|further\s+|today\s+)?(?:{_REPORTED_VERBS})\b"
 )
@@ -186,15 +181,16 @@ def _last_before(spans: list[NameSpan], offset: int) -> int | None:
     return before[-1].person if before else None
 
 
-_ABBREVIATION_DOT_RE = re.compile(
-    r"\b(Mr|Ms|Mrs|Dr|Prof|St|Jr|No|Gen|Col|Lt|Amb|Sept|Jan|Feb|Aug|Oct|Nov|Dec|[A-Z])\."
-)
+#: Words whose dot ends no sentence: "Mr.", "St.", "Sept." (and initials, below).
+_DOTTED_WORDS = f"{DOTTED_HONORIFICS}|{alternatives(word_list('dotted_abbreviations'))}"
+_ABBREVIATION_DOT_RE = re.compile(rf"\b({_DOTTED_WORDS}|[A-Z])\.")
+_SURNAME_PARTICLES = alternatives(table_column("name_particles", "particle", where="after_quotes"))
 #: What may stand between a quotation and its speaker's name: honorifics and titles
 #: ("“...,” OSCE Secretary General X told participants"), and the lower-case particles that open
 #: a surname ("“...,” von Arx said").
 _HONORIFIC_GAP_RE = re.compile(
     r"^\s*,?\s*(?:(?:[A-Z][\w’'-]*\.?|of|the|on|for|in|to|and)\s+)*"
-    r"(?:(?:von|van|de|der|den|del|della|da|di|du|af|ten|ter|zu)\s+)*$"
+    rf"(?:(?:{_SURNAME_PARTICLES})\s+)*$"
 )
 
 

@@ -6,56 +6,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kg.extraction.gazetteer import ORGANISATION, OSCE, STATE, STRUCTURE, Found, Gazetteer
-
-
-def words(text: str) -> frozenset[str]:
-    """The whitespace-separated words of a text, as a set (for long word lists)."""
-    return frozenset(text.split())
-
+from kg.extraction.gazetteer import Found, Gazetteer, Kind
+from kg.lexicon.wordlists import table_column, word_set
 
 #: Words that make a phrase a title ("Secretary General", "Head", "Minister", ...).
-ROLE_WORDS = words(
-    """
-    head heads director directors secretary general minister ministers ambassador ambassadors
-    chairperson chairperson-in-office chairman chairman-in-office chairwoman chair president
-    vice-president representative representatives commissioner co-ordinator coordinator envoy
-    officer adviser advisor expert spokesperson spokesman spokeswoman ombudsperson ombudsman
-    mayor governor prosecutor judge speaker deputy chief monitor rapporteur manager professor
-    leader premier consul counsellor commander inspector chancellor secretary-general co-chair
-    co-chairs vice-chair councillor councilor senator rector administrator commandant
-    superintendent registrar
-    """
-)
+ROLE_WORDS = word_set("role_words")
 #: Words that can stand before the role word in a title.
-ROLE_MODIFIERS = words(
-    """
-    deputy senior special personal first acting chief national executive regional foreign
-    interior justice defence defense prime vice permanent high principal resident international
-    associate assistant programme program project political legal economic human media press
-    """
-)
+ROLE_MODIFIERS = word_set("role_modifiers")
 #: Honorifics that introduce a name; these are also titles when the text gives no other.
-TITLE_HONORIFICS = (
-    "Ambassador", "Judge", "Professor", "Colonel", "Lieutenant Colonel", "Major", "Captain",
-    "Lieutenant", "Brigadier", "Admiral",
-)  # fmt: skip
-HONORIFICS = frozenset(
-    {*TITLE_HONORIFICS, "Mr", "Ms", "Mrs", "Dr", "Prof", "Sir", "Dame", "H.E.", "Excellency"}
-)
+TITLE_HONORIFICS = table_column("honorifics", "honorific", where="title")
+HONORIFICS = frozenset(table_column("honorifics", "honorific"))
 #: Words that, without a structure's name, point back to the release's own field operation.
-BACK_REFERENCES = frozenset(
-    {
-        "mission", "office", "centre", "center", "presence", "programme office", "project office",
-        "group", "assistance group", "monitoring group", "advisory and monitoring group",
-        "task force", "project co-ordinator", "project coordinator", "co-ordinator's office",
-        "co-ordinator’s office",
-    }
-)  # fmt: skip
+BACK_REFERENCES = word_set("back_references")
 #: Titles that exist only in the OSCE: without an organisation named, they are the OSCE's.
-OSCE_ONLY_ROLES = frozenset(
-    {"chairperson-in-office", "chairman-in-office", "chairwoman-in-office", "chair-in-office"}
-)
+OSCE_ONLY_ROLES = word_set("osce_only_roles")
 _CONNECTORS = frozenset({"of", "to", "in", "on", "for", "at", "the", "within", "'", "’", "s"})
 _PORTFOLIO_HEADS = frozenset({"minister", "ministers", "ministry", "secretary"})
 
@@ -90,13 +54,17 @@ def read_title(
     finds = [
         f
         for f in gazetteer.find(phrase)
-        if f.entry.category in {STRUCTURE, ORGANISATION, STATE, OSCE}
+        if f.entry.category in {Kind.STRUCTURE, Kind.ORGANISATION, Kind.STATE, Kind.OSCE}
     ]
     role = _role_text(phrase, finds)
     organisation = _pick_organisation(finds)
     if not role:
         institution = next(
-            (f for f in finds if f.entry.category == STRUCTURE and has_role_word(f.entry.label)),
+            (
+                f
+                for f in finds
+                if f.entry.category == Kind.STRUCTURE and has_role_word(f.entry.label)
+            ),
             None,
         )
         if institution is None:
@@ -105,7 +73,7 @@ def read_title(
         return Title(institution.entry.label, "OSCE", None)
     role = role[0].upper() + role[1:]  # "the head of the Mission" -> "Head"
     if organisation is None and role.lower() in OSCE_ONLY_ROLES:
-        osce = gazetteer.lookup("OSCE", [OSCE])
+        osce = gazetteer.lookup("OSCE", [Kind.OSCE])
         return Title(role, "OSCE", osce.iri if osce else None)
     if organisation is None:
         role, written = _split_written_organisation(role)
@@ -117,7 +85,7 @@ def read_title(
         if written:
             return Title(role, written, None)
         return Title(role, None, None)
-    if organisation.entry.category == OSCE:
+    if organisation.entry.category == Kind.OSCE:
         return Title(role, "OSCE", organisation.entry.iri)
     return Title(role, organisation.entry.label, organisation.entry.iri)
 
@@ -140,10 +108,10 @@ def _office_title(phrase: str, gazetteer: Gazetteer) -> Title | None:
     """'OSCE Special Representative and Co-ordinator for Combating Trafficking in Human Beings':
     the title of who leads an "Office of the ..." of the OSCE is the role, in the OSCE."""
     title = re.sub(r"^(?:the\s+)?OSCE(?:['’]s)?\s+", "", phrase)
-    entry = gazetteer.lookup(f"Office of the {title}", [STRUCTURE])
+    entry = gazetteer.lookup(f"Office of the {title}", [Kind.STRUCTURE])
     if entry is None:
         return None
-    osce = gazetteer.lookup("OSCE", [OSCE])
+    osce = gazetteer.lookup("OSCE", [Kind.OSCE])
     return Title(title, "OSCE", osce.iri if osce else None)
 
 
@@ -152,13 +120,13 @@ def _institution_title(phrase: str, gazetteer: Gazetteer) -> Title | None:
     Commissioner on National Minorities") is the person's role, in the OSCE."""
     finds = gazetteer.find(phrase)
     institutions = [
-        f for f in finds if f.entry.category == STRUCTURE and has_role_word(f.entry.label)
+        f for f in finds if f.entry.category == Kind.STRUCTURE and has_role_word(f.entry.label)
     ]
     if len(institutions) != 1:
         return None
     rest = phrase
     for found in sorted(finds, key=lambda f: -f.start):
-        if found.entry.category in {STRUCTURE, OSCE}:
+        if found.entry.category in {Kind.STRUCTURE, Kind.OSCE}:
             rest = rest[: found.start] + rest[found.end :]
     if not re.fullmatch(r"[\s,]*(?:['’]s)?[\s,]*", rest):
         return None  # more than the institution's name: not a bare title
@@ -204,7 +172,7 @@ def _role_text(phrase: str, finds: Sequence[Found]) -> str:
 
 def _pick_organisation(finds: Sequence[Found]) -> Found | None:
     """The organisation a title is in: a structure, else another organisation, a State, the OSCE."""
-    for category in (STRUCTURE, ORGANISATION, STATE, OSCE):
+    for category in (Kind.STRUCTURE, Kind.ORGANISATION, Kind.STATE, Kind.OSCE):
         matching = [f for f in finds if f.entry.category == category]
         if matching:
             return matching[-1]

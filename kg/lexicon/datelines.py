@@ -6,35 +6,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-#: Month names and the abbreviations releases use, lower case, without the final dot.
-MONTHS: dict[str, int] = {}
-for _number, _names in enumerate(
-    (
-        ("january", "jan"),
-        ("february", "feb"),
-        ("march", "mar"),
-        ("april", "apr"),
-        ("may",),
-        ("june", "jun"),
-        ("july", "jul"),
-        ("august", "aug"),
-        ("september", "sep", "sept"),
-        ("october", "oct"),
-        ("november", "nov"),
-        ("december", "dec"),
-    ),
-    start=1,
-):
-    for _name in _names:
-        MONTHS[_name] = _number
+from kg.lexicon.patterns import DASH, MONTH_RE, MONTHS, ORDINAL_SUFFIX, UPPER
 
-MONTH_RE = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
-)
-
-_UPPER = "".join(chr(c) for c in range(0x41, 0x250) if chr(c).isupper())
-_PLACE_WORD = rf"[{_UPPER}][\w'’.\-]*"
+_PLACE_WORD = rf"[{UPPER}][\w'’.\-]*"
 #: One place of a dateline: capitalised words ("NEW YORK", "NUR-SULTAN", "THE HAGUE", "Kyrgyzstan",
 #: "BOSNIA AND HERZEGOVINA").
 _PLACE = rf"{_PLACE_WORD}(?:[ \t]+(?:{_PLACE_WORD}|and|of|the|on|upon|am)){{0,4}}"
@@ -47,7 +21,7 @@ _PLACES = (
 #: Month names in any case: datelines may write "5 JUNE 2018".
 _ANY_CASE_MONTH = rf"(?i:{MONTH_RE})"
 _DAY_MONTH = (
-    rf"(?P<day>\d{{1,2}})(?:st|nd|rd|th)?[ \t]+(?P<month>{_ANY_CASE_MONTH})"
+    rf"(?P<day>\d{{1,2}}){ORDINAL_SUFFIX}?[ \t]+(?P<month>{_ANY_CASE_MONTH})"
     rf"(?:[ \t]*,?[ \t]*(?P<year>\d{{4}}))?"
 )
 _MONTH_DAY = (
@@ -55,7 +29,7 @@ _MONTH_DAY = (
 )
 #: A numeric date, day first: "05.06.2018".
 _NUMERIC_DATE = r"(?P<nday>\d{1,2})\.(?P<nmonth>\d{1,2})\.(?P<nyear>\d{4})"
-_DASH = r"(?P<dash>--|[–—-])"
+_DASH = rf"(?P<dash>--|{DASH})"
 _DATE = rf"(?:{_DAY_MONTH}|{_MONTH_DAY}|{_NUMERIC_DATE})"
 DATELINE_RE = re.compile(rf"^[ \t]*{_PLACES}[ \t]*,[ \t]*{_DATE}[ \t]*{_DASH}[ \t]*")
 #: A dateline without a place: "4 May 2018 –".

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -18,11 +16,10 @@ from kg.rdf.uris import entity_iri, graph_iri, short_hash, slugify, source_file_
 from kg.rdf.vocab import ORG, OSCE, PROV, RDF, RDFS, SKOS, bind_prefixes
 from kg.reference.graph import build_reference
 from kg.reference.ontologies import load_ontology, load_vocabularies
+from kg.reference.organisations import ORGANISATIONS_TABLE, load_organisations, organisations_file
 from kg.validation.shacl import load_rdf_files
 
 log = logging.getLogger(__name__)
-
-ORGANISATIONS_TABLE = "organisations.tsv"
 
 
 @dataclass(frozen=True)
@@ -79,30 +76,24 @@ def organisations_graph(*, base: str) -> Graph:
     abbreviations, other names, the table they come from) keeps those links from dangling.
     It is published as part of the reference graph.
     """
-    from kg.extraction.linking import read_tsv
-
-    data = resources.files("kg.data").joinpath(ORGANISATIONS_TABLE).read_bytes()
+    data = organisations_file().read_bytes()
     graph = bind_prefixes(Graph(bind_namespaces="none"))
     source = source_file_iri(f"kg/data/{ORGANISATIONS_TABLE}", base=base)
     graph.add((source, RDF.type, OSCE.SourceFile))
     graph.add((source, RDFS.label, Literal(f"kg/data/{ORGANISATIONS_TABLE}")))
     graph.add((source, OSCE.sha256, Literal(hashlib.sha256(data).hexdigest())))
     graph.add((source, OSCE.reader, Literal("table")))
-    for row in read_tsv("kg.data", ORGANISATIONS_TABLE):
-        iri = entity_iri("organisation", row["key"], base=base)
+    for organisation in load_organisations():
+        iri = entity_iri("organisation", organisation.key, base=base)
         graph.add((iri, RDF.type, ORG.FormalOrganization))
         graph.add((iri, RDF.type, ORG.Organization))
-        graph.add((iri, RDFS.label, Literal(row["label"], lang="en")))
-        for abbreviation in _split(row.get("abbreviations", "")):
+        graph.add((iri, RDFS.label, Literal(organisation.label, lang="en")))
+        for abbreviation in organisation.abbreviations:
             graph.add((iri, OSCE.abbreviation, Literal(abbreviation, lang="en")))
-        for name in _split(row.get("other_names", "")):
+        for name in organisation.other_names:
             graph.add((iri, SKOS.altLabel, Literal(name, lang="en")))
         graph.add((iri, PROV.wasDerivedFrom, source))
     return graph
-
-
-def _split(cell: str) -> list[str]:
-    return [part.strip() for part in re.split(r"[|;]", cell) if part.strip()]
 
 
 def load_extra_rdf(paths: Sequence[Path], *, base: str) -> dict[URIRef, Graph]:
