@@ -39,9 +39,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["BASE"] = normalise_base(app.config["BASE"])
     app.config["BUILD_DIR"] = os.fspath(app.config["BUILD_DIR"])
 
-    from server import dumps, entities, pages, sparql, store, urls
+    from server import dumps, entities, limits, pages, pool, sparql, store, urls
 
+    limits.init_app(app)
     store.init_app(app)
+    pool.init_app(app)
     CORS(
         app,
         send_wildcard=True,

@@ -394,7 +394,7 @@ def test_a_build_under_a_custom_base_is_served_under_that_base(
     """The operator built with $OSCE_KG_BASE and serves without it: the build's base names IRIs."""
     from kg.publish.build import BuildOptions, build
     from server import create_app
-    from server.sparql import close_query_pool
+    from server.pool import close_query_pool
 
     seed = Path(__file__).parent / "data" / "releases" / "seed-dushanbe-2018.txt"
     monkeypatch.setenv("OSCE_KG_BASE", "https://example.org/osce/")

@@ -523,7 +523,7 @@ def test_example_links_fill_the_form(sparql_client: FlaskClient) -> None:
 
 
 def test_example_queries_run(sparql_client: FlaskClient) -> None:
-    from server.sparql import example_queries
+    from server.examples import example_queries
 
     with sparql_client.application.app_context():
         examples = example_queries()
