@@ -39,7 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["BASE"] = normalise_base(app.config["BASE"])
     app.config["BUILD_DIR"] = os.fspath(app.config["BUILD_DIR"])
 
-    from server import dumps, entities, limits, pages, pool, sparql, store, urls
+    from server import dumps, entities, limits, pages, pool, responses, sparql, store, urls
 
     limits.init_app(app)
     store.init_app(app)
@@ -51,6 +51,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     for blueprint in (pages.bp, entities.bp, dumps.bp, sparql.bp):
         app.register_blueprint(blueprint)
-    app.register_error_handler(HTTPException, pages.render_error)
+    app.register_error_handler(HTTPException, responses.render_error)
     app.jinja_env.globals["urls"] = urls
     return app

@@ -24,7 +24,7 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import parse_range_header
 
 from server import conneg, urls
-from server.entities import (
+from server.responses import (
     HTML,
     finish_document,
     negotiate_format,

@@ -1,27 +1,25 @@
-"""The site's own pages: home, ontology documentation, SHACL shapes, health, and error answers."""
+"""The site's own pages: home, ontology documentation, SHACL shapes and health."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
 
 from kg.rdf.uris import graph_iri
 from kg.resources import shapes_dir, turtle_files
-from server import conneg, urls
-from server.entities import (
+from server import urls
+from server.examples import example_queries
+from server.labels import Labeller, Link, short_name
+from server.responses import (
     HTML,
-    RDF_FORMATS,
     finish_document,
     negotiate_format,
     not_modified,
     other_forms,
     rdf_response,
 )
-from server.labels import Labeller, Link, short_name
 from server.store import construct, current_build, select
 
 bp = Blueprint("pages", __name__)
@@ -62,24 +60,6 @@ SELECT ?shape ?target ?path ?constraint ?value WHERE {
   }
 } ORDER BY ?shape ?path ?constraint"""
 
-EXAMPLE_QUERIES = (
-    (
-        "Classes and how many things each has",
-        "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)",
-    ),
-    (
-        "The ten most recent releases",
-        "PREFIX schema: <https://schema.org/>\n"
-        "SELECT ?release ?title ?date WHERE {\n"
-        "  ?release schema:headline ?title ; schema:datePublished ?date .\n"
-        "} ORDER BY DESC(?date) LIMIT 10",
-    ),
-    (
-        "Named graphs and their sizes",
-        "SELECT ?g (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
-    ),
-)
-
 TERM_FIELDS = {
     "http://www.w3.org/2000/01/rdf-schema#domain": "domain",
     "http://www.w3.org/2000/01/rdf-schema#range": "range",
@@ -112,7 +92,7 @@ def home() -> Response:
     labeller = Labeller.for_request()
     rows = select(_CLASS_COUNTS_QUERY, {})
     counts = [(labeller.class_link(row["class"]), int(row["n"].value)) for row in rows]
-    examples = [(title, query, urls.sparql_url(query)) for title, query in EXAMPLE_QUERIES]
+    examples = [(title, query, urls.sparql_url(query)) for _, title, query in example_queries()]
     html = render_template(
         "index.html", counts=counts, examples=examples, summary=build.summary, build=build
     )
@@ -254,45 +234,3 @@ def shape_views(triples: list[ox.Triple]) -> list[ShapeView]:
 
 def short_name_or_value(term: ox.NamedNode | ox.Literal) -> str:
     return term.value if isinstance(term, ox.Literal) else short_name(term)
-
-
-ERROR_TYPES = ("text/html", "application/json", "text/plain")
-
-
-def _error_type_for_machines() -> str:
-    """The error body type for a client that accepts none of HTML, JSON or text.
-
-    Such a client is a program (a SPARQL client asking for results as CSV or
-    application/sparql-results+json): JSON if it reads some JSON, else plain text, never a page.
-    """
-    if any(mimetype.endswith("+json") for mimetype, _ in request.accept_mimetypes):
-        return "application/json"
-    return "text/plain"
-
-
-def render_error(error: HTTPException) -> Response:
-    """The one error answer: HTML, JSON, text or (for RDF requests) an empty RDF document."""
-    code = error.code or 500
-    message = error.description or error.name
-    fmt: conneg.Offer | None = g.get("document_format")
-    if fmt is not None and fmt in RDF_FORMATS:
-        response = rdf_response([], fmt, status=code)
-    else:
-        best = request.accept_mimetypes.best_match(ERROR_TYPES) or _error_type_for_machines()
-        if not request.headers.get("Accept", "").strip():
-            best = "text/html"
-        if best == "application/json":
-            body = json.dumps({"status": code, "error": error.name, "message": message})
-            response = Response(body, status=code, mimetype="application/json")
-        elif best == "text/plain":
-            response = Response(
-                f"{code} {error.name}: {message}\n", status=code, mimetype="text/plain"
-            )
-        else:
-            html = render_template("error.html", code=code, name=error.name, message=message)
-            response = Response(html, status=code, content_type=HTML.content_type)
-    response.vary.add("Accept")
-    for header, value in error.get_headers():
-        if header.lower() not in ("content-type", "content-length"):
-            response.headers[header] = value
-    return response
