@@ -24,6 +24,7 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import parse_range_header
 
 from server import conneg, urls
+from server.prefixes import with_prefixes
 from server.responses import (
     HTML,
     finish_document,
@@ -75,10 +76,9 @@ def count_statements(path: Path) -> int | None:
         return sum(1 for line in lines if line.strip() and not line.startswith("#"))
 
 
-_DUMP_SIZES_QUERY = """
-PREFIX dcat: <http://www.w3.org/ns/dcat#>
-PREFIX void: <http://rdfs.org/ns/void#>
-SELECT ?url ?triples WHERE { ?dump dcat:downloadURL ?url ; void:triples ?triples }"""
+_DUMP_SIZES_QUERY = with_prefixes(
+    "SELECT ?url ?triples WHERE { ?dump dcat:downloadURL ?url ; void:triples ?triples }"
+)
 
 
 def declared_counts(void_file: Path) -> dict[str, int]:

@@ -5,38 +5,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyoxigraph as ox
+from rdflib.namespace import GEO as GEOSPARQL
 
-from kg.rdf.uris import entity_iri, graph_iri
+from kg.rdf.uris import entity_iri
+from kg.rdf.vocab import PREFIXES, RDF, RDFS, SCHEMA, SKOS
 from server import urls
+from server.iris import parse_graph_iri
 from server.labels import Labeller, Link, Value, labels_of, short_name
 from server.limits import current_limits
+from server.prefixes import with_prefixes
 from server.responses import RDF_FORMATS
 from server.sections import Section, sections_for
 from server.store import construct, select
 
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDF_TYPE = str(RDF.type)
 #: Properties listed first on an entity page, in this order: what it is, then what it is called.
-FIRST_PROPERTIES = (
-    RDF_TYPE,
-    RDFS_LABEL,
-    "http://www.w3.org/2004/02/skos/core#prefLabel",
-    "https://schema.org/name",
-    "https://schema.org/headline",
+FIRST_PROPERTIES = tuple(
+    str(term) for term in (RDF.type, RDFS.label, SKOS.prefLabel, SCHEMA.name, SCHEMA.headline)
 )
 
 # The entity's triples, labels of what it links to, and the description of its blank nodes.
-_OUTGOING_QUERY = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX schema: <https://schema.org/>
+_OUTGOING_QUERY = with_prefixes("""
 CONSTRUCT { ?s ?p ?o . ?o ?op ?oo . } WHERE {
   ?s ?p ?o .
   OPTIONAL {
     ?o ?op ?oo .
     FILTER(isBlank(?o) || (?op IN (rdfs:label, skos:prefLabel, schema:name)))
   }
-}"""
+}""")
 
 # LIMIT and OFFSET take no variables in SPARQL, so the page is written into the text as two
 # integers (formatted with ``d``, which refuses anything else); the entity is still bound.
@@ -47,15 +43,16 @@ _INCOMING_QUERY = (
 
 _STATEMENTS_QUERY = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?p ?o ?g"
 
-_COORDINATES_QUERY = """
-PREFIX wgs: <http://www.w3.org/2003/01/geo/wgs84_pos#>
-PREFIX schema: <https://schema.org/>
-PREFIX geo: <http://www.opengis.net/ont/geosparql#>
+# geo: is W3C Basic Geo (WGS84) in the project's prefixes; GeoSPARQL gets a name of its own.
+_COORDINATES_QUERY = with_prefixes(
+    """
 SELECT ?s ?lat ?long ?wkt WHERE {
-  { ?s wgs:lat ?lat ; wgs:long ?long }
+  { ?s geo:lat ?lat ; geo:long ?long }
   UNION { ?s schema:latitude ?lat ; schema:longitude ?long }
-  UNION { ?s geo:hasGeometry/geo:asWKT ?wkt }
-} LIMIT 1"""
+  UNION { ?s geosparql:hasGeometry/geosparql:asWKT ?wkt }
+} LIMIT 1""",
+    {**PREFIXES, "geosparql": str(GEOSPARQL)},
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ def incoming_links(node: ox.NamedNode, page: int) -> IncomingLinks:
 def describe_entity(node: ox.NamedNode, incoming: IncomingLinks) -> list[ox.Triple]:
     """The data document: own triples, labels of linked things, one page of incoming links."""
     triples = dict.fromkeys(construct(_OUTGOING_QUERY, {"s": node}))
-    label_predicate = ox.NamedNode(RDFS_LABEL)
+    label_predicate = ox.NamedNode(str(RDFS.label))
     for subject, predicate in incoming.links:
         triples[ox.Triple(subject, predicate, node)] = None
         for label in labels_of(subject):
@@ -186,9 +183,9 @@ def single_source(statements: tuple[Statement, ...]) -> Link | None:
 
 def source_link(graph: ox.NamedNode, labeller: Labeller) -> Link:
     """What the named graph a statement is in stands for: its release (linked), or its name."""
-    prefix = str(graph_iri("release", base=urls.base())) + "/"
-    key = graph.value.removeprefix(prefix)
-    if key != graph.value:
+    parsed = parse_graph_iri(graph.value, urls.base())
+    if parsed is not None and parsed[0] == "release" and parsed[1] is not None:
+        key = parsed[1]
         try:
             release = ox.NamedNode(str(entity_iri("release", key, base=urls.base())))
         except ValueError:

@@ -8,10 +8,12 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
 from kg.rdf.uris import graph_iri
+from kg.rdf.vocab import OWL, RDFS, SKOS
 from kg.resources import shapes_dir, turtle_files
 from server import urls
 from server.examples import example_queries
 from server.labels import Labeller, Link, short_name
+from server.prefixes import with_prefixes
 from server.responses import (
     HTML,
     finish_document,
@@ -27,29 +29,26 @@ bp = Blueprint("pages", __name__)
 SHAPES_KEY = "osce_kg_shapes"
 
 # Things by class; the ontology's own terms (typed with OWL) are documented on /ontology instead.
+# ?owl is bound to OWL's namespace (a binding must be projected, so it is grouped by too).
 _CLASS_COUNTS_QUERY = """
-SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
+SELECT ?owl ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
   ?s a ?class .
-  FILTER(!STRSTARTS(STR(?class), "http://www.w3.org/2002/07/owl#"))
+  FILTER(!STRSTARTS(STR(?class), ?owl))
 }
-GROUP BY ?class ORDER BY DESC(?n) ?class"""
+GROUP BY ?owl ?class ORDER BY DESC(?n) ?class"""
 
 _GRAPH_QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
-_TERMS_QUERY = """
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+_TERMS_QUERY = with_prefixes("""
 SELECT DISTINCT ?g ?term ?type WHERE {
   GRAPH ?g { ?term a ?type }
   FILTER(isIRI(?term) && ?type IN (owl:Class, rdfs:Class, owl:ObjectProperty,
          owl:DatatypeProperty, owl:AnnotationProperty, rdf:Property))
-} ORDER BY ?type ?term"""
+} ORDER BY ?type ?term""")
 
 _TERM_QUERY = "SELECT ?g ?term ?p ?o WHERE { GRAPH ?g { ?term ?p ?o } }"
 
-_SHAPES_QUERY = """
-PREFIX sh: <http://www.w3.org/ns/shacl#>
+_SHAPES_QUERY = with_prefixes("""
 SELECT ?shape ?target ?path ?constraint ?value WHERE {
   ?shape a sh:NodeShape .
   OPTIONAL { ?shape sh:targetClass ?target }
@@ -58,19 +57,16 @@ SELECT ?shape ?target ?path ?constraint ?value WHERE {
     ?property sh:path ?path .
     OPTIONAL { ?property ?constraint ?value . FILTER(?constraint != sh:path && !isBlank(?value)) }
   }
-} ORDER BY ?shape ?path ?constraint"""
+} ORDER BY ?shape ?path ?constraint""")
 
 TERM_FIELDS = {
-    "http://www.w3.org/2000/01/rdf-schema#domain": "domain",
-    "http://www.w3.org/2000/01/rdf-schema#range": "range",
-    "http://www.w3.org/2000/01/rdf-schema#subClassOf": "subclass of",
-    "http://www.w3.org/2000/01/rdf-schema#subPropertyOf": "subproperty of",
-    "http://www.w3.org/2002/07/owl#equivalentClass": "equivalent to",
+    str(RDFS.domain): "domain",
+    str(RDFS.range): "range",
+    str(RDFS.subClassOf): "subclass of",
+    str(RDFS.subPropertyOf): "subproperty of",
+    str(OWL.equivalentClass): "equivalent to",
 }
-DEFINITIONS = (
-    "http://www.w3.org/2004/02/skos/core#definition",
-    "http://www.w3.org/2000/01/rdf-schema#comment",
-)
+DEFINITIONS = (str(SKOS.definition), str(RDFS.comment))
 
 
 @dataclass(frozen=True)
@@ -90,7 +86,7 @@ def home() -> Response:
     """What the dataset is, counts by class, example queries and how to download it."""
     build = current_build()
     labeller = Labeller.for_request()
-    rows = select(_CLASS_COUNTS_QUERY, {})
+    rows = select(_CLASS_COUNTS_QUERY, {"owl": ox.Literal(str(OWL))})
     counts = [(labeller.class_link(row["class"]), int(row["n"].value)) for row in rows]
     examples = [(title, query, urls.sparql_url(query)) for _, title, query in example_queries()]
     html = render_template(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kg.rdf.vocab import PREFIXES
 
 
-def with_prefixes(body: str) -> str:
-    """The query with a PREFIX line for each of the project's prefixes it uses."""
-    used = [p for p in PREFIXES if f"{p}:" in body]
-    return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in used) + body
+def with_prefixes(body: str, namespaces: Mapping[str, str] = PREFIXES) -> str:
+    """The query with a PREFIX line for each prefix of ``namespaces`` it uses (by default the
+    project's own)."""
+    used = [p for p in namespaces if f"{p}:" in body]
+    return "".join(f"PREFIX {p}: <{namespaces[p]}>\n" for p in used) + body

@@ -411,3 +411,21 @@ def test_a_build_under_a_custom_base_is_served_under_that_base(
         assert (URIRef("https://example.org/osce/id/state/tj"), RDFS.label, None) in graph
     finally:
         close_query_pool(app)
+
+
+@pytest.mark.parametrize(
+    ("iri", "parsed"),
+    [
+        ("https://w3id.org/osce-kg/graph/release/2024-01-02-a", ("release", "2024-01-02-a")),
+        ("https://w3id.org/osce-kg/graph/reference", ("reference", None)),
+        ("https://w3id.org/osce-kg/graph/", None),
+        ("https://w3id.org/osce-kg/id/state/at", None),
+        ("https://elsewhere.example/graph/release/2024-01-02-a", None),
+    ],
+)
+def test_graph_iris_are_read_back_into_name_and_key(
+    iri: str, parsed: tuple[str, str | None] | None
+) -> None:
+    from server.iris import parse_graph_iri
+
+    assert parse_graph_iri(iri, "https://w3id.org/osce-kg/") == parsed
