@@ -14,7 +14,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    g,
     jsonify,
     render_template,
     request,
@@ -28,16 +27,16 @@ from server.prefixes import with_prefixes
 from server.responses import (
     HTML,
     finish_document,
-    negotiate_format,
+    finish_negotiated,
+    negotiate_document,
     not_modified,
-    other_forms,
     rdf_response,
 )
 from server.store import Build, current_build
 
-log = logging.getLogger(__name__)
-
 bp = Blueprint("dumps", __name__)
+
+log = logging.getLogger(__name__)
 
 COUNTS_KEY = "osce_kg_dump_counts"
 JSON = conneg.Offer("json", "application/json")
@@ -136,7 +135,7 @@ def list_dumps(build: Build) -> list[DumpFile]:
 @bp.get("/dumps/")
 def index() -> Response:
     """The list of dump files, as HTML or JSON."""
-    fmt = negotiate_format((HTML, JSON))
+    fmt = negotiate_document((HTML, JSON))
     etag = current_build().etag_for("dumps", fmt.key)
     cached = not_modified(etag)
     if cached is not None:
@@ -195,8 +194,7 @@ def _is_single_byte_range(header: str) -> bool:
 
 def rdf_file_document(path: Path, what: str, url_of: Callable[..., str]) -> Response:
     """A Turtle file of the build by negotiation: re-serialised RDF, or HTML showing the Turtle."""
-    fmt = negotiate_format()
-    g.document_format = fmt
+    fmt = negotiate_document()
     if not path.is_file():
         abort(404, f"this build has no {what}")
     etag = current_build().etag_for(path.name, fmt.key)
@@ -215,8 +213,7 @@ def rdf_file_document(path: Path, what: str, url_of: Callable[..., str]) -> Resp
             log.exception("%s is not valid Turtle", path)
             abort(500, f"the {what} file of this build is not valid Turtle; rebuild it")
         body = rdf_response(triples, fmt)
-    others = other_forms(url_of, fmt)
-    return finish_document(body, etag, location=url_of(extension=fmt.key), alternates=others)
+    return finish_negotiated(body, etag, fmt, url_of)
 
 
 @bp.get("/void")

@@ -12,7 +12,7 @@ from server.responses import (
     HTML,
     RDF_FORMATS,
     finish_document,
-    negotiate_format,
+    negotiate_document,
     not_modified,
     rdf_response,
 )
@@ -58,8 +58,7 @@ def alternates_of(kind: str, key: str, page: int) -> list[tuple[str, str]]:
 @bp.get("/id/<kind>/<key>")
 def resolve(kind: str, key: str) -> Response:
     """An entity URI names a thing: 303 to the document in the negotiated form."""
-    offer = negotiate_format()
-    g.document_format = offer
+    offer = negotiate_document()
     lookup_entity(kind, key)
     target = urls.page_url(kind, key) if offer is HTML else urls.data_url(kind, key, offer.key)
     response = Response(status=303, headers={"Location": target})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from kg.rdf.uris import graph_iri
 from kg.rdf.vocab import OWL, RDFS, SKOS
@@ -14,14 +14,7 @@ from server import urls
 from server.examples import example_queries
 from server.labels import Labeller, Link, short_name
 from server.prefixes import with_prefixes
-from server.responses import (
-    HTML,
-    finish_document,
-    negotiate_format,
-    not_modified,
-    other_forms,
-    rdf_response,
-)
+from server.responses import HTML, finish_negotiated, negotiate_document, not_modified, rdf_response
 from server.store import construct, current_build, select
 
 bp = Blueprint("pages", __name__)
@@ -111,8 +104,7 @@ def health() -> Response:
 @bp.get("/ontology")
 def ontology() -> Response:
     """HTML documentation of every term of the ontology, or the ontology as RDF."""
-    fmt = negotiate_format()
-    g.document_format = fmt
+    fmt = negotiate_document()
     etag = current_build().etag_for("ontology", fmt.key, *request.accept_languages.values())
     cached = not_modified(etag)
     if cached is not None:
@@ -126,12 +118,7 @@ def ontology() -> Response:
         body.vary.add("Accept-Language")
     else:
         body = rdf_response(construct(_GRAPH_QUERY, {"g": graph}, union=False), fmt)
-    return finish_document(
-        body,
-        etag,
-        location=urls.ontology_url(extension=fmt.key),
-        alternates=other_forms(urls.ontology_url, fmt),
-    )
+    return finish_negotiated(body, etag, fmt, urls.ontology_url)
 
 
 def ontology_terms(graph: ox.NamedNode, labeller: Labeller) -> list[Term]:
@@ -177,8 +164,7 @@ def shipped_shapes() -> list[ox.Triple]:
 @bp.get("/shapes")
 def shapes() -> Response:
     """The SHACL shapes every build is validated against: Turtle, or an HTML list."""
-    fmt = negotiate_format()
-    g.document_format = fmt
+    fmt = negotiate_document()
     etag = current_build().etag_for("shapes", fmt.key)
     cached = not_modified(etag)
     if cached is not None:
@@ -191,12 +177,7 @@ def shapes() -> Response:
         )
     else:
         body = rdf_response(triples, fmt)
-    return finish_document(
-        body,
-        etag,
-        location=urls.shapes_url(extension=fmt.key),
-        alternates=other_forms(urls.shapes_url, fmt),
-    )
+    return finish_negotiated(body, etag, fmt, urls.shapes_url)
 
 
 @dataclass

@@ -36,10 +36,9 @@ class QueryJob:
 
 @dataclass(frozen=True)
 class QueryAnswer:
-    """A serialised result: its form, media type, body, row count and whether rows were cut."""
+    """A serialised result: its form, body, row count and whether rows were cut."""
 
     form: Form
-    media_type: str
     body: bytes
     rows: int = 0
     truncated: bool = False
@@ -79,15 +78,19 @@ class QueryForbiddenError(QueryError):
     """The query asks for something this endpoint never does (an update, a SERVICE call)."""
 
 
-class QueryTimeoutError(QueryError):
+class QueryUnavailableError(QueryError):
+    """The query could not be run to its end now (time, memory or free workers ran out)."""
+
+
+class QueryTimeoutError(QueryUnavailableError):
     """The query ran over its time limit and its worker was killed."""
 
 
-class QueryMemoryError(QueryError):
+class QueryMemoryError(QueryUnavailableError):
     """The query needed more memory than a worker may use; its worker died and was replaced."""
 
 
-class QueryBusyError(QueryError):
+class QueryBusyError(QueryUnavailableError):
     """Every worker stayed busy for longer than the time limit."""
 
 

@@ -26,11 +26,16 @@ DOCUMENT_OFFERS: tuple[conneg.Offer, ...] = (HTML, *RDF_FORMATS)
 ERROR_TYPES = ("text/html", "application/json", "text/plain")
 
 
-def negotiate_format(offers: tuple[conneg.Offer, ...] = DOCUMENT_OFFERS) -> conneg.Offer:
-    """The form a request asks for: ``?format=`` first, then Accept; none or ``*/*``: the first."""
-    return conneg.negotiate(
+def negotiate_document(offers: tuple[conneg.Offer, ...] = DOCUMENT_OFFERS) -> conneg.Offer:
+    """The form a request asks for: ``?format=`` first, then Accept; none or ``*/*``: the first.
+
+    The form is kept for the error answer: an RDF client gets its 404 as RDF.
+    """
+    offer = conneg.negotiate(
         offers, accept=request.headers.get("Accept"), format_param=request.args.get("format")
     )
+    g.document_format = offer
+    return offer
 
 
 def serialise(triples: list[ox.Triple], offer: conneg.Offer) -> bytes:
@@ -74,13 +79,13 @@ def finish_document(
     return response
 
 
-def other_forms(url_of: Callable[..., str], chosen: conneg.Offer) -> list[tuple[str, str]]:
-    """Links to the other forms of a negotiated document; ``url_of`` takes ``extension=``."""
-    return [
-        (url_of(extension=offer.key), offer.media_type)
-        for offer in DOCUMENT_OFFERS
-        if offer is not chosen
-    ]
+def finish_negotiated(
+    response: Response, etag: str, offer: conneg.Offer, url_of: Callable[..., str]
+) -> Response:
+    """``finish_document`` for a negotiated document whose forms ``url_of(extension=...)``
+    names: its location is the chosen form, its alternates link the others."""
+    others = [(url_of(extension=o.key), o.media_type) for o in DOCUMENT_OFFERS if o is not offer]
+    return finish_document(response, etag, location=url_of(extension=offer.key), alternates=others)
 
 
 def _error_type_for_machines() -> str:

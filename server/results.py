@@ -67,7 +67,7 @@ def _write_boolean(result: ox.QueryBoolean, job: QueryJob) -> QueryAnswer | Quer
     if job.boolean_format is None:
         return _not_acceptable("boolean")
     fmt = _results_format(job.boolean_format)
-    return QueryAnswer("boolean", job.boolean_format, result.serialize(format=fmt) or b"", rows=1)
+    return QueryAnswer("boolean", result.serialize(format=fmt) or b"", rows=1)
 
 
 def _write_solutions(result: ox.QuerySolutions, job: QueryJob) -> QueryAnswer | QueryFailure:
@@ -90,7 +90,7 @@ def _write_solutions(result: ox.QuerySolutions, job: QueryJob) -> QueryAnswer | 
         if not isinstance(solutions, ox.QuerySolutions):
             raise TypeError("the capped TSV of a SELECT result did not read back as solutions")
         body = solutions.serialize(format=fmt) or b""
-    return QueryAnswer("solutions", job.solutions_format, body, len(rows), truncated)
+    return QueryAnswer("solutions", body, len(rows), truncated)
 
 
 def _write_graph(result: ox.QueryTriples, job: QueryJob) -> QueryAnswer | QueryFailure:
@@ -106,7 +106,7 @@ def _write_graph(result: ox.QueryTriples, job: QueryJob) -> QueryAnswer | QueryF
     items: list[ox.Quad] | list[ox.Triple]
     items = list(quads) if fmt.supports_datasets else [quad.triple for quad in quads]
     body = ox.serialize(items, format=fmt, prefixes=dict(job.prefixes) or None) or b""
-    return QueryAnswer("graph", job.graph_format, body, len(kept), len(lines) > job.max_rows)
+    return QueryAnswer("graph", body, len(kept), len(lines) > job.max_rows)
 
 
 def _results_format(media_type: str) -> ox.QueryResultsFormat:

@@ -38,13 +38,11 @@ from server.pool import run_job
 from server.query import (
     Form,
     QueryAnswer,
-    QueryBusyError,
     QueryFailedError,
     QueryForbiddenError,
     QueryJob,
-    QueryMemoryError,
     QuerySyntaxError,
-    QueryTimeoutError,
+    QueryUnavailableError,
     ResultNotAcceptableError,
 )
 from server.store import current_store
@@ -257,7 +255,7 @@ def _run(job: QueryJob) -> QueryAnswer:
         raise Forbidden(str(error)) from error
     except ResultNotAcceptableError as error:
         raise NotAcceptable(f"{error}; ask for one of: {_available(error.form)}") from error
-    except (QueryTimeoutError, QueryBusyError, QueryMemoryError) as error:
+    except QueryUnavailableError as error:
         raise _unavailable(str(error), retry_after=int(timeout)) from error
     except QueryFailedError as error:
         # the message is ours; the error's own text (detail) stays in the log

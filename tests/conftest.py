@@ -19,6 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from rdflib import Graph
+from werkzeug.test import TestResponse
 
 from kg.rdf.uris import DEFAULT_BASE
 
@@ -97,6 +98,13 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+def get_as(client: FlaskClient, path: str, accept: str, *, status: int = 200) -> TestResponse:
+    """GET ``path`` asking for ``accept`` (content negotiation), checking the status it answers."""
+    response = client.get(path, headers={"Accept": accept})
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    return response
 
 
 PAGES_DATA = Path(__file__).parent / "data" / "pages"

@@ -15,6 +15,7 @@ from kg.errors import BuildError, ConfigError
 from kg.resources import shapes_dir, turtle_files
 from server.cli import serve_command
 from server.limits import limits_of
+from tests.conftest import get_as
 
 ONTOLOGY = "https://w3id.org/osce-kg/ontology#"
 
@@ -81,8 +82,7 @@ def test_ontology_page_documents_every_term_with_anchors(client: FlaskClient) ->
 def test_ontology_as_rdf_by_negotiation(
     client: FlaskClient, accept: str, query: str, parser: str
 ) -> None:
-    response = client.get("/ontology" + query, headers={"Accept": accept})
-    assert response.status_code == 200
+    response = get_as(client, "/ontology" + query, accept)
     assert "Accept" in response.headers["Vary"]
     graph = Graph().parse(data=response.get_data(as_text=True), format=parser)
     assert (URIRef(ONTOLOGY + "FieldOperation"), RDF.type, OWL.Class) in graph
