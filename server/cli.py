@@ -1,7 +1,6 @@
-"""The ``osce-kg`` console script: the library's commands plus ``serve``.
+"""The ``osce-kg`` console script: the library's commands plus ``serve``."""
 
-``kg`` never imports ``server``; this module adds the server's command to ``kg``'s group.
-"""
+# kg never imports server; this module adds the server's command to kg's group.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""Reads our IRIs back into their parts where kg/rdf/uris.py has no reader yet.
+"""Reads our IRIs back into their parts where kg/rdf/uris.py has no reader yet."""
 
-TO MOVE: ``parse_graph_iri`` belongs in kg/rdf/uris.py beside ``graph_iri`` (the lead moves it;
-the server then imports it from there and this module goes).
-"""
+# TO MOVE: parse_graph_iri belongs in kg/rdf/uris.py beside graph_iri (the lead moves it; the
+# server then imports it from there and this module goes).
 
 from __future__ import annotations
 

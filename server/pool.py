@@ -1,10 +1,4 @@
-"""Runs query jobs in worker processes that are killed when a query runs too long.
-
-pyoxigraph cannot cancel a running query, so each query runs in a small pool of worker
-processes, each holding the store open read-only; a query over its time limit gets its
-worker killed (and replaced) while the web process goes on serving other requests.
-``init_app`` gives the app its pools: one over the build being served, started on first use.
-"""
+"""Runs query jobs in worker processes that are killed when a query runs too long."""
 
 from __future__ import annotations
 
@@ -74,7 +68,11 @@ class _Worker:
 
 @dataclass
 class QueryPool:
-    """A few worker processes holding the store read-only; ``run`` bounds each query in time."""
+    """A few worker processes holding the store read-only; ``run`` bounds each query in time.
+
+    pyoxigraph cannot cancel a running query, so a query over its time limit gets its worker
+    killed (and replaced) while the web process goes on serving other requests.
+    """
 
     store_path: str
     size: int

@@ -184,6 +184,13 @@ def _read_direct_body(limit: int) -> str:
 
 ResultOffers = dict[Form, conneg.Offer | None]
 
+#: The formats of each result form: solutions (SELECT), boolean (ASK), graph (CONSTRUCT/DESCRIBE).
+RESULT_FAMILIES: dict[Form, tuple[conneg.Offer, ...]] = {
+    "solutions": conneg.SOLUTION_OFFERS,
+    "boolean": conneg.BOOLEAN_OFFERS,
+    "graph": conneg.GRAPH_OFFERS,
+}
+
 
 def answer_query(operation: ProtocolRequest) -> Response:
     """Runs the query in a worker and answers in the negotiated format."""
@@ -214,20 +221,14 @@ def answer_query(operation: ProtocolRequest) -> Response:
 
 
 def _result_offers(operation: ProtocolRequest) -> ResultOffers:
-    """The negotiated format per result form: solutions (SELECT), boolean (ASK) and graph
-    (CONSTRUCT/DESCRIBE); None where none fits."""
+    """The negotiated format per result form; None where none fits."""
     accept = request.headers.get("Accept")
     wanted = operation.format_param
-    families: dict[Form, tuple[conneg.Offer, ...]] = {
-        "solutions": conneg.SOLUTION_OFFERS,
-        "boolean": conneg.BOOLEAN_OFFERS,
-        "graph": conneg.GRAPH_OFFERS,
-    }
     # A family nobody accepts gets None: the worker still checks the query's syntax first
     # and answers 406 only if the query really is of that form.
     return {
         form: conneg.try_negotiate((*family, conneg.HTML), accept=accept, format_param=wanted)
-        for form, family in families.items()
+        for form, family in RESULT_FAMILIES.items()
     }
 
 
@@ -268,9 +269,8 @@ def _run(job: QueryJob) -> QueryAnswer:
         ) from error
 
 
-def _available(form: str | None) -> str:
-    families = {"solutions": conneg.SOLUTION_OFFERS, "boolean": conneg.BOOLEAN_OFFERS}
-    offers = families.get(form or "", conneg.GRAPH_OFFERS)
+def _available(form: Form | None) -> str:
+    offers = RESULT_FAMILIES[form or "graph"]
     return ", ".join(f"{o.media_type} (format={o.key})" for o in (*offers, conneg.HTML))
 
 
