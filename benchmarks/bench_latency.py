@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -30,21 +27,18 @@ from pathlib import Path
 import pyoxigraph as ox
 import requests
 
+# The helper that starts a server and waits for /healthz is shared with the live-server tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kg.rdf.uris import entity_iri
+from tests.serving import ServerStartError, free_port, running
 
 DESCRIBE = "DESCRIBE ?entity"
 START_TIMEOUT = 900.0  # a first run builds the sample before serving
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def start_server(build_dir: Path, port: int, server: str) -> subprocess.Popen[bytes]:
-    """``osce-kg serve`` (builds the sample when DIR has none) or gunicorn over the app factory."""
+def server_command(build_dir: Path, port: int, server: str) -> tuple[list[str], dict[str, str]]:
+    """``osce-kg serve`` (builds the sample when DIR has none) or gunicorn over the app factory,
+    and its environment."""
     env = dict(os.environ)
     if server == "gunicorn":
         if not (build_dir / "current").exists():
@@ -56,39 +50,7 @@ def start_server(build_dir: Path, port: int, server: str) -> subprocess.Popen[by
     else:
         command = [sys.executable, "-c", "from server.cli import main; main()", "serve"]
         command += ["--build", str(build_dir), "--host", "127.0.0.1", "--port", str(port)]
-    return subprocess.Popen(
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env=env,
-    )
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(
-                f"the server exited with {process.returncode}; run `osce-kg serve` to see why"
-            )
-        try:
-            if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"the server did not answer {url}/healthz within {START_TIMEOUT:.0f} s")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+    return command, env
 
 
 def median_ms(action: Callable[[], object], repeats: int, warmup: int = 5) -> float:
@@ -172,14 +134,15 @@ def main() -> None:
         help="osce-kg serve (werkzeug, default) or gunicorn with 2 workers",
     )
     options = parser.parse_args()
-    url = f"http://127.0.0.1:{free_port()}"
-    process = start_server(options.build, int(url.rsplit(":", 1)[1]), options.server)
+    port = free_port()
+    command, env = server_command(options.build, port, options.server)
     try:
-        wait_until_healthy(url, process)
-        store = ox.Store.read_only(str(Path(os.path.realpath(options.build / "current")) / "store"))
-        report(measure(url, store, options.state, options.repeats), options.repeats)
-    finally:
-        stop_server(process)
+        with running(command, port=port, env=env, start_timeout=START_TIMEOUT) as url:
+            current = Path(os.path.realpath(options.build / "current"))
+            store = ox.Store.read_only(str(current / "store"))
+            report(measure(url, store, options.state, options.repeats), options.repeats)
+    except ServerStartError as error:
+        raise SystemExit(f"{error}; run `osce-kg serve` to see why") from error
 
 
 if __name__ == "__main__":

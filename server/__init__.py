@@ -40,9 +40,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["BASE"] = normalise_base(app.config["BASE"])
     app.config["BUILD_DIR"] = os.fspath(app.config["BUILD_DIR"])
 
-    from server import dumps, entities, pages, sparql, store, urls
+    from server import dumps, entities, limits, pages, pool, responses, sparql, store, urls
 
+    limits.init_app(app)
     store.init_app(app)
+    pool.init_app(app)
     CORS(
         app,
         send_wildcard=True,
@@ -50,6 +52,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     for blueprint in (pages.bp, entities.bp, dumps.bp, sparql.bp):
         app.register_blueprint(blueprint)
-    app.register_error_handler(HTTPException, pages.render_error)
+    app.register_error_handler(HTTPException, responses.render_error)
     app.jinja_env.globals["urls"] = urls
     return app

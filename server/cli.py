@@ -1,7 +1,6 @@
-"""The ``osce-kg`` console script: the library's commands plus ``serve``.
+"""The ``osce-kg`` console script: the library's commands plus ``serve``."""
 
-``kg`` never imports ``server``; this module adds the server's command to ``kg``'s group.
-"""
+# kg never imports server; this module adds the server's command to kg's group.
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ import click
 from kg.cli import cli
 from kg.cli.build import ConversionBar
 from kg.errors import ConfigError, OsceKgError
+from kg.publish.layout import CURRENT
 from kg.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def serve_command(ctx: click.Context, build_dir: Path, host: str, port: int) -> 
 
     from server import create_app
 
-    current = build_dir / "current"
+    current = build_dir / CURRENT
     if not current.exists() and not current.is_symlink():  # a dangling link is a broken build
         build_sample(build_dir)
     try:

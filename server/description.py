@@ -11,6 +11,7 @@ from rdflib.namespace import ClosedNamespace
 from kg.rdf.uris import DEFAULT_BASE, endpoint_vocabulary_iri
 from kg.rdf.vocab import DCTERMS, RDF, RDFS, SD, XSD, bind_prefixes
 from server import conneg
+from server.limits import Limits
 
 #: W3C's unique IRIs for formats, as Service Descriptions name them.
 FORMATS_NS = "http://www.w3.org/ns/formats/"
@@ -61,24 +62,12 @@ def endpoint_terms(base: str = DEFAULT_BASE) -> ClosedNamespace:
 
 
 @dataclass(frozen=True)
-class EndpointLimits:
-    """What the endpoint allows: seconds per query, rows per result, query size, SERVICE IRIs,
-    and the memory a query may use (MB; 0 for no limit)."""
-
-    timeout: float
-    max_rows: int
-    max_query_bytes: int
-    service_allowlist: tuple[str, ...] = ()
-    memory_mb: int = 0
-
-
-@dataclass(frozen=True)
 class ServiceFacts:
     """Everything a Service Description states about this running endpoint."""
 
     endpoint: str
     void_url: str
-    limits: EndpointLimits
+    limits: Limits
     named_graphs: tuple[str, ...] = ()
     base: str = DEFAULT_BASE
 
@@ -103,16 +92,18 @@ def describe_service(facts: ServiceFacts) -> Graph:
     return graph
 
 
-def _add_limits(
-    graph: Graph, service: URIRef, limits: EndpointLimits, terms: ClosedNamespace
-) -> None:
+def _add_limits(graph: Graph, service: URIRef, limits: Limits, terms: ClosedNamespace) -> None:
     graph.add((service, terms.queryTimeout, Literal(str(limits.timeout), datatype=XSD.decimal)))
     graph.add((service, terms.maxResultRows, Literal(limits.max_rows, datatype=XSD.integer)))
     graph.add((service, terms.maxQueryBytes, Literal(limits.max_query_bytes, datatype=XSD.integer)))
     graph.add((service, terms.rowCapHeader, Literal("X-SPARQL-Truncated")))
-    if limits.memory_mb:
+    if limits.worker_memory_mb:
         graph.add(
-            (service, terms.maxQueryMemoryMB, Literal(limits.memory_mb, datatype=XSD.integer))
+            (
+                service,
+                terms.maxQueryMemoryMB,
+                Literal(limits.worker_memory_mb, datatype=XSD.integer),
+            )
         )
     for iri in limits.service_allowlist:
         graph.add((service, terms.serviceAllowed, URIRef(iri)))
@@ -133,7 +124,7 @@ def _add_dataset(graph: Graph, service: URIRef, facts: ServiceFacts) -> None:
         graph.add((named, SD.name, URIRef(name)))
 
 
-def describe_limits(limits: EndpointLimits) -> str:
+def describe_limits(limits: Limits) -> str:
     """The endpoint's limits in English (for people and for the description)."""
     allowed = ", ".join(limits.service_allowlist) or "no endpoint"
     text = (
@@ -142,8 +133,8 @@ def describe_limits(limits: EndpointLimits) -> str:
         f"announced by the X-SPARQL-Max-Rows header and X-SPARQL-Truncated: true; query text "
         f"up to {limits.max_query_bytes} bytes; SERVICE is allowed for: {allowed}."
     )
-    if limits.memory_mb:
-        text += f" A query may use {limits.memory_mb} MB of memory (then 503)."
+    if limits.worker_memory_mb:
+        text += f" A query may use {limits.worker_memory_mb} MB of memory (then 503)."
     return text
 
 

@@ -14,7 +14,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    g,
     jsonify,
     render_template,
     request,
@@ -23,20 +22,22 @@ from flask import (
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import parse_range_header
 
+from kg.publish.dumps import NTRIPLES_DUMP, TURTLE_DUMP, read_checksums
 from server import conneg, urls
-from server.entities import (
+from server.prefixes import with_prefixes
+from server.responses import (
     HTML,
     finish_document,
-    negotiate_format,
+    finish_negotiated,
+    negotiate_document,
     not_modified,
-    other_forms,
     rdf_response,
 )
 from server.store import Build, current_build
 
-log = logging.getLogger(__name__)
-
 bp = Blueprint("dumps", __name__)
+
+log = logging.getLogger(__name__)
 
 COUNTS_KEY = "osce_kg_dump_counts"
 JSON = conneg.Offer("json", "application/json")
@@ -54,19 +55,6 @@ class DumpFile:
     statements: int | None
 
 
-def read_checksums(dumps_dir: Path) -> dict[str, str]:
-    """``SHA256SUMS`` as name -> hex digest (``sha256sum`` format, ``*`` binary marks allowed)."""
-    path = dumps_dir / "SHA256SUMS"
-    if not path.is_file():
-        return {}
-    sums = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.strip().partition(" ")
-        if digest and name:
-            sums[name.strip().lstrip("*")] = digest
-    return sums
-
-
 def count_statements(path: Path) -> int | None:
     """Triples (or quads) in a line-based dump (``.nt.gz``, ``.nq.gz``); None for other files."""
     if not path.name.endswith((".nt.gz", ".nq.gz")):
@@ -75,10 +63,9 @@ def count_statements(path: Path) -> int | None:
         return sum(1 for line in lines if line.strip() and not line.startswith("#"))
 
 
-_DUMP_SIZES_QUERY = """
-PREFIX dcat: <http://www.w3.org/ns/dcat#>
-PREFIX void: <http://rdfs.org/ns/void#>
-SELECT ?url ?triples WHERE { ?dump dcat:downloadURL ?url ; void:triples ?triples }"""
+_DUMP_SIZES_QUERY = with_prefixes(
+    "SELECT ?url ?triples WHERE { ?dump dcat:downloadURL ?url ; void:triples ?triples }"
+)
 
 
 def declared_counts(void_file: Path) -> dict[str, int]:
@@ -105,20 +92,21 @@ def statement_counts(build: Build) -> dict[str, int]:
     cached: tuple[str, dict[str, int]] | None = current_app.extensions.get(COUNTS_KEY)
     if cached is not None and cached[0] == build.build_id:
         return cached[1]
-    counts = declared_counts(build.dumps_dir / "void.ttl")
-    for path in sorted(build.dumps_dir.glob("*")):
+    counts = declared_counts(build.layout.void_file)
+    for path in sorted(build.layout.dumps.glob("*")):
         counted = None if path.name in counts else count_statements(path)
         if counted is not None:
             counts[path.name] = counted
-    if "osce-kg.nt.gz" in counts:
-        counts.setdefault("osce-kg.ttl.gz", counts["osce-kg.nt.gz"])
+    if NTRIPLES_DUMP in counts:  # the Turtle dump holds the same triples
+        counts.setdefault(TURTLE_DUMP, counts[NTRIPLES_DUMP])
     current_app.extensions[COUNTS_KEY] = (build.build_id, counts)  # per build: a new one recounts
     return counts
 
 
 def list_dumps(build: Build) -> list[DumpFile]:
     """Every regular file in the build's dumps folder, with size, checksum and statements."""
-    sums = read_checksums(build.dumps_dir)
+    checksums = build.layout.checksums_file
+    sums = read_checksums(checksums) if checksums.is_file() else {}
     counts = statement_counts(build)
     return [
         DumpFile(
@@ -128,7 +116,7 @@ def list_dumps(build: Build) -> list[DumpFile]:
             sums.get(path.name),
             counts.get(path.name),
         )
-        for path in sorted(build.dumps_dir.iterdir())
+        for path in sorted(build.layout.dumps.iterdir())
         if path.is_file()
     ]
 
@@ -136,7 +124,7 @@ def list_dumps(build: Build) -> list[DumpFile]:
 @bp.get("/dumps/")
 def index() -> Response:
     """The list of dump files, as HTML or JSON."""
-    fmt = negotiate_format((HTML, JSON))
+    fmt = negotiate_document((HTML, JSON))
     etag = current_build().etag_for("dumps", fmt.key)
     cached = not_modified(etag)
     if cached is not None:
@@ -152,7 +140,7 @@ def index() -> Response:
 @bp.get("/dumps/<path:name>")
 def dump_file(name: str) -> Response:
     """One file of the dumps folder, with ETag, Last-Modified and Range; nothing outside it."""
-    folder = current_build().dumps_dir
+    folder = current_build().layout.dumps
     listed = {path.name: path for path in folder.iterdir() if path.is_file()}
     if name not in listed:
         abort(404, f"no dump file {name!r}; see {urls.dumps_url()} for the list")
@@ -195,8 +183,7 @@ def _is_single_byte_range(header: str) -> bool:
 
 def rdf_file_document(path: Path, what: str, url_of: Callable[..., str]) -> Response:
     """A Turtle file of the build by negotiation: re-serialised RDF, or HTML showing the Turtle."""
-    fmt = negotiate_format()
-    g.document_format = fmt
+    fmt = negotiate_document()
     if not path.is_file():
         abort(404, f"this build has no {what}")
     etag = current_build().etag_for(path.name, fmt.key)
@@ -215,16 +202,13 @@ def rdf_file_document(path: Path, what: str, url_of: Callable[..., str]) -> Resp
             log.exception("%s is not valid Turtle", path)
             abort(500, f"the {what} file of this build is not valid Turtle; rebuild it")
         body = rdf_response(triples, fmt)
-    others = other_forms(url_of, fmt)
-    return finish_document(body, etag, location=url_of(extension=fmt.key), alternates=others)
+    return finish_negotiated(body, etag, fmt, url_of)
 
 
 @bp.get("/void")
 def void() -> Response:
     """The VoID/DCAT description of the dataset and its dumps."""
-    return rdf_file_document(
-        current_build().dumps_dir / "void.ttl", "VoID description", urls.void_url
-    )
+    return rdf_file_document(current_build().layout.void_file, "VoID description", urls.void_url)
 
 
 @bp.get("/.well-known/void")
@@ -236,5 +220,5 @@ def well_known_void() -> Response:
 @bp.get("/report/validation")
 def validation_report() -> Response:
     """The SHACL validation report of the build."""
-    path = current_build().report_dir / "validation.ttl"
+    path = current_build().layout.validation_file
     return rdf_file_document(path, "SHACL validation report", urls.report_url)

@@ -9,30 +9,24 @@ from flask import request
 
 from kg.rdf.vocab import OSCE, PREFIXES
 from server import urls
+from server.prefixes import with_prefixes
 from server.store import select
 
 #: Longest text shown for a quotation or a URL before it is shortened.
 MAX_QUOTE = 90
 MAX_URL = 70
 
-_LABEL_QUERY = """
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX schema: <https://schema.org/>
+_LABEL_QUERY = with_prefixes("""
 SELECT ?x ?label WHERE {
   ?x ?lp ?label .
   FILTER(?lp IN (rdfs:label, skos:prefLabel, schema:name, schema:headline) && isLiteral(?label))
-}"""
+}""")
 
 _TYPES_QUERY = "SELECT DISTINCT ?x ?type WHERE { ?x a ?type . FILTER(isIRI(?type)) }"
 
 # Per class, the parts a fallback label is made of, in order; each part is one variable of the
 # query (a node, shown by its own label, or a literal). Only the first solution is used.
-_FALLBACK_PARTS = """
-PREFIX osce: <https://w3id.org/osce-kg/ontology#>
-PREFIX schema: <https://schema.org/>
-PREFIX org: <http://www.w3.org/ns/org#>
-SELECT ?x ?a ?b ?c WHERE { %s } LIMIT 1"""
+_FALLBACK_PARTS = "SELECT ?x ?a ?b ?c WHERE { %s } LIMIT 1"
 
 FALLBACKS: dict[str, tuple[str, str]] = {
     # class IRI -> (pattern binding ?a ?b ?c from ?x, how the parts are shown)
@@ -180,7 +174,7 @@ class Labeller:
             if rule is None:
                 continue
             pattern, style = rule
-            for parts in select(_FALLBACK_PARTS % pattern, {"x": node}):
+            for parts in select(with_prefixes(_FALLBACK_PARTS % pattern), {"x": node}):
                 text = self.compose([parts["a"], parts["b"], parts["c"]], style)
                 if text:
                     return text

@@ -1,27 +1,20 @@
-"""The site's own pages: home, ontology documentation, SHACL shapes, health, and error answers."""
+"""The site's own pages: home, ontology documentation, SHACL shapes and health."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from kg.rdf.uris import graph_iri
+from kg.rdf.vocab import OWL, RDFS, SKOS
 from kg.resources import shapes_dir, turtle_files
-from server import conneg, urls
-from server.entities import (
-    HTML,
-    RDF_FORMATS,
-    finish_document,
-    negotiate_format,
-    not_modified,
-    other_forms,
-    rdf_response,
-)
+from server import urls
+from server.examples import example_queries
 from server.labels import Labeller, Link, short_name
+from server.prefixes import with_prefixes
+from server.responses import HTML, finish_negotiated, negotiate_document, not_modified, rdf_response
 from server.store import construct, current_build, select
 
 bp = Blueprint("pages", __name__)
@@ -29,29 +22,26 @@ bp = Blueprint("pages", __name__)
 SHAPES_KEY = "osce_kg_shapes"
 
 # Things by class; the ontology's own terms (typed with OWL) are documented on /ontology instead.
+# ?owl is bound to OWL's namespace (a binding must be projected, so it is grouped by too).
 _CLASS_COUNTS_QUERY = """
-SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
+SELECT ?owl ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
   ?s a ?class .
-  FILTER(!STRSTARTS(STR(?class), "http://www.w3.org/2002/07/owl#"))
+  FILTER(!STRSTARTS(STR(?class), ?owl))
 }
-GROUP BY ?class ORDER BY DESC(?n) ?class"""
+GROUP BY ?owl ?class ORDER BY DESC(?n) ?class"""
 
 _GRAPH_QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
-_TERMS_QUERY = """
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+_TERMS_QUERY = with_prefixes("""
 SELECT DISTINCT ?g ?term ?type WHERE {
   GRAPH ?g { ?term a ?type }
   FILTER(isIRI(?term) && ?type IN (owl:Class, rdfs:Class, owl:ObjectProperty,
          owl:DatatypeProperty, owl:AnnotationProperty, rdf:Property))
-} ORDER BY ?type ?term"""
+} ORDER BY ?type ?term""")
 
 _TERM_QUERY = "SELECT ?g ?term ?p ?o WHERE { GRAPH ?g { ?term ?p ?o } }"
 
-_SHAPES_QUERY = """
-PREFIX sh: <http://www.w3.org/ns/shacl#>
+_SHAPES_QUERY = with_prefixes("""
 SELECT ?shape ?target ?path ?constraint ?value WHERE {
   ?shape a sh:NodeShape .
   OPTIONAL { ?shape sh:targetClass ?target }
@@ -60,37 +50,16 @@ SELECT ?shape ?target ?path ?constraint ?value WHERE {
     ?property sh:path ?path .
     OPTIONAL { ?property ?constraint ?value . FILTER(?constraint != sh:path && !isBlank(?value)) }
   }
-} ORDER BY ?shape ?path ?constraint"""
-
-EXAMPLE_QUERIES = (
-    (
-        "Classes and how many things each has",
-        "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)",
-    ),
-    (
-        "The ten most recent releases",
-        "PREFIX schema: <https://schema.org/>\n"
-        "SELECT ?release ?title ?date WHERE {\n"
-        "  ?release schema:headline ?title ; schema:datePublished ?date .\n"
-        "} ORDER BY DESC(?date) LIMIT 10",
-    ),
-    (
-        "Named graphs and their sizes",
-        "SELECT ?g (COUNT(*) AS ?triples) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
-    ),
-)
+} ORDER BY ?shape ?path ?constraint""")
 
 TERM_FIELDS = {
-    "http://www.w3.org/2000/01/rdf-schema#domain": "domain",
-    "http://www.w3.org/2000/01/rdf-schema#range": "range",
-    "http://www.w3.org/2000/01/rdf-schema#subClassOf": "subclass of",
-    "http://www.w3.org/2000/01/rdf-schema#subPropertyOf": "subproperty of",
-    "http://www.w3.org/2002/07/owl#equivalentClass": "equivalent to",
+    str(RDFS.domain): "domain",
+    str(RDFS.range): "range",
+    str(RDFS.subClassOf): "subclass of",
+    str(RDFS.subPropertyOf): "subproperty of",
+    str(OWL.equivalentClass): "equivalent to",
 }
-DEFINITIONS = (
-    "http://www.w3.org/2004/02/skos/core#definition",
-    "http://www.w3.org/2000/01/rdf-schema#comment",
-)
+DEFINITIONS = (str(SKOS.definition), str(RDFS.comment))
 
 
 @dataclass(frozen=True)
@@ -110,9 +79,9 @@ def home() -> Response:
     """What the dataset is, counts by class, example queries and how to download it."""
     build = current_build()
     labeller = Labeller.for_request()
-    rows = select(_CLASS_COUNTS_QUERY, {})
+    rows = select(_CLASS_COUNTS_QUERY, {"owl": ox.Literal(str(OWL))})
     counts = [(labeller.class_link(row["class"]), int(row["n"].value)) for row in rows]
-    examples = [(title, query, urls.sparql_url(query)) for title, query in EXAMPLE_QUERIES]
+    examples = [(title, query, urls.sparql_url(query)) for _, title, query in example_queries()]
     html = render_template(
         "index.html", counts=counts, examples=examples, summary=build.summary, build=build
     )
@@ -135,8 +104,7 @@ def health() -> Response:
 @bp.get("/ontology")
 def ontology() -> Response:
     """HTML documentation of every term of the ontology, or the ontology as RDF."""
-    fmt = negotiate_format()
-    g.document_format = fmt
+    fmt = negotiate_document()
     etag = current_build().etag_for("ontology", fmt.key, *request.accept_languages.values())
     cached = not_modified(etag)
     if cached is not None:
@@ -150,12 +118,7 @@ def ontology() -> Response:
         body.vary.add("Accept-Language")
     else:
         body = rdf_response(construct(_GRAPH_QUERY, {"g": graph}, union=False), fmt)
-    return finish_document(
-        body,
-        etag,
-        location=urls.ontology_url(extension=fmt.key),
-        alternates=other_forms(urls.ontology_url, fmt),
-    )
+    return finish_negotiated(body, etag, fmt, urls.ontology_url)
 
 
 def ontology_terms(graph: ox.NamedNode, labeller: Labeller) -> list[Term]:
@@ -201,8 +164,7 @@ def shipped_shapes() -> list[ox.Triple]:
 @bp.get("/shapes")
 def shapes() -> Response:
     """The SHACL shapes every build is validated against: Turtle, or an HTML list."""
-    fmt = negotiate_format()
-    g.document_format = fmt
+    fmt = negotiate_document()
     etag = current_build().etag_for("shapes", fmt.key)
     cached = not_modified(etag)
     if cached is not None:
@@ -215,12 +177,7 @@ def shapes() -> Response:
         )
     else:
         body = rdf_response(triples, fmt)
-    return finish_document(
-        body,
-        etag,
-        location=urls.shapes_url(extension=fmt.key),
-        alternates=other_forms(urls.shapes_url, fmt),
-    )
+    return finish_negotiated(body, etag, fmt, urls.shapes_url)
 
 
 @dataclass
@@ -254,45 +211,3 @@ def shape_views(triples: list[ox.Triple]) -> list[ShapeView]:
 
 def short_name_or_value(term: ox.NamedNode | ox.Literal) -> str:
     return term.value if isinstance(term, ox.Literal) else short_name(term)
-
-
-ERROR_TYPES = ("text/html", "application/json", "text/plain")
-
-
-def _error_type_for_machines() -> str:
-    """The error body type for a client that accepts none of HTML, JSON or text.
-
-    Such a client is a program (a SPARQL client asking for results as CSV or
-    application/sparql-results+json): JSON if it reads some JSON, else plain text, never a page.
-    """
-    if any(mimetype.endswith("+json") for mimetype, _ in request.accept_mimetypes):
-        return "application/json"
-    return "text/plain"
-
-
-def render_error(error: HTTPException) -> Response:
-    """The one error answer: HTML, JSON, text or (for RDF requests) an empty RDF document."""
-    code = error.code or 500
-    message = error.description or error.name
-    fmt: conneg.Offer | None = g.get("document_format")
-    if fmt is not None and fmt in RDF_FORMATS:
-        response = rdf_response([], fmt, status=code)
-    else:
-        best = request.accept_mimetypes.best_match(ERROR_TYPES) or _error_type_for_machines()
-        if not request.headers.get("Accept", "").strip():
-            best = "text/html"
-        if best == "application/json":
-            body = json.dumps({"status": code, "error": error.name, "message": message})
-            response = Response(body, status=code, mimetype="application/json")
-        elif best == "text/plain":
-            response = Response(
-                f"{code} {error.name}: {message}\n", status=code, mimetype="text/plain"
-            )
-        else:
-            html = render_template("error.html", code=code, name=error.name, message=message)
-            response = Response(html, status=code, content_type=HTML.content_type)
-    response.vary.add("Accept")
-    for header, value in error.get_headers():
-        if header.lower() not in ("content-type", "content-length"):
-            response.headers[header] = value
-    return response

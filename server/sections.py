@@ -7,20 +7,13 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg.rdf.vocab import FOAF, OSCE, SCHEMA
+from kg.rdf.vocab import FOAF, ORG, OSCE, SCHEMA
 from server.labels import Labeller, Value
+from server.prefixes import with_prefixes
 from server.store import select
 
 #: Rows a section shows at most; the page says when there are more.
 MAX_ROWS = 50
-
-_PREFIXES = """PREFIX osce: <https://w3id.org/osce-kg/ontology#>
-PREFIX schema: <https://schema.org/>
-PREFIX org: <http://www.w3.org/ns/org#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX wgs: <http://www.w3.org/2003/01/geo/wgs84_pos#>
-"""
 
 # An appointment's dates as one text: its term, else the dates a source shows it in post.
 _DATES = """
@@ -33,94 +26,84 @@ _DATES = """
 
 _NEWEST_FIRST = "ORDER BY DESC(STR(COALESCE(?date, ?start, ?seen, ''))) ?row"
 
-_POSTS = f"""{_PREFIXES}
-SELECT ?this ?row ?post ?org ?dates ?source WHERE {{
+_POSTS = with_prefixes(f"""SELECT ?this ?row ?post ?org ?dates ?source WHERE {{
   ?row osce:appointee ?this .
   OPTIONAL {{ ?row osce:post ?post }}
   OPTIONAL {{ ?row org:organization ?org }}
   {_DATES}
-}} {_NEWEST_FIRST} ?source"""
+}} {_NEWEST_FIRST} ?source""")
 
-_HEADS = f"""{_PREFIXES}
-SELECT ?this ?row ?person ?post ?dates ?source WHERE {{
+_HEADS = with_prefixes(f"""SELECT ?this ?row ?person ?post ?dates ?source WHERE {{
   ?row org:organization ?this ; osce:appointee ?person .
   OPTIONAL {{ ?row osce:post ?post }}
   {_DATES}
-}} {_NEWEST_FIRST} ?source"""
+}} {_NEWEST_FIRST} ?source""")
 
-_QUOTES = f"""{_PREFIXES}
-SELECT ?this ?row ?text ?release ?date WHERE {{
+_QUOTES = with_prefixes(f"""SELECT ?this ?row ?text ?release ?date WHERE {{
   ?row osce:speaker ?this ; schema:text ?said .
   BIND(CONCAT("“", STR(?said), "”") AS ?text)
   OPTIONAL {{ ?release osce:quotation ?row . OPTIONAL {{ ?release schema:datePublished ?date }} }}
-}} {_NEWEST_FIRST}"""
+}} {_NEWEST_FIRST}""")
 
-_ROLES = f"""{_PREFIXES}
-SELECT ?this ?row ?title ?org ?release ?date WHERE {{
+_ROLES = with_prefixes(f"""SELECT ?this ?row ?title ?org ?release ?date WHERE {{
   ?row osce:person ?this .
   OPTIONAL {{ ?row osce:roleTitle ?title }}
   OPTIONAL {{ ?row osce:roleOrganisation ?org }}
   OPTIONAL {{ ?release osce:roleMention ?row . OPTIONAL {{ ?release schema:datePublished ?date }} }}
-}} {_NEWEST_FIRST}"""
+}} {_NEWEST_FIRST}""")
 
-_HOLDERS = f"""{_PREFIXES}
-SELECT ?this ?row ?person ?dates ?source WHERE {{
+_HOLDERS = with_prefixes(f"""SELECT ?this ?row ?person ?dates ?source WHERE {{
   ?row osce:post ?this ; osce:appointee ?person .
   {_DATES}
-}} {_NEWEST_FIRST} ?source"""
+}} {_NEWEST_FIRST} ?source""")
 
-_RELEASE_QUOTES = f"""{_PREFIXES}
-SELECT ?this ?row ?text ?speaker WHERE {{
+_RELEASE_QUOTES = with_prefixes("""SELECT ?this ?row ?text ?speaker WHERE {
   ?this osce:quotation ?row .
   ?row schema:text ?said .
   BIND(CONCAT("“", STR(?said), "”") AS ?text)
-  OPTIONAL {{ ?row osce:speaker ?speaker }}
-}} ORDER BY ?row"""
+  OPTIONAL { ?row osce:speaker ?speaker }
+} ORDER BY ?row""")
 
-_RELEASE_PEOPLE = f"""{_PREFIXES}
-SELECT ?this ?row ?person ?title ?org WHERE {{
+_RELEASE_PEOPLE = with_prefixes("""SELECT ?this ?row ?person ?title ?org WHERE {
   ?this osce:roleMention ?row .
   ?row osce:person ?person .
-  OPTIONAL {{ ?row osce:roleTitle ?title }}
-  OPTIONAL {{ ?row osce:roleOrganisation ?org }}
-}} ORDER BY ?row"""
+  OPTIONAL { ?row osce:roleTitle ?title }
+  OPTIONAL { ?row osce:roleOrganisation ?org }
+} ORDER BY ?row""")
 
-_MENTIONED_IN = f"""{_PREFIXES}
-SELECT DISTINCT ?this ?row ?date WHERE {{
+_MENTIONED_IN = with_prefixes(f"""SELECT DISTINCT ?this ?row ?date WHERE {{
   ?row ?p ?this .
   ?p rdfs:subPropertyOf* schema:mentions .
   OPTIONAL {{ ?row schema:datePublished ?date }}
-}} {_NEWEST_FIRST}"""
+}} {_NEWEST_FIRST}""")
 
-_WHERE = f"""{_PREFIXES}
-SELECT ?this ?host ?city ?lat ?long WHERE {{
-  OPTIONAL {{ ?this osce:hostState ?host }}
-  OPTIONAL {{ ?this osce:seatCity ?city . OPTIONAL {{ ?city wgs:lat ?lat ; wgs:long ?long }} }}
+_WHERE = with_prefixes("""SELECT ?this ?host ?city ?lat ?long WHERE {
+  OPTIONAL { ?this osce:hostState ?host }
+  OPTIONAL { ?this osce:seatCity ?city . OPTIONAL { ?city geo:lat ?lat ; geo:long ?long } }
   FILTER(BOUND(?host) || BOUND(?city))
-}}"""
+}""")
 
-_FORMER_NAMES = f"""{_PREFIXES}
-SELECT ?this ?name WHERE {{ ?this osce:formerName ?name }} ORDER BY ?name"""
+_FORMER_NAMES = with_prefixes(
+    """SELECT ?this ?name WHERE { ?this osce:formerName ?name } ORDER BY ?name"""
+)
 
-_CODES = f"""{_PREFIXES}
-SELECT ?this ?alpha2 ?alpha3 WHERE {{
-  OPTIONAL {{ ?this osce:isoAlpha2 ?alpha2 }}
-  OPTIONAL {{ ?this osce:isoAlpha3 ?alpha3 }}
+_CODES = with_prefixes("""SELECT ?this ?alpha2 ?alpha3 WHERE {
+  OPTIONAL { ?this osce:isoAlpha2 ?alpha2 }
+  OPTIONAL { ?this osce:isoAlpha3 ?alpha3 }
   FILTER(BOUND(?alpha2) || BOUND(?alpha3))
-}}"""
+}""")
 
 # The OSCE's six official languages first, then any other language a name is given in.
-_NAMES = f"""{_PREFIXES}
-SELECT ?this ?code ?language ?name WHERE {{
+_NAMES = with_prefixes("""SELECT ?this ?code ?language ?name WHERE {
   ?this rdfs:label ?name .
   BIND(LANG(?name) AS ?code)
-  OPTIONAL {{
-    VALUES (?code ?language ?rank) {{
+  OPTIONAL {
+    VALUES (?code ?language ?rank) {
       ("en" "English" 1) ("fr" "French" 2) ("de" "German" 3)
       ("it" "Italian" 4) ("es" "Spanish" 5) ("ru" "Russian" 6)
-    }}
-  }}
-}} ORDER BY COALESCE(?rank, 99) ?code ?name"""
+    }
+  }
+} ORDER BY COALESCE(?rank, 99) ?code ?name""")
 
 
 @dataclass(frozen=True)
@@ -137,7 +120,7 @@ class SectionSpec:
 PERSONS = frozenset({str(OSCE.Person), str(SCHEMA.Person), str(FOAF.Person)})
 STRUCTURES = frozenset({str(OSCE.FieldOperation), str(OSCE.Institution), str(OSCE.SecretariatUnit)})
 FIELD_OPERATIONS = frozenset({str(OSCE.FieldOperation)})
-POSTS = frozenset({"http://www.w3.org/ns/org#Post"})
+POSTS = frozenset({str(ORG.Post)})
 RELEASES = frozenset({str(OSCE.PressRelease)})
 STATES = frozenset(
     {

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import atexit
 import json
-import threading
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask_cors import cross_origin
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from werkzeug.exceptions import (
@@ -27,31 +26,30 @@ from werkzeug.exceptions import (
 from kg.rdf.vocab import PREFIXES
 from server import conneg, urls
 from server.description import (
-    EndpointLimits,
     ServiceFacts,
     describe_limits,
     describe_service,
     description_offers,
     serialize_description,
 )
+from server.examples import example_queries, example_text
+from server.limits import current_limits
+from server.pool import run_job
 from server.query import (
+    Form,
     QueryAnswer,
-    QueryBusyError,
+    QueryFailedError,
     QueryForbiddenError,
     QueryJob,
-    QueryMemoryError,
-    QueryPool,
-    QueryPoolRetiredError,
     QuerySyntaxError,
-    QueryTimeoutError,
+    QueryUnavailableError,
     ResultNotAcceptableError,
 )
-from server.store import current_store, served_build
+from server.store import current_store
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("sparql", __name__)
-
-POOL_KEY = "osce_kg_sparql_pool"
-_POOL_LOCK = threading.Lock()
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
@@ -70,7 +68,7 @@ READ_ONLY = (
 class ProtocolRequest:
     """A query operation as the SPARQL 1.1 Protocol defines it: query text and dataset."""
 
-    query: str | None
+    query: str
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     #: The ``format=`` parameter, which overrides Accept.
@@ -89,14 +87,15 @@ _with_cors = cast(
 def endpoint() -> Response:
     """Answers a query, or describes the service when there is none."""
     operation = read_protocol_request()
-    if operation.query is None:
+    if operation is None:
         return service_description()
     return answer_query(operation)
 
 
-def read_protocol_request() -> ProtocolRequest:
-    """The query and dataset of a GET, form POST or direct POST; 4xx for anything else."""
-    limit = int(current_app.config["MAX_QUERY_BYTES"])
+def read_protocol_request() -> ProtocolRequest | None:
+    """The query and dataset of a GET, form POST or direct POST (None: a GET without a query);
+    4xx for anything else."""
+    limit = current_limits().max_query_bytes
     args = strict_parameters(request.query_string, "the URL's query string")
     if "update" in args:
         raise Forbidden(READ_ONLY)
@@ -128,7 +127,7 @@ def read_protocol_request() -> ProtocolRequest:
     if not queries:
         if request.method == "POST":
             raise BadRequest("no query= in the form: nothing to run")
-        return ProtocolRequest(None)
+        return None
     text = queries[0]
     if not text.strip():
         raise BadRequest("the query is empty")
@@ -183,47 +182,54 @@ def _read_direct_body(limit: int) -> str:
         raise BadRequest(f"the query body is not valid UTF-8 ({error})") from error
 
 
+ResultOffers = dict[Form, conneg.Offer | None]
+
+#: The formats of each result form: solutions (SELECT), boolean (ASK), graph (CONSTRUCT/DESCRIBE).
+RESULT_FAMILIES: dict[Form, tuple[conneg.Offer, ...]] = {
+    "solutions": conneg.SOLUTION_OFFERS,
+    "boolean": conneg.BOOLEAN_OFFERS,
+    "graph": conneg.GRAPH_OFFERS,
+}
+
+
 def answer_query(operation: ProtocolRequest) -> Response:
     """Runs the query in a worker and answers in the negotiated format."""
-    assert operation.query is not None
     offers = _result_offers(operation)
-    config = current_app.config
+    limits = current_limits()
     job = QueryJob(
         text=operation.query,
-        solutions_format=_worker_format(offers[0], conneg.SPARQL_JSON),
-        boolean_format=_worker_format(offers[1], conneg.SPARQL_JSON),
-        graph_format=_worker_format(offers[2], conneg.TURTLE),
+        solutions_format=_worker_format(offers["solutions"], conneg.SPARQL_JSON),
+        boolean_format=_worker_format(offers["boolean"], conneg.SPARQL_JSON),
+        graph_format=_worker_format(offers["graph"], conneg.TURTLE),
         default_graphs=_graph_iris(operation.default_graphs, "default-graph-uri"),
         named_graphs=_graph_iris(operation.named_graphs, "named-graph-uri"),
-        max_rows=int(config["SPARQL_MAX_ROWS"]),
+        max_rows=limits.max_rows,
         prefixes=tuple(PREFIXES.items()),
-        service_allowlist=tuple(config["SPARQL_SERVICE_ALLOWLIST"]),
+        service_allowlist=limits.service_allowlist,
         base_iri=request.base_url,
     )
     answer = _run(job)
-    offer = {"solutions": offers[0], "boolean": offers[1], "graph": offers[2]}[answer.form]
-    assert offer is not None
+    offer = offers[answer.form]
+    if offer is None:  # the worker wrote a form the client accepts no format of
+        log.error("a %s answer came back although no format of it was acceptable", answer.form)
+        raise InternalServerError("the query's answer could not be written; please report this")
     if offer == conneg.HTML:
-        response = _html_result(operation.query, answer)
+        response = _query_page(operation.query, answer)
     else:
         response = Response(answer.body, content_type=offer.content_type)
     return _with_row_headers(response, answer)
 
 
-def _result_offers(
-    operation: ProtocolRequest,
-) -> tuple[conneg.Offer | None, conneg.Offer | None, conneg.Offer | None]:
-    """The negotiated format for SELECT, ASK and CONSTRUCT/DESCRIBE results (None: none fits)."""
+def _result_offers(operation: ProtocolRequest) -> ResultOffers:
+    """The negotiated format per result form; None where none fits."""
     accept = request.headers.get("Accept")
     wanted = operation.format_param
-    families = (conneg.SOLUTION_OFFERS, conneg.BOOLEAN_OFFERS, conneg.GRAPH_OFFERS)
     # A family nobody accepts gets None: the worker still checks the query's syntax first
     # and answers 406 only if the query really is of that form.
-    chosen = tuple(
-        conneg.try_negotiate((*family, conneg.HTML), accept=accept, format_param=wanted)
-        for family in families
-    )
-    return chosen[0], chosen[1], chosen[2]
+    return {
+        form: conneg.try_negotiate((*family, conneg.HTML), accept=accept, format_param=wanted)
+        for form, family in RESULT_FAMILIES.items()
+    }
 
 
 def _worker_format(offer: conneg.Offer | None, for_html: conneg.Offer) -> str | None:
@@ -241,32 +247,30 @@ def _graph_iris(values: tuple[str, ...], parameter: str) -> tuple[str, ...]:
 
 def _run(job: QueryJob) -> QueryAnswer:
     """Runs a job in the pool, turning each way it can fail into an HTTP error."""
-    timeout = float(current_app.config["SPARQL_TIMEOUT"])
+    timeout = current_limits().timeout
     try:
-        return _run_in_current_pool(job, timeout)
+        return run_job(current_app, job, timeout=timeout)
     except QuerySyntaxError as error:
         raise BadRequest(f"syntax error in the query: {error}") from error
     except QueryForbiddenError as error:
         raise Forbidden(str(error)) from error
     except ResultNotAcceptableError as error:
         raise NotAcceptable(f"{error}; ask for one of: {_available(error.form)}") from error
-    except (QueryTimeoutError, QueryBusyError, QueryMemoryError) as error:
+    except QueryUnavailableError as error:
         raise _unavailable(str(error), retry_after=int(timeout)) from error
+    except QueryFailedError as error:
+        # the message is ours; the error's own text (detail) stays in the log
+        log.error("query failed: %s (%s)", error, error.detail or "no detail")
+        raise InternalServerError(f"{error}; the server's log says why") from error
     except Exception as error:
-        raise InternalServerError(f"the query could not be answered: {error}") from error
+        log.exception("query could not be answered")
+        raise InternalServerError(
+            "the query could not be answered; the server's log says why"
+        ) from error
 
 
-def _run_in_current_pool(job: QueryJob, timeout: float) -> QueryAnswer:
-    """Runs a job; when a new build retired the pool just now, runs it in the new pool."""
-    try:
-        return query_pool(current_app).run(job, timeout=timeout)
-    except QueryPoolRetiredError:
-        return query_pool(current_app).run(job, timeout=timeout)
-
-
-def _available(form: str | None) -> str:
-    families = {"solutions": conneg.SOLUTION_OFFERS, "boolean": conneg.BOOLEAN_OFFERS}
-    offers = families.get(form or "", conneg.GRAPH_OFFERS)
+def _available(form: Form | None) -> str:
+    offers = RESULT_FAMILIES[form or "graph"]
     return ", ".join(f"{o.media_type} (format={o.key})" for o in (*offers, conneg.HTML))
 
 
@@ -277,20 +281,20 @@ def _unavailable(message: str, *, retry_after: int) -> HTTPException:
 
 
 def _with_row_headers(response: Response, answer: QueryAnswer) -> Response:
-    response.headers["X-SPARQL-Max-Rows"] = str(current_app.config["SPARQL_MAX_ROWS"])
+    response.headers["X-SPARQL-Max-Rows"] = str(current_limits().max_rows)
     response.headers["X-SPARQL-Rows"] = str(answer.rows)
     response.headers["X-SPARQL-Truncated"] = "true" if answer.truncated else "false"
     response.vary.add("Accept")
     return response
 
 
-def _html_result(query: str, answer: QueryAnswer) -> Response:
-    """The query form with its result shown as a table (or as Turtle) for a browser."""
+def _query_page(query: str | None, answer: QueryAnswer | None = None) -> Response:
+    """The query form for a browser, with a query's result as a table (or as Turtle)."""
     table: dict[str, Any] | None = None
     text: str | None = None
-    if answer.form == "graph":
+    if answer is not None and answer.form == "graph":
         text = answer.body.decode("utf-8")
-    else:
+    elif answer is not None:
         table = json.loads(answer.body)
     html = render_template(
         "sparql.html",
@@ -300,7 +304,7 @@ def _html_result(query: str, answer: QueryAnswer) -> Response:
         text=text,
         answer=answer,
         examples=example_queries(),
-        limits=describe_limits(endpoint_limits()),
+        limits=describe_limits(current_limits()),
         yasgui=_yasgui_assets(),
     )
     return Response(html, content_type=conneg.HTML.content_type)
@@ -314,29 +318,20 @@ def service_description() -> Response:
         format_param=request.args.get("format") or None,
     )
     if offer == conneg.HTML:
-        html = render_template(
-            "sparql.html",
-            urls=urls,
-            query=request.args.get("example") and _example_text(request.args["example"]),
-            table=None,
-            text=None,
-            answer=None,
-            examples=example_queries(),
-            limits=describe_limits(endpoint_limits()),
-            yasgui=_yasgui_assets(),
+        response = _query_page(
+            request.args.get("example") and example_text(request.args["example"])
         )
-        response = Response(html, content_type=conneg.HTML.content_type)
     else:
         facts = ServiceFacts(
             endpoint=request.base_url,
             void_url=request.host_url.rstrip("/") + urls.void_url(),
-            limits=endpoint_limits(),
+            limits=current_limits(),
             named_graphs=named_graphs(),
             base=urls.base(),
         )
         body = serialize_description(describe_service(facts), offer)
         response = Response(body, content_type=offer.content_type)
-    response.headers["X-SPARQL-Max-Rows"] = str(current_app.config["SPARQL_MAX_ROWS"])
+    response.headers["X-SPARQL-Max-Rows"] = str(current_limits().max_rows)
     response.vary.add("Accept")
     return response
 
@@ -353,115 +348,6 @@ def _yasgui_assets() -> dict[str, str]:
     return {key: str(current_app.config.get(key, url)) for key, url in YASGUI_DEFAULTS.items()}
 
 
-def endpoint_limits() -> EndpointLimits:
-    """The limits the app is configured with."""
-    config = current_app.config
-    return EndpointLimits(
-        timeout=float(config["SPARQL_TIMEOUT"]),
-        max_rows=int(config["SPARQL_MAX_ROWS"]),
-        max_query_bytes=int(config["MAX_QUERY_BYTES"]),
-        service_allowlist=tuple(config["SPARQL_SERVICE_ALLOWLIST"]),
-        memory_mb=int(config.get("SPARQL_WORKER_MEMORY_MB", 0)),
-    )
-
-
 def named_graphs() -> tuple[str, ...]:
     """The IRIs of the store's named graphs, sorted."""
     return tuple(sorted(g.value for g in current_store().named_graphs() if hasattr(g, "value")))
-
-
-def query_pool(app: Flask) -> QueryPool:
-    """The app's pool of query workers over the current build, started on first use.
-
-    When a new build is published the old pool is retired: its queries in flight finish,
-    then its workers stop.
-    """
-    store_path = str(served_build(app).root / "store")
-    with _POOL_LOCK:
-        pool: QueryPool | None = app.extensions.get(POOL_KEY)
-        if pool is not None and pool.store_path == store_path:
-            return pool
-        if pool is not None:
-            pool.retire()  # stays registered at exit: a query still running is stopped then
-        pool = QueryPool(
-            store_path,
-            size=int(app.config.get("SPARQL_WORKERS", 2)),
-            memory_mb=int(app.config.get("SPARQL_WORKER_MEMORY_MB", 0)),
-        )
-        app.extensions[POOL_KEY] = pool
-        atexit.register(pool.close)
-        return pool
-
-
-def close_query_pool(app: Flask) -> None:
-    """Stops the app's query workers (tests, shutdown)."""
-    with _POOL_LOCK:
-        pool: QueryPool | None = app.extensions.pop(POOL_KEY, None)
-    if pool is not None:
-        pool.close()
-        atexit.unregister(pool.close)
-
-
-EXAMPLES: tuple[tuple[str, str, str], ...] = (
-    (
-        "states",
-        "The participating States",
-        "SELECT ?state ?name WHERE {\n"
-        "  ?state a osce:ParticipatingState ; rdfs:label|skos:prefLabel ?name .\n"
-        '  FILTER(langMatches(lang(?name), "en") || lang(?name) = "")\n'
-        "} ORDER BY ?name",
-    ),
-    (
-        "field-operations",
-        "Field operations and the States that host them",
-        "SELECT ?operation ?name ?host WHERE {\n"
-        "  ?operation a osce:FieldOperation .\n"
-        "  OPTIONAL { ?operation rdfs:label|skos:prefLabel ?name }\n"
-        "  OPTIONAL { ?operation osce:hostState ?host }\n"
-        "} ORDER BY ?name",
-    ),
-    (
-        "releases",
-        "The twenty most recent press releases",
-        "SELECT ?release ?date ?headline WHERE {\n"
-        "  ?release a osce:PressRelease ; schema:headline ?headline .\n"
-        "  OPTIONAL { ?release schema:datePublished ?date }\n"
-        "} ORDER BY DESC(?date) LIMIT 20",
-    ),
-    (
-        "quoted",
-        "Persons quoted most often",
-        "SELECT ?person (SAMPLE(?label) AS ?name) (COUNT(?quote) AS ?quotes) WHERE {\n"
-        "  ?release osce:quotation ?quote . ?quote osce:speaker ?person .\n"
-        "  OPTIONAL { ?person rdfs:label|schema:name ?label }\n"
-        "} GROUP BY ?person ORDER BY DESC(?quotes) LIMIT 20",
-    ),
-    (
-        "mentions",
-        "States mentioned in the most releases",
-        "SELECT ?state (COUNT(DISTINCT ?release) AS ?releases) WHERE {\n"
-        "  ?release osce:mentionsState ?state .\n"
-        "} GROUP BY ?state ORDER BY DESC(?releases) LIMIT 20",
-    ),
-    (
-        "graphs",
-        "Named graphs and their sizes",
-        "SELECT ?graph (COUNT(*) AS ?triples) WHERE {\n"
-        "  GRAPH ?graph { ?s ?p ?o }\n"
-        "} GROUP BY ?graph ORDER BY DESC(?triples) LIMIT 50",
-    ),
-)
-
-
-def _with_prefixes(body: str) -> str:
-    used = [p for p in PREFIXES if f"{p}:" in body]
-    return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in used) + body
-
-
-def example_queries() -> list[tuple[str, str, str]]:
-    """(key, title, full query text) of each example, prefixes declared."""
-    return [(key, title, _with_prefixes(body)) for key, title, body in EXAMPLES]
-
-
-def _example_text(key: str) -> str | None:
-    return next((text for k, _, text in example_queries() if k == key), None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import os
 import threading
@@ -13,12 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 from flask import Flask, current_app
 
 from kg.errors import ConfigError
+from kg.publish.layout import CURRENT, BuildLayout
+from kg.publish.summary import BuildSummary
 from kg.rdf.uris import normalise_base
 
 log = logging.getLogger(__name__)
@@ -32,27 +32,23 @@ class Build:
 
     root: Path
     store: ox.Store
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: BuildSummary = field(default_factory=BuildSummary)
     built_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @functools.cached_property
     def base(self) -> str | None:
         """The base IRI the build was made with (its summary), normalised; None if unrecorded."""
-        stated = self.summary.get("base")
-        return normalise_base(stated) if isinstance(stated, str) and stated else None
+        return normalise_base(self.summary.base) if self.summary.base else None
+
+    @property
+    def layout(self) -> BuildLayout:
+        """Where the build's store, dumps and report are."""
+        return BuildLayout(self.root)
 
     @property
     def build_id(self) -> str:
         """The build's folder name (``.builds/<build-id>``)."""
         return self.root.name
-
-    @property
-    def dumps_dir(self) -> Path:
-        return self.root / "dumps"
-
-    @property
-    def report_dir(self) -> Path:
-        return self.root / "report"
 
     def etag_for(self, *parts: str) -> str:
         """A strong validator for a document of this build: changes whenever the build does."""
@@ -62,9 +58,9 @@ class Build:
 
 def resolve_build_root(build_dir: str | os.PathLike[str]) -> Path:
     """``DIR/current`` resolved to the real ``.builds/<build-id>`` folder, checked for a store."""
-    current = Path(build_dir) / "current"
+    current = Path(build_dir) / CURRENT
     root = Path(os.path.realpath(current))
-    if not (root / "store").is_dir():
+    if not BuildLayout(root).store.is_dir():
         raise ConfigError(
             f"{current}: no completed build there (no store folder); "
             f"run `osce-kg build --out {build_dir}` to make one"
@@ -72,46 +68,45 @@ def resolve_build_root(build_dir: str | os.PathLike[str]) -> Path:
     return root
 
 
-def read_summary(report_dir: Path) -> dict[str, Any]:
+def read_summary(layout: BuildLayout) -> BuildSummary:
     """The build's ``summary.json``, or an empty summary when it is missing or unreadable."""
-    path = report_dir / "summary.json"
+    path = layout.summary_file
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return BuildSummary.read(path)
     except FileNotFoundError:
         log.warning("%s: missing; the site shows no build summary", path)
-        return {}
     except (OSError, ValueError) as error:
         log.warning("%s: unreadable (%s); the site shows no build summary", path, error)
-        return {}
-    return data if isinstance(data, dict) else {}
+    return BuildSummary()
 
 
-def build_time(root: Path, summary: dict[str, Any]) -> datetime:
+def build_time(layout: BuildLayout, summary: BuildSummary) -> datetime:
     """When the build was made: ``build_time`` of its summary, else when the summary was written."""
-    stated = summary.get("build_time")
-    if isinstance(stated, str):
+    if summary.build_time:
         try:
-            return datetime.fromisoformat(stated).astimezone(UTC).replace(microsecond=0)
+            return datetime.fromisoformat(summary.build_time).astimezone(UTC).replace(microsecond=0)
         except ValueError:
-            log.warning("%s: build_time %r is not an ISO date-time", root / "report", stated)
-    written = root / "report" / "summary.json"
-    stamp = (written if written.exists() else root).stat().st_mtime
+            log.warning(
+                "%s: build_time %r is not an ISO date-time", layout.report, summary.build_time
+            )
+    written = layout.summary_file
+    stamp = (written if written.exists() else layout.root).stat().st_mtime
     return datetime.fromtimestamp(int(stamp), UTC)
 
 
 def open_build(build_dir: str | os.PathLike[str]) -> Build:
     """Resolves ``DIR/current`` once and opens that build's store read-only."""
-    root = resolve_build_root(build_dir)
+    layout = BuildLayout(resolve_build_root(build_dir))
     try:
-        store = ox.Store.read_only(str(root / "store"))
+        store = ox.Store.read_only(str(layout.store))
     except (OSError, RuntimeError) as error:  # RuntimeError: RocksDB found corruption
         raise ConfigError(
-            f"{root / 'store'}: cannot open the store read-only ({error}); "
+            f"{layout.store}: cannot open the store read-only ({error}); "
             f"rebuild with `osce-kg build --out {build_dir}`"
         ) from error
-    log.info("serving build %s from %s", root.name, root)
-    summary = read_summary(root / "report")
-    return Build(root, store, summary, build_time(root, summary))
+    log.info("serving build %s from %s", layout.build_id, layout.root)
+    summary = read_summary(layout)
+    return Build(layout.root, store, summary, build_time(layout, summary))
 
 
 @dataclass
@@ -142,7 +137,7 @@ class BuildWatcher:
         return self.build
 
     def _follow_current(self) -> None:
-        real = Path(os.path.realpath(Path(self.build_dir) / "current"))
+        real = Path(os.path.realpath(Path(self.build_dir) / CURRENT))
         if real in (self.build.root, self._refused):
             return
         try:

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import current_app, url_for
 
 from kg.rdf.uris import DEFAULT_BASE, split_entity_path
+from server.store import current_build
 
 
 def base() -> str:
@@ -15,8 +16,6 @@ def base() -> str:
     configured: str | None = current_app.config.get("BASE")
     if configured:
         return configured
-    from server.store import current_build
-
     return current_build().base or DEFAULT_BASE
 
 

@@ -10,14 +10,17 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from rdflib import Graph
+from werkzeug.test import TestResponse
 
 from kg.rdf.uris import DEFAULT_BASE
 
@@ -79,7 +82,7 @@ def app(build_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     """The server over the test build, with the default base and small pages of incoming links."""
     monkeypatch.delenv("OSCE_KG_BASE", raising=False)
     from server import create_app
-    from server.sparql import close_query_pool
+    from server.pool import close_query_pool
 
     app = create_app(
         {"TESTING": True, "BUILD_DIR": str(build_dir), "BASE": DEFAULT_BASE, "PAGE_SIZE": 2}
@@ -96,6 +99,13 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+def get_as(client: FlaskClient, path: str, accept: str, *, status: int = 200) -> TestResponse:
+    """GET ``path`` asking for ``accept`` (content negotiation), checking the status it answers."""
+    response = client.get(path, headers={"Accept": accept})
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    return response
 
 
 PAGES_DATA = Path(__file__).parent / "data" / "pages"
@@ -140,7 +150,7 @@ def sparql_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     One app for the session (workers start once); tests change settings with monkeypatch.
     """
     from server import create_app
-    from server.sparql import close_query_pool
+    from server.pool import close_query_pool
 
     folder = make_test_build(tmp_path_factory.mktemp("sparql-build"), SPARQL_DATA / "fixture.trig")
     app = create_app(
@@ -153,6 +163,21 @@ def sparql_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 @pytest.fixture
 def sparql_client(sparql_app: Flask) -> FlaskClient:
     return sparql_app.test_client()
+
+
+@pytest.fixture
+def sparql_limits(sparql_app: Flask, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Changes the session app's limits for one test: ``sparql_limits(timeout=1.5)``.
+
+    The app reads its limits once, when it is made; this swaps them and puts them back after.
+    """
+    from server.limits import EXTENSION_KEY, limits_of
+
+    def change(**changes: Any) -> None:
+        changed = replace(limits_of(sparql_app), **changes)
+        monkeypatch.setitem(sparql_app.extensions, EXTENSION_KEY, changed)
+
+    return change
 
 
 SHAPES_DATA = Path(__file__).parent / "data" / "shapes"

@@ -205,7 +205,7 @@ def local_server(build_dir: Path) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     from server import create_app
-    from server.sparql import close_query_pool
+    from server.pool import close_query_pool
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("server").setLevel(logging.ERROR)

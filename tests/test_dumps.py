@@ -13,6 +13,7 @@ from rdflib.namespace import RDF
 from werkzeug.wrappers import Response
 
 from server.dumps import declared_counts
+from tests.conftest import get_as
 
 VOID_DATASET = URIRef("http://rdfs.org/ns/void#Dataset")
 SHACL_REPORT = URIRef("http://www.w3.org/ns/shacl#ValidationReport")
@@ -110,8 +111,7 @@ def test_no_path_outside_the_dumps_is_reachable(client: FlaskClient, path: str) 
 def test_void_description_by_negotiation(
     client: FlaskClient, path: str, accept: str, parser: str
 ) -> None:
-    response = client.get(path, headers={"Accept": accept})
-    assert response.status_code == 200
+    response = get_as(client, path, accept)
     assert response.mimetype == accept
     graph = Graph().parse(data=response.get_data(as_text=True), format=parser)
     assert (None, RDF.type, VOID_DATASET) in graph

@@ -10,6 +10,8 @@ from flask.testing import FlaskClient
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
+from tests.conftest import get_as
+
 AUSTRIA = URIRef("https://w3id.org/osce-kg/id/state/at")
 MENTIONS = URIRef("https://w3id.org/osce-kg/ontology#mentions")
 RDF_PARSERS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml"}
@@ -67,9 +69,7 @@ def test_entity_uri_answers_406_when_nothing_offered_is_acceptable(client: Flask
 def test_unknown_entities_are_404_in_the_negotiated_form(
     client: FlaskClient, path: str, accept: str, content_type: str
 ) -> None:
-    response = client.get(path, headers={"Accept": accept})
-    assert response.status_code == 404
-    assert response.mimetype == content_type
+    assert get_as(client, path, accept, status=404).mimetype == content_type
 
 
 def test_unknown_entity_rdf_404_parses_as_an_empty_graph(client: FlaskClient) -> None:
@@ -225,12 +225,71 @@ def section_of(html: str, title: str) -> str:
     return "" if start < 0 else html[start : html.index("</section>", start)]
 
 
-def test_person_page_lists_posts_with_term_and_sources(people_client: FlaskClient) -> None:
-    posts = section_of(people_client.get(GREMINGER).get_data(as_text=True), "Posts")
-    assert '<a href="/id/post/secretariat-secretary-general">Secretary General</a>' in posts
-    assert '<a href="/id/institution/secretariat">OSCE Secretariat</a>' in posts
-    assert "2017-07 – 2020-07" in posts
-    assert 'href="http://osce.org/chairmanship/329966"' in posts
+FIELD_OPERATION = "/page/field-operation/programme-office-in-dushanbe"
+POST = "/page/post/secretariat-secretary-general"
+RELEASE = "/page/release/2018-05-04-conference-in-dushanbe-aaaaaa"
+DUSHANBE_CONFERENCE = "Conference in Dushanbe on countering terrorism"
+
+# (page, section title, what the section shows)
+SECTION_CONTENTS = [
+    (
+        GREMINGER,
+        "Posts",
+        (
+            '<a href="/id/post/secretariat-secretary-general">Secretary General</a>',
+            '<a href="/id/institution/secretariat">OSCE Secretariat</a>',
+            "2017-07 – 2020-07",
+            'href="http://osce.org/chairmanship/329966"',
+        ),
+    ),
+    (
+        GREMINGER,
+        "Named in releases as",
+        ("Secretary General", "Organization for Security and Co-operation in Europe</a>"),
+    ),
+    (
+        FIELD_OPERATION,
+        "Where",
+        (
+            '<a href="/id/state/tj">Tajikistan</a>',
+            '<a href="/id/city/dushanbe">Dushanbe</a>',
+            "38.53575",
+            "68.77905",
+        ),
+    ),
+    (FIELD_OPERATION, "Earlier names", ("OSCE Centre in Dushanbe", "OSCE Mission to Tajikistan")),
+    (
+        FIELD_OPERATION,
+        "Heads and posts",
+        ('<a href="/id/person/tuula-yrjola">Tuula Yrjölä</a>', "in post on 2017-06-09"),
+    ),
+    (FIELD_OPERATION, "Mentioned in", (DUSHANBE_CONFERENCE,)),
+    ("/page/state/tj", "Codes", (">TJ</td>", ">TJK</td>")),
+    ("/page/state/tj", "Names", ("Таджикистан",)),
+    (
+        POST,
+        "Holders",
+        ('<a href="/id/person/thomas-greminger">Thomas Greminger</a>', "2017-07 – 2020-07"),
+    ),
+    (
+        RELEASE,
+        "Quotes",
+        (
+            "“Law enforcement alone cannot defeat terrorism &amp;",
+            '<a href="/id/person/thomas-greminger">Thomas Greminger</a>',
+        ),
+    ),
+    (RELEASE, "People named", ("Secretary General",)),
+]
+
+
+@pytest.mark.parametrize(("path", "title", "shown"), SECTION_CONTENTS)
+def test_entity_pages_show_the_sections_of_their_class(
+    people_client: FlaskClient, path: str, title: str, shown: tuple[str, ...]
+) -> None:
+    section = section_of(people_client.get(path).get_data(as_text=True), title)
+    for text in shown:
+        assert text in section
 
 
 def test_person_page_quotes_with_the_release_they_come_from(people_client: FlaskClient) -> None:
@@ -253,12 +312,6 @@ def test_person_page_lists_releases_mentioning_them_newest_first(
     older = mentioned.index("Conference in Dushanbe on countering terrorism")
     assert newer < older
     assert "2020-01-09" in mentioned
-
-
-def test_person_page_shows_roles_named_in_releases(people_client: FlaskClient) -> None:
-    roles = section_of(people_client.get(GREMINGER).get_data(as_text=True), "Named in releases as")
-    assert "Secretary General" in roles
-    assert "Organization for Security and Co-operation in Europe</a>" in roles
 
 
 def test_external_urls_are_shown_in_full_or_shortened_in_the_middle_and_linked_out(
@@ -323,33 +376,12 @@ def test_statements_put_type_and_label_first_and_group_values(people_client: Fla
     assert source_row.count('class="external"') == 2
 
 
-def test_field_operation_page_shows_host_seat_earlier_names_and_heads(
-    people_client: FlaskClient,
-) -> None:
-    html = people_client.get("/page/field-operation/programme-office-in-dushanbe")
-    text = html.get_data(as_text=True)
-    where = section_of(text, "Where")
-    assert '<a href="/id/state/tj">Tajikistan</a>' in where
-    assert '<a href="/id/city/dushanbe">Dushanbe</a>' in where
-    assert "38.53575" in where and "68.77905" in where
-    names = section_of(text, "Earlier names")
-    assert "OSCE Centre in Dushanbe" in names and "OSCE Mission to Tajikistan" in names
-    heads = section_of(text, "Heads and posts")
-    assert '<a href="/id/person/tuula-yrjola">Tuula Yrjölä</a>' in heads
-    assert "in post on 2017-06-09" in heads
-    assert "Conference in Dushanbe on countering terrorism" in section_of(text, "Mentioned in")
-
-
-def test_state_page_shows_iso_codes_and_names_in_the_six_languages(
+def test_state_page_names_the_six_languages_in_order_and_no_section_of_other_classes(
     people_client: FlaskClient,
 ) -> None:
     text = people_client.get("/page/state/tj").get_data(as_text=True)
-    codes = section_of(text, "Codes")
-    assert ">TJ</td>" in codes and ">TJK</td>" in codes
-    names = section_of(text, "Names")
-    languages = re.findall(r'<td class="language">([^<]*)</td>', names)
+    languages = re.findall(r'<td class="language">([^<]*)</td>', section_of(text, "Names"))
     assert languages == ["English", "French", "German", "Italian", "Spanish", "Russian"]
-    assert "Таджикистан" in names
     assert "Posts" not in text  # sections of other classes stay away
 
 
@@ -359,27 +391,11 @@ def test_sections_follow_the_browser_language(people_client: FlaskClient) -> Non
     assert '<a href="/id/state/ch">Schweiz</a>' in html
 
 
-def test_post_page_lists_its_holders(people_client: FlaskClient) -> None:
-    html = people_client.get("/page/post/secretariat-secretary-general").get_data(as_text=True)
-    holders = section_of(html, "Holders")
-    assert '<a href="/id/person/thomas-greminger">Thomas Greminger</a>' in holders
-    assert "2017-07 – 2020-07" in holders
-
-
-def test_release_page_lists_its_quotes_and_the_people_it_names(
-    people_client: FlaskClient,
-) -> None:
-    html = people_client.get("/page/release/2018-05-04-conference-in-dushanbe-aaaaaa")
-    text = html.get_data(as_text=True)
-    quotes = section_of(text, "Quotes")
-    assert "“Law enforcement alone cannot defeat terrorism &amp;" in quotes
-    assert '<a href="/id/person/thomas-greminger">Thomas Greminger</a>' in quotes
-    people = section_of(text, "People named")
-    assert "Secretary General" in people
+def test_a_release_page_names_its_one_source_once(people_client: FlaskClient) -> None:
+    text = people_client.get(RELEASE).get_data(as_text=True)
     # every statement of a release comes from its own graph: said once, not on every value
-    release = "Conference in Dushanbe on countering terrorism"
     assert 'Every statement here is stated in <a class="source" ' in text
-    assert text.count(f">{release}</a>") == 1
+    assert text.count(f">{DUSHANBE_CONFERENCE}</a>") == 1
 
 
 def test_iris_that_are_not_web_addresses_are_not_links(people_client: FlaskClient) -> None:
@@ -395,7 +411,7 @@ def test_a_build_under_a_custom_base_is_served_under_that_base(
     names IRIs."""
     from kg.publish.build import BuildOptions, build
     from server import create_app
-    from server.sparql import close_query_pool
+    from server.pool import close_query_pool
 
     seed = Path(__file__).parent / "data" / "releases" / "seed-dushanbe-2018.txt"
     build(

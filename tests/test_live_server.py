@@ -6,11 +6,8 @@ import contextlib
 import gzip
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,44 +17,12 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 from SPARQLWrapper import JSON, SPARQLWrapper
 
+from tests.serving import free_port, running
+
 pytestmark = pytest.mark.slow
 
 AUSTRIA = URIRef("https://w3id.org/osce-kg/id/state/at")
 START_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    """Polls /healthz until it answers 200; fails if the server dies or takes too long."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode} before answering")
-        try:
-            if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer {url}/healthz within {timeout} s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stops the server by its pid (SIGTERM, then SIGKILL to its process group)."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 @contextlib.contextmanager
@@ -67,19 +32,8 @@ def serving(build_dir: Path, *, start_timeout: float = START_TIMEOUT) -> Iterato
     command = [sys.executable, "-c", "from server.cli import main; main()"]
     command += ["serve", "--build", str(build_dir), "--host", "127.0.0.1", "--port", str(port)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("OSCE_KG_")}
-    process = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(url, process, start_timeout)
+    with running(command, port=port, env=env, start_timeout=start_timeout) as url:
         yield url
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,8 @@ from rdflib.namespace import OWL, RDF, RDFS, SH
 from kg.errors import BuildError, ConfigError
 from kg.resources import shapes_dir, turtle_files
 from server.cli import serve_command
+from server.limits import limits_of
+from tests.conftest import get_as
 
 ONTOLOGY = "https://w3id.org/osce-kg/ontology#"
 
@@ -80,8 +82,7 @@ def test_ontology_page_documents_every_term_with_anchors(client: FlaskClient) ->
 def test_ontology_as_rdf_by_negotiation(
     client: FlaskClient, accept: str, query: str, parser: str
 ) -> None:
-    response = client.get("/ontology" + query, headers={"Accept": accept})
-    assert response.status_code == 200
+    response = get_as(client, "/ontology" + query, accept)
     assert "Accept" in response.headers["Vary"]
     graph = Graph().parse(data=response.get_data(as_text=True), format=parser)
     assert (URIRef(ONTOLOGY + "FieldOperation"), RDF.type, OWL.Class) in graph
@@ -158,7 +159,36 @@ def test_settings_come_from_the_environment(
     monkeypatch.delenv("OSCE_KG_BASE", raising=False)
     app = create_app()
     assert app.config["SPARQL_TIMEOUT"] == 5
+    assert limits_of(app).timeout == 5.0  # read once into the app's limits
     assert app.test_client().get("/healthz").get_json()["build"] == "20240105T000000Z-test"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SPARQL_TIMEOUT", "soon", "SPARQL_TIMEOUT='soon' is not a number"),
+        ("SPARQL_MAX_ROWS", "[]", "SPARQL_MAX_ROWS=[] is not a number"),
+        ("SPARQL_SERVICE_ALLOWLIST", '"http://a.example/sparql"', "is not a list of IRIs"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_is_a_clear_error(
+    build_dir: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    from server import create_app
+
+    monkeypatch.setenv(f"OSCE_KG_{name}", value)
+    with pytest.raises(ConfigError, match=re.escape(message)) as caught:
+        create_app({"BUILD_DIR": str(build_dir)})
+    assert f"OSCE_KG_{name}" in str(caught.value)
+
+
+def test_the_worker_memory_limit_defaults_to_the_documented_2048_mb(build_dir: Path) -> None:
+    from server import DEFAULTS, create_app
+
+    app = create_app({"TESTING": True, "BUILD_DIR": str(build_dir)})
+    assert limits_of(app).worker_memory_mb == DEFAULTS["SPARQL_WORKER_MEMORY_MB"] == 2048
+    turtle = app.test_client().get("/sparql", headers={"Accept": "text/turtle"}).data
+    assert b"endpoint:maxQueryMemoryMB 2048" in turtle
 
 
 def test_entity_iris_are_looked_up_under_the_configured_base(build_dir: Path) -> None:

@@ -141,7 +141,7 @@ def alive(pid: int) -> bool:
 
 def test_a_new_build_is_served_without_a_restart_or_a_lost_request(tmp_path: Path) -> None:
     from server import create_app
-    from server.sparql import close_query_pool, query_pool
+    from server.pool import close_query_pool, query_pool
 
     out = make_test_build(tmp_path / "build", SERVER_DATA / "sample.trig")
     app: Flask = create_app(
@@ -191,7 +191,7 @@ def doubling_query(doublings: int) -> str:
 
 def test_a_query_that_eats_memory_is_stopped_and_the_pool_recovers(build_dir: Path) -> None:
     from server import create_app
-    from server.sparql import close_query_pool
+    from server.pool import close_query_pool
 
     app = create_app(
         {
@@ -233,7 +233,7 @@ def test_every_setting_is_documented_in_the_readme() -> None:
 
 def test_queries_waiting_for_a_worker_when_a_new_build_lands_are_answered(tmp_path: Path) -> None:
     from server import create_app
-    from server.sparql import close_query_pool
+    from server.pool import close_query_pool
 
     out = make_test_build(tmp_path / "build", SERVER_DATA / "sample.trig")
     app = create_app(

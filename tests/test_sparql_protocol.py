@@ -151,7 +151,36 @@ W3C_QUERY_CASES = [
     ),
 ]
 
+
+def badly_sent(operation: str, text: str, media_type: str) -> list[ProtocolCase]:
+    """The W3C cases that send a query or an update as a body of the wrong type, as a form
+    without its type, and in UTF-16: each must be refused."""
+    form = f"{operation}={q(text)}".encode()
+    utf16 = f"{media_type}; charset=UTF-16"
+    return [
+        ProtocolCase(
+            f"bad_{operation}_wrong_media_type",
+            "POST",
+            "/sparql/",
+            text.encode(),
+            "text/plain",
+            status=400,
+        ),
+        ProtocolCase(f"bad_{operation}_missing_form_type", "POST", "/sparql/", form, status=400),
+        ProtocolCase(
+            f"bad_{operation}_non_utf8",
+            "POST",
+            "/sparql/",
+            text.encode("utf-16"),
+            utf16,
+            status=400,
+        ),
+    ]
+
+
 W3C_BAD_CASES = [
+    *badly_sent("query", "ASK {}", "application/sparql-query"),
+    *badly_sent("update", "CLEAR NAMED", "application/sparql-update"),
     ProtocolCase(
         "bad_query_method",
         "PUT",
@@ -166,21 +195,7 @@ W3C_BAD_CASES = [
         "/sparql/?query=ASK%20%7B%7D&query=SELECT%20%2A%20%7B%7D",
         status=400,
     ),
-    ProtocolCase(
-        "bad_query_wrong_media_type", "POST", "/sparql/", b"ASK {}", "text/plain", status=400
-    ),
-    ProtocolCase(
-        "bad_query_missing_form_type", "POST", "/sparql/", b"query=ASK%20%7B%7D", status=400
-    ),
     ProtocolCase("bad_query_missing_direct_type", "POST", "/sparql/", b"ASK {}", status=400),
-    ProtocolCase(
-        "bad_query_non_utf8",
-        "POST",
-        "/sparql/",
-        "ASK {}".encode("utf-16"),
-        "application/sparql-query; charset=UTF-16",
-        status=400,
-    ),
     ProtocolCase("bad_query_syntax", "GET", "/sparql/?query=ASK%20%7B", status=400),
     ProtocolCase("bad_update_get", "GET", "/sparql/?update=CLEAR%20ALL", status=400),
     ProtocolCase(
@@ -189,20 +204,6 @@ W3C_BAD_CASES = [
         "/sparql/",
         b"update=CLEAR%20NAMED&update=CLEAR%20DEFAULT",
         "application/x-www-form-urlencoded",
-        status=400,
-    ),
-    ProtocolCase(
-        "bad_update_wrong_media_type", "POST", "/sparql/", b"CLEAR NAMED", "text/plain", status=400
-    ),
-    ProtocolCase(
-        "bad_update_missing_form_type", "POST", "/sparql/", b"update=CLEAR%20NAMED", status=400
-    ),
-    ProtocolCase(
-        "bad_update_non_utf8",
-        "POST",
-        "/sparql/",
-        "CLEAR NAMED".encode("utf-16"),
-        "application/sparql-update; charset=UTF-16",
         status=400,
     ),
     ProtocolCase(
@@ -523,7 +524,7 @@ def test_example_links_fill_the_form(sparql_client: FlaskClient) -> None:
 
 
 def test_example_queries_run(sparql_client: FlaskClient) -> None:
-    from server.sparql import example_queries
+    from server.examples import example_queries
 
     with sparql_client.application.app_context():
         examples = example_queries()

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pyoxigraph as ox
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.query import QueryAnswer, QueryJob, execute_job
-from server.sparql import query_pool
+import server.sparql
+from server.pool import query_pool
+from server.query import QueryAnswer, QueryFailedError, QueryFailure, QueryJob
+from server.worker import execute_job
+
+SetLimits = Callable[..., None]
 
 
 @pytest.fixture
@@ -70,11 +75,11 @@ def test_service_is_refused_and_never_called(
 
 
 def test_allowlisted_service_is_called(
-    sparql_app: Flask, listener: socket.socket, monkeypatch: pytest.MonkeyPatch
+    sparql_app: Flask, listener: socket.socket, sparql_limits: SetLimits
 ) -> None:
     """The other side of the refusal test: the listener does notice a real SERVICE call."""
     url = service_url(listener)
-    monkeypatch.setitem(sparql_app.config, "SPARQL_SERVICE_ALLOWLIST", [url])
+    sparql_limits(service_allowlist=(url,))
     query = f"SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}"
     result: dict[str, int] = {}
 
@@ -93,11 +98,9 @@ def test_allowlisted_service_is_called(
 
 
 def test_service_description_names_the_allowlist(
-    sparql_app: Flask, monkeypatch: pytest.MonkeyPatch
+    sparql_app: Flask, sparql_limits: SetLimits
 ) -> None:
-    monkeypatch.setitem(
-        sparql_app.config, "SPARQL_SERVICE_ALLOWLIST", ["http://example.org/sparql"]
-    )
+    sparql_limits(service_allowlist=("http://example.org/sparql",))
     text = sparql_app.test_client().get("/sparql?format=ttl").get_data(as_text=True)
     assert "<http://example.org/sparql>" in text
     assert "sd:BasicFederatedQuery" in text
@@ -111,9 +114,9 @@ RUNAWAY = (
 
 
 def test_runaway_query_is_stopped_while_others_are_served(
-    sparql_app: Flask, monkeypatch: pytest.MonkeyPatch
+    sparql_app: Flask, sparql_limits: SetLimits
 ) -> None:
-    monkeypatch.setitem(sparql_app.config, "SPARQL_TIMEOUT", 1.5)
+    sparql_limits(timeout=1.5)
     client = sparql_app.test_client()
     assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
     pool = query_pool(sparql_app)
@@ -169,13 +172,13 @@ def test_runaway_query_is_stopped_while_others_are_served(
 )
 def test_row_cap_is_announced_never_silent(
     sparql_app: Flask,
-    monkeypatch: pytest.MonkeyPatch,
+    sparql_limits: SetLimits,
     query: str,
     accept: str,
     rows: int,
     truncated: str,
 ) -> None:
-    monkeypatch.setitem(sparql_app.config, "SPARQL_MAX_ROWS", 3)
+    sparql_limits(max_rows=3)
     response = sparql_app.test_client().get(
         "/sparql", query_string={"query": query}, headers={"Accept": accept}
     )
@@ -191,19 +194,15 @@ def test_row_cap_is_announced_never_silent(
         assert len(lines) == rows + 1  # header line
 
 
-def test_row_cap_is_in_the_service_description(
-    sparql_app: Flask, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sparql_app.config, "SPARQL_MAX_ROWS", 3)
+def test_row_cap_is_in_the_service_description(sparql_app: Flask, sparql_limits: SetLimits) -> None:
+    sparql_limits(max_rows=3)
     text = sparql_app.test_client().get("/sparql?format=ttl").get_data(as_text=True)
     assert "endpoint:maxResultRows 3 ;" in text
 
 
 @pytest.mark.parametrize("how", ["get", "form", "direct"])
-def test_oversized_query_is_refused(
-    sparql_app: Flask, monkeypatch: pytest.MonkeyPatch, how: str
-) -> None:
-    monkeypatch.setitem(sparql_app.config, "MAX_QUERY_BYTES", 200)
+def test_oversized_query_is_refused(sparql_app: Flask, sparql_limits: SetLimits, how: str) -> None:
+    sparql_limits(max_query_bytes=200)
     query = "SELECT * WHERE { ?s ?p ?o } # " + "x" * 400
     client = sparql_app.test_client()
     if how == "get":
@@ -293,10 +292,8 @@ def test_row_cap_stops_a_big_result_early() -> None:
         assert len(answer.body) < 5_000
 
 
-def test_html_results_say_when_rows_were_cut(
-    sparql_app: Flask, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sparql_app.config, "SPARQL_MAX_ROWS", 2)
+def test_html_results_say_when_rows_were_cut(sparql_app: Flask, sparql_limits: SetLimits) -> None:
+    sparql_limits(max_rows=2)
     client = sparql_app.test_client()
     cut = client.get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o }", "format": "html"})
     assert cut.headers["X-SPARQL-Truncated"] == "true"
@@ -304,3 +301,40 @@ def test_html_results_say_when_rows_were_cut(
     whole = client.get("/sparql", query_string={"query": "ASK {}", "format": "html"})
     assert "Only the first" not in whole.get_data(as_text=True)
     assert "Answer: <strong>yes</strong>" in whole.get_data(as_text=True)
+
+
+SECRET = "/srv/osce-kg/.builds/x/store: IO error"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError(SECRET), QueryFailedError("the query failed while running", SECRET)],
+    ids=["unexpected", "worker failure"],
+)
+def test_error_text_is_logged_never_sent(
+    sparql_client: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+) -> None:
+    def failing(*args: object, **kwargs: object) -> QueryAnswer:
+        raise error
+
+    monkeypatch.setattr(server.sparql, "run_job", failing)
+    with caplog.at_level(logging.ERROR, logger="server.sparql"):
+        response = sparql_client.get(
+            "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "text/plain"}
+        )
+    assert response.status_code == 500
+    assert SECRET not in response.get_data(as_text=True)
+    assert "log" in response.get_data(as_text=True)  # says where the reason is
+    assert SECRET in caplog.text
+
+
+def test_a_worker_keeps_an_unexpected_errors_text_out_of_its_message() -> None:
+    job = QueryJob("ASK {}", None, "text/csv", None, ("http://[not an iri",), max_rows=10)
+    failure = execute_job(ox.Store(), job)
+    assert isinstance(failure, QueryFailure)
+    assert failure.kind == "failed"
+    assert "Invalid character" not in failure.message
+    assert "Invalid character" in failure.detail  # pyoxigraph's own text, for the log

@@ -107,10 +107,11 @@ def write_checksums(folder: Path, names: Iterable[str]) -> Path:
 
 
 def read_checksums(path: Path) -> dict[str, str]:
-    """``SHA256SUMS`` as {file name: hex digest}."""
+    """``SHA256SUMS`` as {file name: hex digest} (``sha256sum`` format; ``*`` binary marks and
+    extra spaces are allowed, as other tools write them)."""
     sums = {}
     for line in path.read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        if name:
-            sums[name] = digest
+        digest, _, name = line.strip().partition(" ")
+        if digest and name.strip():
+            sums[name.strip().lstrip("*")] = digest
     return sums

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import BuildError
+from kg.publish.dumps import SUMS_FILE, VOID_FILE
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,16 @@ class BuildLayout:
     def report(self) -> Path:
         """The validation report, the quarantine and the summary."""
         return self.root / REPORT
+
+    @property
+    def void_file(self) -> Path:
+        """``dumps/void.ttl``: the VoID and DCAT description of the build and its dumps."""
+        return self.dumps / VOID_FILE
+
+    @property
+    def checksums_file(self) -> Path:
+        """``dumps/SHA256SUMS``: the digest of every dump file."""
+        return self.dumps / SUMS_FILE
 
     @property
     def summary_file(self) -> Path:

@@ -1,0 +1,93 @@
+"""A query worker process: opens the store read-only, then checks, runs and writes each job."""
+
+from __future__ import annotations
+
+import logging
+import resource
+from multiprocessing.connection import Connection
+
+import pyoxigraph as ox
+
+from server.checks import check_query
+from server.query import QueryAnswer, QueryFailure, QueryJob
+from server.results import write_result
+
+log = logging.getLogger(__name__)
+
+#: Told to the client when a query fails for a reason of the server's; the reason is logged.
+FAILED_WHILE_RUNNING = "the query failed while running"
+
+
+def execute_job(store: ox.Store, job: QueryJob) -> QueryAnswer | QueryFailure:
+    """Checks, runs and writes one query on a store (in the worker process)."""
+    checked = check_query(job.text, job.service_allowlist, job.base_iri)
+    if isinstance(checked, QueryFailure):
+        return checked
+    try:
+        result = run_query(store, job, union_default_graph=checked)
+    except SyntaxError as error:
+        return QueryFailure("syntax", str(error))  # the parser's message, for the client
+    except (ValueError, OSError) as error:
+        return _unexpected("the query could not be started", error)
+    try:
+        return write_result(result, job)
+    except (SyntaxError, ValueError, OSError, TypeError, RuntimeError) as error:
+        return _unexpected(FAILED_WHILE_RUNNING, error)
+
+
+def run_query(
+    store: ox.Store, job: QueryJob, *, union_default_graph: bool = True
+) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    """Starts a job's query with its dataset: the protocol's graphs win over the query's own."""
+    if job.default_graphs or job.named_graphs:
+        return store.query(
+            job.text,
+            base_iri=job.base_iri,
+            default_graph=[ox.NamedNode(iri) for iri in job.default_graphs],
+            named_graphs=[ox.NamedNode(iri) for iri in job.named_graphs],
+        )
+    return store.query(
+        job.text, base_iri=job.base_iri, use_default_graph_as_union=union_default_graph
+    )
+
+
+def _unexpected(message: str, error: BaseException) -> QueryFailure:
+    """A failure whose client message is ours and whose error text goes to the log only."""
+    return QueryFailure("failed", message, detail=f"{type(error).__name__}: {error}")
+
+
+def limit_memory(megabytes: int) -> None:
+    """Caps this process's heap (RLIMIT_DATA): a query that needs more makes it abort, not the host.
+
+    Zero leaves the limit as it is.
+    """
+    if megabytes <= 0:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    wanted = megabytes * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+
+
+def serve_jobs(store_path: str, conn: Connection, memory_mb: int) -> None:
+    """A worker's life: open the store read-only once, then answer jobs until the pipe closes."""
+    limit_memory(memory_mb)
+    try:
+        store = ox.Store.read_only(store_path)
+    except OSError as error:
+        detail = f"{store_path}: cannot open the store read-only: {error}"
+        conn.send(QueryFailure("failed", "a query worker could not open the store", detail=detail))
+        return
+    conn.send("ready")
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: QueryAnswer | QueryFailure = execute_job(store, job)
+        except Exception as error:  # keep the worker (and its open store) alive
+            log.exception("query failed in a worker")
+            reply = _unexpected(FAILED_WHILE_RUNNING, error)
+        conn.send(reply)

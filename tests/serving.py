@@ -1,0 +1,72 @@
+"""Runs a server process on 127.0.0.1 until /healthz answers: for live tests and benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import requests
+
+
+class ServerStartError(RuntimeError):
+    """The server exited, or did not answer /healthz in time."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Polls /healthz until it answers 200; fails if the server dies or takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerStartError(f"the server exited with {process.returncode} before answering")
+        try:
+            if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise ServerStartError(f"the server did not answer {url}/healthz within {timeout:g} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stops the server by its pid (SIGTERM, then SIGKILL to its process group)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running(
+    command: list[str], *, port: int, env: dict[str, str], start_timeout: float
+) -> Iterator[str]:
+    """Starts ``command`` (a server listening on 127.0.0.1:``port``), yields its URL once
+    /healthz answers, and stops it afterwards."""
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url, process, start_timeout)
+        yield url
+    finally:
+        stop(process)
