@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from kg.conversion.cache import converter_sources
+
 ROOT = Path(__file__).resolve().parent.parent
 #: where an import inside a function is allowed: command lines load the heavy pipeline
 #: (rdflib, pyshacl, pyoxigraph) only for the command that needs it, so `--help` stays quick
@@ -77,3 +79,20 @@ def function_level_imports() -> list[str]:
 def test_no_import_inside_a_function_outside_the_command_lines() -> None:
     """Library code imports at the top: an import inside a function usually hides a cycle."""
     assert function_level_imports() == []
+
+
+def test_the_conversion_cache_fingerprints_every_module_conversion_runs() -> None:
+    """A module that moves must not fall out of the cache key: every kg module loaded by a
+    conversion is among the fingerprinted files."""
+    code = (
+        "import sys, kg.conversion.convert, kg.extraction.linking;"
+        "print('\\n'.join(m.__file__ for n, m in sys.modules.items()"
+        " if n.startswith('kg.') and getattr(m, '__file__', None)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = {Path(line).resolve() for line in result.stdout.split()}
+    fingerprinted = {path.resolve() for path in converter_sources()}
+    assert loaded, "no kg module was loaded"
+    assert sorted(map(str, loaded - fingerprinted)) == []

@@ -60,11 +60,10 @@ class CacheEntry:
     releases: tuple[CachedRelease, ...]
 
 
-def converter_fingerprint() -> str:
-    """A hash of the code and data a conversion depends on: a change in any converts again."""
-    digest = hashlib.sha256(f"osce-kg {kg.__version__} cache {CACHE_FORMAT}".encode())
+def converter_sources() -> list[Path]:
+    """The files of the package a conversion depends on (``CONVERTER_SOURCES``), sorted."""
     package = Path(kg.__file__).parent
-    files = sorted(
+    return sorted(
         {
             p
             for pattern in CONVERTER_SOURCES
@@ -72,7 +71,13 @@ def converter_fingerprint() -> str:
             if p.is_file() and p.suffix in _SOURCE_SUFFIXES and "__pycache__" not in p.parts
         }
     )
-    for path in files:
+
+
+def converter_fingerprint() -> str:
+    """A hash of the code and data a conversion depends on: a change in any converts again."""
+    digest = hashlib.sha256(f"osce-kg {kg.__version__} cache {CACHE_FORMAT}".encode())
+    package = Path(kg.__file__).parent
+    for path in converter_sources():
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     for folder in (ontology_dir(), reference_dir()):
