@@ -20,8 +20,8 @@ from rdflib import Dataset, Graph, Literal, URIRef
 
 from kg.cli import cli
 from kg.errors import BuildError
+from kg.extraction.pipeline import read_releases
 from kg.extraction.records import ReleaseRecord
-from kg.ingest.formats import read_path
 from kg.ingest.inputs import SOURCE_DATE_EPOCH, bundled_samples_root
 from kg.publish.build import PAUSE_ENV, BuildOptions, BuildSummary, build
 from kg.publish.dumps import read_checksums, sha256_file
@@ -90,7 +90,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, BuildSu
 
 def read_with_a_bad_date(path: Path) -> list[ReleaseRecord]:
     """The real reader, except that the Skopje release gets a date that is not an ISO date."""
-    records = read_path(path)
+    records = read_releases(path)
     return [
         dataclasses.replace(r, date="the eighth of October") if r.title == SKOPJE[1] else r
         for r in records

@@ -82,7 +82,7 @@ def make_folder(root: Path, files: dict[str, list[dict[str, Any]]]) -> Path:
 def fake_parser(
     answers: dict[str, list[dict[str, Any]]],
 ) -> Callable[[Path], Sequence[dict[str, Any]]]:
-    """A stand-in for kg.ingest.formats.read_path that answers by file name."""
+    """A stand-in for kg.extraction.pipeline.read_releases that answers by file name."""
 
     def parse(path: Path) -> list[dict[str, Any]]:
         return answers[path.name]
@@ -207,7 +207,7 @@ def test_release_files_are_found_outside_the_gold_folder_only(tmp_path: Path) ->
 def fake_default_parser(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[dict[str, Any]]]:
     """Makes `osce-kg evaluate` use a fake parser whose answers the test fills in."""
     answers: dict[str, list[dict[str, Any]]] = {}
-    monkeypatch.setattr(kg.extraction.evaluate, "_default_parse", lambda: fake_parser(answers))
+    monkeypatch.setattr(kg.extraction.evaluate, "read_releases", fake_parser(answers))
     return answers
 
 

@@ -26,6 +26,7 @@ from tqdm import tqdm
 
 from kg.conversion.cache import CacheEntry, ConversionCache, converter_fingerprint, entry_key
 from kg.conversion.convert import Converter, ReadFunction, convert_file, unreadable_file
+from kg.extraction.pipeline import read_releases
 from kg.ingest.inputs import InputFile, build_time, bundled_samples_root, collect_release_files
 from kg.publish.graphs import SourceGraphs, load_extra_rdf, load_source_graphs
 from kg.publish.layout import (
@@ -57,7 +58,7 @@ class BuildOptions:
     extra_rdf: tuple[Path, ...] = ()
     out_dir: Path = Path("build")
     progress: bool = False  # a progress bar on stderr while converting
-    read: ReadFunction | None = None  # default: kg.ingest.formats.read_path
+    read: ReadFunction | None = None  # default: kg.extraction.pipeline.read_releases
 
 
 @dataclass(frozen=True)
@@ -255,11 +256,7 @@ def _convert_all(
 
 
 def _reader(options: BuildOptions) -> ReadFunction:
-    if options.read is not None:
-        return options.read
-    from kg.ingest.formats import read_path
-
-    return read_path
+    return options.read if options.read is not None else read_releases
 
 
 def _usable_releases(entries: Sequence[CacheEntry], quarantine: Quarantine) -> list[_Release]:
