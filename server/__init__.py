@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from kg.rdf.uris import normalise_base
 from kg.settings import BASE_ENV
+from server import dumps, entities, limits, pages, pool, responses, sparql, store, urls
 
 #: Settings and their defaults; each can be set by an ``OSCE_KG_<NAME>`` environment variable.
 DEFAULTS: dict[str, Any] = {
@@ -39,8 +40,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["BASE"]:
         app.config["BASE"] = normalise_base(app.config["BASE"])
     app.config["BUILD_DIR"] = os.fspath(app.config["BUILD_DIR"])
-
-    from server import dumps, entities, limits, pages, pool, responses, sparql, store, urls
 
     limits.init_app(app)
     store.init_app(app)

@@ -28,6 +28,13 @@ SERVER_DATA = Path(__file__).parent / "data" / "server"
 TEST_BUILD_ID = "20240105T000000Z-test"
 
 
+def write_utf8(path: Path, text: str) -> Path:
+    """Writes ``text`` to ``path`` as UTF-8, making its folder; returns the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def write_gzip(path: Path, data: bytes | None) -> None:
     """Gzips deterministically (no name, mtime 0), as the build does."""
     path.write_bytes(gzip.compress(data or b"", mtime=0))

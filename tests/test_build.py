@@ -20,15 +20,15 @@ from rdflib import Dataset, Graph, Literal, URIRef
 
 from kg.cli import cli
 from kg.errors import BuildError
+from kg.extraction.pipeline import read_releases
 from kg.extraction.records import ReleaseRecord
-from kg.ingest.formats import read_path
 from kg.ingest.inputs import SOURCE_DATE_EPOCH, bundled_samples_root
 from kg.publish.build import BuildOptions, BuildResult, build
 from kg.publish.dumps import read_checksums, sha256_file
 from kg.publish.layout import build_lock
 from kg.publish.void import SPDX, dataset_iri
 from kg.rdf.uris import DEFAULT_BASE, graph_iri, release_key
-from kg.rdf.vocab import DCAT, PROV, SD, VOID, XSD
+from kg.rdf.vocab import DCAT, OSCE, PROV, SD, VOID, XSD
 from tests.conftest import paused_build_command, wait_for_pause
 
 DATA = Path(__file__).parent / "data" / "build"
@@ -96,7 +96,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, BuildRe
 
 def read_with_a_bad_date(path: Path) -> list[ReleaseRecord]:
     """The real reader, except that the Skopje release gets a date that is not an ISO date."""
-    records = read_path(path)
+    records = read_releases(path)
     return [
         dataclasses.replace(r, date="the eighth of October") if r.title == SKOPJE[1] else r
         for r in records
@@ -460,3 +460,16 @@ def test_a_second_build_into_a_locked_directory_is_refused(tmp_path: Path) -> No
     with build_lock(out), pytest.raises(BuildError, match="another build is writing"):
         build(BuildOptions(inputs=(DATA / "releases",), out_dir=out))
     assert not (out / "current").exists()
+
+
+def test_a_build_under_another_base_links_release_mentions_under_that_base(tmp_path: Path) -> None:
+    """The name index the build links with mints under the build's base, like the reference
+    graph: a mention never points at an IRI of the default base that the build does not hold."""
+    base = "https://example.org/osce/"
+    seed = Path(__file__).parent / "data" / "releases" / "seed-dushanbe-2018.txt"
+    build(BuildOptions(inputs=(seed,), out_dir=tmp_path / "out", base=base))
+    store = ox.Store.read_only(str(tmp_path / "out" / "store"))
+    query = f"SELECT ?thing WHERE {{ ?release <{OSCE.mentionsState}> ?thing }}"
+    mentioned = {row["thing"].value for row in select(store, query)}
+    assert f"{base}id/state/tj" in mentioned
+    assert all(iri.startswith(base) for iri in mentioned), mentioned

@@ -19,7 +19,7 @@ import kg.publish.build
 import kg.publish.dumps
 from kg.cli import cli
 from kg.errors import BuildError, InputError
-from kg.ingest.formats import read_path
+from kg.extraction.pipeline import read_releases
 from kg.ingest.inputs import SOURCE_DATE_EPOCH, bundled_samples_root, collect_release_files
 from kg.publish.build import BuildOptions, BuildResult, build
 from kg.publish.layout import build_lock
@@ -204,7 +204,7 @@ def test_an_empty_file_is_called_empty(tmp_path: Path) -> None:
     (tmp_path / "blank.jsonl").write_text("\n  \n", encoding="utf-8")
 
     for name in ("saved.txt", "blank.jsonl"):
-        [record] = read_path(tmp_path / name)
+        [record] = read_releases(tmp_path / name)
         assert record.error is not None
         assert record.error.startswith(f"{tmp_path / name}: the file is empty")
 
@@ -218,7 +218,7 @@ def test_a_windows_1252_text_file_is_named_with_line_column_and_what_to_do(
     line = text[: text.index("–")].count("\n") + 1
     column = len(text[: text.index("–")].split("\n")[-1]) + 1
 
-    [record] = read_path(path)
+    [record] = read_releases(path)
 
     assert record.error is not None
     assert record.error.startswith(f"{path}:{line}:{column}: the file is not UTF-8 text")
@@ -234,8 +234,8 @@ def test_an_html_page_in_the_charset_it_declares_is_read(tmp_path: Path) -> None
         html.replace('<meta charset="utf-8">', '<meta charset="windows-1252">').encode("cp1252")
     )
 
-    [expected] = read_path(page)
-    [record] = read_path(path)
+    [expected] = read_releases(page)
+    [record] = read_releases(path)
 
     assert record.error is None
     assert (record.title, record.date, record.paragraphs) == (
@@ -284,7 +284,7 @@ def test_a_json_line_with_a_unicode_line_separator_in_a_string_is_one_release(
     path = tmp_path / "scraped.jsonl"
     path.write_text(json.dumps(release, ensure_ascii=False) + "\r\n", encoding="utf-8")
 
-    [record] = read_path(path)
+    [record] = read_releases(path)
 
     assert record.error is None
     assert record.title == "OSCE trains border officers in Dushanbe"

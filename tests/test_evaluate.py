@@ -25,19 +25,19 @@ from kg.extraction.evaluate import (
     load_gold,
     render_table,
 )
-from kg.extraction.records import RECORD_KEYS
+from kg.extraction.records import ReleaseRecord
 
 SAMPLES = Path(str(resources.files("kg.data.samples")))
 
 
 def record(**values: Any) -> dict[str, Any]:
     """A gold or parsed record: empty lists and nulls except the given values."""
-    empty: dict[str, Any] = {key: None for key in RECORD_KEYS}
-    for key in ("sources", "fields_of_work", "states_mentioned", "osce_structures_mentioned"):
-        empty[key] = []
-    empty["other_organisations"] = []
-    empty["persons"] = []
-    return {**empty, **values}
+    return {**ReleaseRecord(source_file="", reader="").to_json(), **values}
+
+
+def headed_record(content_type: str, title: str, date: str, place: str) -> dict[str, Any]:
+    """A record with the heading of a release and nothing else."""
+    return record(content_type=content_type, title=title, date=date, place=place)
 
 
 def person(name: str, role: str | None, organisation: str | None, quoted: bool) -> dict[str, Any]:
@@ -48,23 +48,20 @@ def event(type_: str, start: str, end: str, place: str, name: str | None = None)
     return {"name": name, "type": type_, "start_date": start, "end_date": end, "place": place}
 
 
-GOLD_A = record(
-    content_type="Press release",
-    title="Conference on countering terrorism concludes in Dushanbe",
-    date="2018-05-04",
-    place="Dushanbe",
-    sources=["OSCE Programme Office in Dushanbe"],
-    states_mentioned=["Tajikistan", "Afghanistan"],
-    persons=[person("Thomas Greminger", "Secretary General", "OSCE", True)],
-    event=event("conference", "2018-05-03", "2018-05-04", "Dushanbe"),
-)
-GOLD_B = record(
-    content_type="News",
-    title="Seminar on local self-government held in Chisinau",
-    date="1998-10-07",
-    place="Chisinau",
-    states_mentioned=["Moldova"],
-)
+GOLD_A = headed_record(
+    "Press release",
+    "Conference on countering terrorism concludes in Dushanbe",
+    "2018-05-04",
+    "Dushanbe",
+) | {
+    "sources": ["OSCE Programme Office in Dushanbe"],
+    "states_mentioned": ["Tajikistan", "Afghanistan"],
+    "persons": [person("Thomas Greminger", "Secretary General", "OSCE", True)],
+    "event": event("conference", "2018-05-03", "2018-05-04", "Dushanbe"),
+}
+GOLD_B = headed_record(
+    "News", "Seminar on local self-government held in Chisinau", "1998-10-07", "Chisinau"
+) | {"states_mentioned": ["Moldova"]}
 
 
 def make_folder(root: Path, files: dict[str, list[dict[str, Any]]]) -> Path:
@@ -82,7 +79,7 @@ def make_folder(root: Path, files: dict[str, list[dict[str, Any]]]) -> Path:
 def fake_parser(
     answers: dict[str, list[dict[str, Any]]],
 ) -> Callable[[Path], Sequence[dict[str, Any]]]:
-    """A stand-in for kg.ingest.formats.read_path that answers by file name."""
+    """A stand-in for kg.extraction.pipeline.read_releases that answers by file name."""
 
     def parse(path: Path) -> list[dict[str, Any]]:
         return answers[path.name]
@@ -207,7 +204,7 @@ def test_release_files_are_found_outside_the_gold_folder_only(tmp_path: Path) ->
 def fake_default_parser(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[dict[str, Any]]]:
     """Makes `osce-kg evaluate` use a fake parser whose answers the test fills in."""
     answers: dict[str, list[dict[str, Any]]] = {}
-    monkeypatch.setattr(kg.extraction.evaluate, "_default_parse", lambda: fake_parser(answers))
+    monkeypatch.setattr(kg.extraction.evaluate, "read_releases", fake_parser(answers))
     return answers
 
 

@@ -13,8 +13,8 @@ from kg.extraction.events import find_organisers, resolve_dates
 from kg.extraction.extract import extract_release
 from kg.extraction.gazetteer import Gazetteer
 from kg.extraction.linking import default_gazetteer
+from kg.extraction.pipeline import read_releases
 from kg.extraction.records import RECORD_KEYS, EventMention, ReleaseRecord
-from kg.ingest.formats import read_path
 from kg.ingest.raw import RawRelease
 from kg.lexicon.wordlists import table_column, word_list, word_table
 from kg.rdf.uris import DEFAULT_BASE, concept_iri, entity_iri
@@ -114,7 +114,7 @@ def event_of(gazetteer: Gazetteer, text: str) -> EventMention:
 
 
 def test_the_seed_gives_the_expected_record() -> None:
-    [record] = read_path(RELEASES / "seed-dushanbe-2018.txt")
+    [record] = read_releases(RELEASES / "seed-dushanbe-2018.txt")
     assert list(record.to_json()) == list(RECORD_KEYS)
     assert record.to_json() == SEED_RECORD
     assert record.dateline == "DUSHANBE, 4 May 2018"
@@ -134,7 +134,7 @@ def test_the_seed_gives_the_expected_record() -> None:
 
 
 def test_the_seed_links_every_thing_to_its_iri() -> None:
-    [record] = read_path(RELEASES / "seed-dushanbe-2018.txt")
+    [record] = read_releases(RELEASES / "seed-dushanbe-2018.txt")
     assert record.states_mentioned[0].linked_iri == str(
         entity_iri("state", "tj", base=DEFAULT_BASE)
     )
@@ -149,7 +149,7 @@ def test_the_seed_links_every_thing_to_its_iri() -> None:
 
 
 def test_the_navigation_menus_do_not_count_as_mentions() -> None:
-    [record] = read_path(RELEASES / "seed-dushanbe-2018.txt")
+    [record] = read_releases(RELEASES / "seed-dushanbe-2018.txt")
     listed = json.dumps(record.to_json(), ensure_ascii=False)
     for menu_only in ("Serbia", "Albania", "Mission in Kosovo", "Arms control", "Türkiye"):
         assert menu_only not in listed
@@ -922,7 +922,7 @@ def test_unlinkable_sources_fields_and_people_are_kept_and_warned(gazetteer: Gaz
 
 
 def test_every_format_of_the_fixtures_extracts(gazetteer: Gazetteer) -> None:
-    [html] = read_path(RELEASES / "bishkek-workshop.html")
+    [html] = read_releases(RELEASES / "bishkek-workshop.html")
     assert html.to_json()["persons"] == [
         {
             "name": "Pierre von Arx",
@@ -935,11 +935,11 @@ def test_every_format_of_the_fixtures_extracts(gazetteer: Gazetteer) -> None:
     assert html.to_json()["event"] == {
         "name": None, "type": "workshop", "start_date": "2019-10-11", "end_date": "2019-10-12", "place": "Osh",  # noqa: E501
     }  # fmt: skip
-    listing = read_path(RELEASES / "newsroom-listing.txt")
+    listing = read_releases(RELEASES / "newsroom-listing.txt")
     assert [r.date for r in listing] == ["2012-11-21", "2012-09-02", None, "2012-02-10"]
     assert listing[3].states_mentioned[0].label == "Tajikistan"
     assert listing[3].event is not None and listing[3].event.partners == ("European Union",)
-    scraped = read_path(RELEASES / "scraped.jsonl")
+    scraped = read_releases(RELEASES / "scraped.jsonl")
     assert scraped[2].persons[0].quoted is True
     assert scraped[2].osce_structures_mentioned[1].label == "OSCE Programme Office in Astana"
 

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.ingest.formats import read_path, read_raw, reader_name
+from kg.extraction.evaluate import find_release_files
+from kg.extraction.pipeline import read_releases
+from kg.ingest.formats import read_raw, reader_name
+from kg.ingest.inputs import collect_release_files
 from kg.ingest.raw import truncation_problem
 from kg.ingest.readers.html import read_html
 from kg.ingest.readers.jsonl import read_jsonl
@@ -19,6 +22,7 @@ from kg.lexicon.datelines import (
     parse_written_date,
     title_case_place,
 )
+from tests.conftest import write_utf8
 
 RELEASES = Path(__file__).parent / "data" / "releases"
 SEED = RELEASES / "seed-dushanbe-2018.txt"
@@ -420,28 +424,54 @@ def test_bad_json_objects_are_errors(line: str, words: str) -> None:
     assert item.error is not None and words in item.error.describe()
 
 
+LISTING = "Title\nPublishing date: 1 May 2015\nContent type: News\nLead."
+
+
 @pytest.mark.parametrize(
     ("name", "content", "reader"),
     [
         ("a.html", "<p>x</p>", "html"),
         ("a.HTM", "<p>x</p>", "html"),
+        ("a.xhtml", "<p>x</p>", "html"),
         ("a.jsonl", "{}", "jsonl"),
-        ("a.txt", "Title\nPublishing date: 1 May 2015\nContent type: News\nLead.", "listing"),
+        ("a.ndjson", "{}", "jsonl"),
+        ("a.txt", LISTING, "listing"),
+        ("a.text", LISTING, "listing"),
         (
             "a.txt",
             "News\nTitle\n- Date: 1 May 2015\n- Source: X\nPublishing date: 1 May\nBody.",
             "text",
         ),
         ("a.txt", "News\nTitle\nBody.", "text"),
+        # no ending: plain text, never taken for HTML; an unknown ending: sniffed
+        ("a", "<p>x</p>", "text"),
+        ("a", LISTING, "listing"),
+        ("a.dat", "<p>x</p>", "html"),
+        ("a.dat", '{"title": "T"}', "text"),  # JSON Lines is known by its ending only
+        ("a.txt", "<p>x</p>", "text"),
     ],
 )
 def test_the_reader_is_chosen_by_extension_then_content(
     tmp_path: Path, name: str, content: str, reader: str
 ) -> None:
-    path = tmp_path / name
-    path.write_text(content, encoding="utf-8")
+    path = write_utf8(tmp_path / name, content)
     assert reader_name(path) == reader
     assert reader_name(path, content) == reader
+
+
+def test_every_ending_a_reader_takes_is_found_in_a_folder_and_read(tmp_path: Path) -> None:
+    folder = tmp_path / "saved"
+    html, jsonl = (RELEASES / name for name in ("bishkek-workshop.html", "scraped.jsonl"))
+    page = write_utf8(folder / "html" / "page.xhtml", html.read_text(encoding="utf-8"))
+    feed = write_utf8(folder / "feed.ndjson", jsonl.read_text(encoding="utf-8"))
+    write_utf8(folder / "notes.md", "not a release")
+    write_utf8(folder / "README.txt", "about these files")
+    assert [f.name for f in collect_release_files([folder])] == ["feed.ndjson", "html/page.xhtml"]
+    assert find_release_files(folder) == [feed, page]
+    assert [raw.reader for raw in read_raw(page)] == ["html"]
+    assert [raw.reader for raw in read_raw(feed)] == ["jsonl"] * 3
+    [as_html] = read_releases(html)
+    assert [r.to_json() for r in read_releases(page)] == [as_html.to_json()]
 
 
 def test_listing_detection_needs_publishing_dates_and_no_page_labels() -> None:
@@ -457,8 +487,8 @@ def test_a_file_that_is_not_utf8_is_one_error_record(tmp_path: Path) -> None:
     assert raw.error is not None and "UTF-8" in raw.error.describe()
 
 
-def test_read_path_gives_records_for_every_release_of_every_format() -> None:
-    counts = {name: len(read_path(RELEASES / name)) for name in (
+def test_read_releases_gives_records_for_every_release_of_every_format() -> None:
+    counts = {name: len(read_releases(RELEASES / name)) for name in (
         "seed-dushanbe-2018.txt", "bishkek-workshop.html", "newsroom-listing.txt", "scraped.jsonl",
     )}  # fmt: skip
     assert counts == {

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from kg.extraction.records import ReleaseRecord
+from kg.extraction.records import MENTION_KEYS, Mention, ReleaseRecord, field_label
+from kg.settings import Settings
 
 
 @click.command("parse")
@@ -24,12 +25,16 @@ def parse_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool) ->
     Exit status: 0 every release parsed, 1 some release is unusable (its `error` says why),
     2 usage error (e.g. a missing file).
     """
-    from kg.ingest.formats import read_path
+    # imported here, not above: extraction takes a sixth of a second to import, which every
+    # other command (and --help) would pay
+    from kg.extraction.linking import default_gazetteer
+    from kg.extraction.pipeline import read_releases
 
+    gazetteer = default_gazetteer(Settings.from_environ().base)
     failed = 0
     for path in files:
         try:
-            records = read_path(path)
+            records = read_releases(path, gazetteer)
         except OSError as error:
             click.echo(f"Error: {path}: cannot read the file ({error.strerror})", err=True)
             ctx.exit(2)
@@ -54,16 +59,11 @@ def describe_record(record: ReleaseRecord) -> str:
         lines.append(f"  ERROR: {record.error}")
     lines.append(f"  {record.content_type or '?'}: {record.title or '(no title)'}")
     lines.append(f"  date {record.date or '?'}, place {record.place or '?'}")
-    for label, mentions in (
-        ("sources", record.sources),
-        ("fields of work", record.fields_of_work),
-        ("States", record.states_mentioned),
-        ("OSCE structures", record.osce_structures_mentioned),
-        ("other organisations", record.other_organisations),
-    ):
+    for key in MENTION_KEYS:
+        mentions: tuple[Mention, ...] = getattr(record, key)
         if mentions:
             lines.append(
-                f"  {label}: "
+                f"  {field_label(key)}: "
                 + ", ".join(m.label + ("" if m.linked_iri else " (unlinked)") for m in mentions)
             )
     for person in record.persons:

@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from kg.conversion.cache import CachedRelease, CacheEntry
 from kg.conversion.mapping import SourceFile, map_release
@@ -17,7 +18,9 @@ from kg.rdf.quads import ntriples_text
 
 log = logging.getLogger(__name__)
 
-ReadFunction = Callable[..., list[ReleaseRecord]]
+#: What reads one release file into records: kg.extraction.pipeline.read_releases, or a
+#: stand-in with its shape.
+ReadFunction = Callable[[Path], list[ReleaseRecord]]
 _FIELD_IN_ERROR = re.compile(r"field '([^']+)'")
 
 

@@ -11,23 +11,25 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import InputError
-from kg.extraction.records import RECORD_KEYS, ReleaseRecord
+from kg.extraction.pipeline import read_releases
+from kg.extraction.records import (
+    MENTION_KEYS,
+    RECORD_KEYS,
+    TEXT_KEYS,
+    EventMention,
+    ReleaseRecord,
+    json_keys,
+)
+from kg.ingest.formats import is_release_file
 
 log = logging.getLogger(__name__)
 
-#: Name endings of release files; anything else under the folder (README, gold) is not a release.
-RELEASE_SUFFIXES = (".txt", ".html", ".htm", ".jsonl")
 GOLD_FOLDER = "gold"
 
-SCALAR_FIELDS = ("content_type", "title", "date", "place")
-LIST_FIELDS = (
-    "sources",
-    "fields_of_work",
-    "states_mentioned",
-    "osce_structures_mentioned",
-    "other_organisations",
-)
-EVENT_FIELDS = ("name", "type", "start_date", "end_date", "place")
+#: ``error`` is scored apart: only whether there is one counts, and it is the last row.
+SCALAR_FIELDS = tuple(key for key in TEXT_KEYS if key != "error")
+LIST_FIELDS = MENTION_KEYS
+EVENT_FIELDS = json_keys(EventMention)
 #: Every row of the score table, in the order it is printed.
 SCORED_FIELDS = (
     *SCALAR_FIELDS,
@@ -39,7 +41,7 @@ SCORED_FIELDS = (
 )
 
 Record = Mapping[str, Any]
-#: What parses one saved file: ``kg.ingest.formats.read_path`` or a stand-in with the same shape.
+#: What parses one saved file: ``kg.extraction.pipeline.read_releases`` or a stand-in like it.
 ParseFunction = Callable[[Path], Sequence[ReleaseRecord | Record]]
 
 
@@ -153,8 +155,7 @@ def find_release_files(folder: Path) -> list[Path]:
         path
         for path in folder.rglob("*")
         if path.is_file()
-        and path.suffix.lower() in RELEASE_SUFFIXES
-        and not path.name.upper().startswith("README")
+        and is_release_file(path.name)
         and gold not in path.parents
         and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     )
@@ -203,7 +204,7 @@ def evaluate_folder(folder: Path, parse: ParseFunction | None = None) -> Evaluat
     in ``parse_failures`` (its gold items then count as not found); the other files are still
     scored.
     """
-    parse = parse or _default_parse()
+    parse = parse or read_releases
     release_files = find_release_files(folder)
     if not release_files:
         raise InputError(
@@ -344,19 +345,6 @@ _EMPTY: Record = {key: None for key in RECORD_KEYS}
 
 def _as_json(record: ReleaseRecord | Record) -> Record:
     return record.to_json() if isinstance(record, ReleaseRecord) else record
-
-
-def _default_parse() -> ParseFunction:
-    try:
-        from kg.ingest.formats import read_path
-    except ImportError as error:
-        raise InputError(
-            None,
-            None,
-            f"the release parser kg.ingest.formats.read_path cannot be imported: {error}",
-            hint="reinstall osce-kg",
-        ) from error
-    return read_path
 
 
 def render_table(evaluation: Evaluation, min_f1: float) -> str:

@@ -1,25 +1,18 @@
-"""Release records: what a reader extracts from one saved release, before it becomes RDF."""
+"""Release records: what extraction finds in one saved release, and their JSON form."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, get_type_hints
 
-#: The keys of ``osce-kg parse --json`` records and of gold files, in this order.
-RECORD_KEYS = (
-    "content_type",
-    "title",
-    "date",
-    "place",
-    "sources",
-    "fields_of_work",
-    "states_mentioned",
-    "osce_structures_mentioned",
-    "other_organisations",
-    "persons",
-    "event",
-    "error",
-)
+#: Field metadata of a field the record keeps but its JSON form (``to_json``) leaves out.
+NOT_IN_JSON = MappingProxyType({"json": False})
+
+
+def shown_as(label: str) -> MappingProxyType[str, str]:
+    """Field metadata naming the field for people (``osce-kg parse``), when its name will not do."""
+    return MappingProxyType({"label": label})
 
 
 @dataclass(frozen=True)
@@ -31,7 +24,7 @@ class PersonMention:
     organisation: str | None = None
     quoted: bool = False
     #: the reference-graph person this is linked to (an IRI), if any
-    linked_iri: str | None = None
+    linked_iri: str | None = field(default=None, metadata=NOT_IN_JSON)
 
 
 @dataclass(frozen=True)
@@ -51,8 +44,8 @@ class EventMention:
     start_date: str | None = None  # ISO date
     end_date: str | None = None  # ISO date
     place: str | None = None
-    organisers: tuple[str, ...] = ()
-    partners: tuple[str, ...] = ()
+    organisers: tuple[str, ...] = field(default=(), metadata=NOT_IN_JSON)
+    partners: tuple[str, ...] = field(default=(), metadata=NOT_IN_JSON)
 
 
 @dataclass(frozen=True)
@@ -67,60 +60,75 @@ class Mention:
 class ReleaseRecord:
     """Everything extracted from one release. ``error`` is set when the input is unusable."""
 
-    source_file: str  # path of the saved file, as given
-    reader: str  # "text", "html", "listing" or "jsonl"
-    item: int = 0  # position of the release in a multi-release file (listing, JSON Lines)
+    source_file: str = field(metadata=NOT_IN_JSON)  # path of the saved file, as given
+    reader: str = field(metadata=NOT_IN_JSON)  # "text", "html", "listing" or "jsonl"
+    #: position of the release in a multi-release file (listing, JSON Lines)
+    item: int = field(default=0, metadata=NOT_IN_JSON)
     content_type: str | None = None  # as the site names it: "Press release", "News", ...
     title: str | None = None
     date: str | None = None  # ISO 8601 date
-    dateline: str | None = None  # the dateline as written, e.g. "DUSHANBE, 4 May 2018"
+    #: the dateline as written, e.g. "DUSHANBE, 4 May 2018"
+    dateline: str | None = field(default=None, metadata=NOT_IN_JSON)
     place: str | None = None  # place(s) as written, title case, e.g. "Warsaw/Vienna"
     sources: tuple[Mention, ...] = ()  # OSCE structures given as the source
     fields_of_work: tuple[Mention, ...] = ()
-    states_mentioned: tuple[Mention, ...] = ()
-    osce_structures_mentioned: tuple[Mention, ...] = ()
+    states_mentioned: tuple[Mention, ...] = field(default=(), metadata=shown_as("States"))
+    osce_structures_mentioned: tuple[Mention, ...] = field(
+        default=(), metadata=shown_as("OSCE structures")
+    )
     other_organisations: tuple[Mention, ...] = ()
     persons: tuple[PersonMention, ...] = ()
-    quotes: tuple[Quote, ...] = ()
+    quotes: tuple[Quote, ...] = field(default=(), metadata=NOT_IN_JSON)
     event: EventMention | None = None
-    paragraphs: tuple[str, ...] = ()
+    paragraphs: tuple[str, ...] = field(default=(), metadata=NOT_IN_JSON)
     error: str | None = None
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=(), metadata=NOT_IN_JSON)
 
     def to_json(self) -> dict[str, Any]:
         """The record as ``osce-kg parse --json`` prints it: exactly ``RECORD_KEYS``."""
-        event = None
-        if self.event is not None:
-            event = {
-                "name": self.event.name,
-                "type": self.event.type,
-                "start_date": self.event.start_date,
-                "end_date": self.event.end_date,
-                "place": self.event.place,
-            }
-        return {
-            "content_type": self.content_type,
-            "title": self.title,
-            "date": self.date,
-            "place": self.place,
-            "sources": [m.label for m in self.sources],
-            "fields_of_work": [m.label for m in self.fields_of_work],
-            "states_mentioned": [m.label for m in self.states_mentioned],
-            "osce_structures_mentioned": [m.label for m in self.osce_structures_mentioned],
-            "other_organisations": [m.label for m in self.other_organisations],
-            "persons": [
-                {
-                    "name": p.name,
-                    "role": p.role,
-                    "organisation": p.organisation,
-                    "quoted": p.quoted,
-                }
-                for p in self.persons
-            ],
-            "event": event,
-            "error": self.error,
-        }
+        return _json_object(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, for debugging and caching."""
         return asdict(self)
+
+
+JsonRecord = PersonMention | EventMention | ReleaseRecord
+
+
+def json_keys(record_type: type[JsonRecord]) -> tuple[str, ...]:
+    """The keys of a record's JSON form: its fields in order, less those marked NOT_IN_JSON."""
+    return tuple(f.name for f in fields(record_type) if f.metadata.get("json", True))
+
+
+def field_label(name: str) -> str:
+    """A release record field's name for people: "fields of work", "States"."""
+    by_name = {f.name: f for f in fields(ReleaseRecord)}
+    return str(by_name[name].metadata.get("label", name.replace("_", " ")))
+
+
+def _json_object(record: JsonRecord) -> dict[str, Any]:
+    return {key: _json_value(getattr(record, key)) for key in json_keys(type(record))}
+
+
+def _json_value(value: object) -> Any:
+    if isinstance(value, tuple):
+        return [_json_value(item) for item in value]
+    if isinstance(value, Mention):
+        return value.label  # a mention is written as its label, linked or not
+    if isinstance(value, PersonMention | EventMention):
+        return _json_object(value)
+    return value
+
+
+def _keys_typed(hint: object) -> tuple[str, ...]:
+    types = get_type_hints(ReleaseRecord)
+    return tuple(key for key in RECORD_KEYS if types[key] == hint)
+
+
+#: The keys of ``osce-kg parse --json`` records and of gold files, in this order.
+RECORD_KEYS = json_keys(ReleaseRecord)
+#: The keys whose value is a text or null (``error`` among them).
+TEXT_KEYS = _keys_typed(str | None)
+#: The keys whose value is a list of mentions, written as their labels.
+MENTION_KEYS = _keys_typed(tuple[Mention, ...])

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import InputError
+from kg.ingest.formats import RELEASE_SUFFIXES, is_release_file
 from kg.resources import ontology_dir, reference_dir, samples_dir, shapes_dir
 
-#: file name endings the readers understand
-RELEASE_SUFFIXES = (".txt", ".html", ".htm", ".jsonl")
 #: folders of the bundled samples that are not input (gold records are expected output)
 SKIPPED_FOLDERS = frozenset({"gold", "__pycache__"})
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
@@ -111,7 +110,7 @@ def _release_files_below(root: Path) -> Iterable[Path]:
             d for d in subfolders if d not in SKIPPED_FOLDERS and not d.startswith(".")
         )
         for name in sorted(files):
-            if name.lower().endswith(RELEASE_SUFFIXES) and not name.upper().startswith("README"):
+            if is_release_file(name):
                 yield Path(folder) / name
 
 

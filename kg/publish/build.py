@@ -8,6 +8,7 @@ the dumps, VoID and report, and publish by swapping ``DIR/current``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -20,6 +21,8 @@ from rdflib import Dataset, Graph, URIRef
 
 from kg.conversion.cache import CacheEntry, ConversionCache, converter_fingerprint, entry_key
 from kg.conversion.convert import Converter, ReadFunction, convert_file, unreadable_file
+from kg.extraction.linking import default_gazetteer
+from kg.extraction.pipeline import read_releases
 from kg.ingest.inputs import InputFile, build_time, bundled_samples_root, collect_release_files
 from kg.publish.graphs import SourceGraphs, load_extra_rdf, load_source_graphs
 from kg.publish.layout import (
@@ -57,7 +60,7 @@ class BuildOptions:
     extra_rdf: tuple[Path, ...] = ()
     out_dir: Path = Path("build")
     base: str = DEFAULT_BASE  # the base IRI everything is minted under (normalised)
-    read: ReadFunction | None = None  # default: kg.ingest.formats.read_path
+    read: ReadFunction | None = None  # default: read_releases with the name index for ``base``
     on_progress: ProgressCallback | None = None
     on_step: StepCallback | None = None
 
@@ -249,11 +252,10 @@ def _reached(options: BuildOptions, step: str) -> None:
 
 
 def _reader(options: BuildOptions) -> ReadFunction:
+    """The read function: the one given, or read + extract linking names under the build's base."""
     if options.read is not None:
         return options.read
-    from kg.ingest.formats import read_path
-
-    return read_path
+    return functools.partial(read_releases, gazetteer=default_gazetteer(options.base))
 
 
 def _usable_releases(entries: Sequence[CacheEntry], quarantine: Quarantine) -> list[_Release]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -35,6 +36,23 @@ BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _CLOSING_RE = re.compile(r"</\s*(?:html|body)\s*>", re.IGNORECASE)
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def looks_like_html(text: str) -> bool:
+    """A file whose name does not say its format is HTML when its text opens with a tag."""
+    return text.lstrip().startswith("<")
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The Python codec of the charset an HTML page declares in a meta tag, if it has one."""
+    match = _CHARSET_RE.search(data[:4096])
+    if match is None:
+        return None
+    try:
+        return codecs.lookup(match.group(1).decode("ascii")).name
+    except LookupError:
+        return None
 
 
 def read_html(text: str, path: str | Path) -> RawRelease:
