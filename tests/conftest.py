@@ -19,7 +19,7 @@ import pyoxigraph as ox
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from rdflib import Graph
+from rdflib import Graph, Namespace
 from werkzeug.test import TestResponse
 
 from kg.rdf.uris import DEFAULT_BASE
@@ -188,6 +188,9 @@ def sparql_limits(sparql_app: Flask, monkeypatch: pytest.MonkeyPatch) -> Callabl
 
 
 SHAPES_DATA = Path(__file__).parent / "data" / "shapes"
+#: the namespace of the project's shapes, and where its things are (under the default base)
+OSCESH = Namespace("https://w3id.org/osce-kg/shapes#")
+ID = "https://w3id.org/osce-kg/id/"
 
 
 @pytest.fixture(scope="session")

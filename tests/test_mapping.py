@@ -39,25 +39,22 @@ def labels() -> LabelIndex:
 def small_label_index() -> LabelIndex:
     """A small reference graph: a city, a State, structures, an organisation and concepts."""
     data = Graph()
-    for iri, cls, label in (
-        (DUSHANBE, OSCE.City, "Dushanbe"),
-        (TAJIKISTAN, OSCE.ParticipatingState, "Tajikistan"),
-        (SECRETARIAT, OSCE.Institution, "OSCE Secretariat"),
-        (OFFICE, OSCE.FieldOperation, "OSCE Programme Office in Dushanbe"),
-        (UN, ORG.Organization, "United Nations"),
-        (OSCE_ORG, ORG.Organization, "OSCE"),
-        (GREMINGER, OSCE.Person, "Thomas Greminger"),
+    # things are labelled with rdfs:label, SKOS concepts with skos:prefLabel
+    for iri, cls, label, labelled_by in (
+        (DUSHANBE, OSCE.City, "Dushanbe", RDFS.label),
+        (TAJIKISTAN, OSCE.ParticipatingState, "Tajikistan", RDFS.label),
+        (SECRETARIAT, OSCE.Institution, "OSCE Secretariat", RDFS.label),
+        (OFFICE, OSCE.FieldOperation, "OSCE Programme Office in Dushanbe", RDFS.label),
+        (UN, ORG.Organization, "United Nations", RDFS.label),
+        (OSCE_ORG, ORG.Organization, "OSCE", RDFS.label),
+        (GREMINGER, OSCE.Person, "Thomas Greminger", RDFS.label),
+        (PRESS_RELEASE, OSCE.ContentType, "Press release", SKOS.prefLabel),
+        (NEWS, OSCE.ContentType, "News", SKOS.prefLabel),
+        (TERRORISM, OSCE.FieldOfWork, "Countering terrorism", SKOS.prefLabel),
+        (CONFERENCE, OSCE.EventType, "conference", SKOS.prefLabel),
     ):
         data.add((iri, RDF.type, cls))
-        data.add((iri, RDFS.label, Literal(label, lang="en")))
-    for iri, cls, label in (
-        (PRESS_RELEASE, OSCE.ContentType, "Press release"),
-        (NEWS, OSCE.ContentType, "News"),
-        (TERRORISM, OSCE.FieldOfWork, "Countering terrorism"),
-        (CONFERENCE, OSCE.EventType, "conference"),
-    ):
-        data.add((iri, RDF.type, cls))
-        data.add((iri, SKOS.prefLabel, Literal(label, lang="en")))
+        data.add((iri, labelled_by, Literal(label, lang="en")))
     ontology = Graph()
     for sub, sup in (
         (OSCE.ParticipatingState, OSCE.State),

@@ -10,7 +10,6 @@ from kg.rdf.vocab import DCTERMS, ONTOLOGY_NS, OSCE, OWL, RDF, RDFS, SKOS, osce_
 from kg.reference.graph import reference_graph
 from kg.reference.ontologies import (
     find_inconsistencies,
-    load_ontology,
     load_ontology_and_vocabularies,
     load_vocabularies,
 )
@@ -46,11 +45,6 @@ FIELDS_OF_WORK = [
     "Tolerance and non-discrimination",
     "Youth",
 ]
-
-
-@pytest.fixture(scope="module")
-def ontology() -> Graph:
-    return load_ontology()
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from pyshacl import validate
-from rdflib import RDF, RDFS, SH, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, SH, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import NamespaceManager
 
+from kg.rdf.vocab import OSCE
 from kg.validation.shacl import (
     ValidationReport,
     assign_results_to_graphs,
@@ -17,11 +18,7 @@ from kg.validation.shacl import (
     validate_graph,
 )
 from kg.validation.text_report import render_report
-
-SHAPES_DATA = Path(__file__).parent / "data" / "shapes"
-OSCESH = Namespace("https://w3id.org/osce-kg/shapes#")
-OSCE = Namespace("https://w3id.org/osce-kg/ontology#")
-ID = "https://w3id.org/osce-kg/id/"
+from tests.conftest import ID, OSCESH, SHAPES_DATA
 
 #: Shapes used only through sh:node: their failures are reported by the shape that uses them
 #: (e.g. oscesh:ParticipatingState-joinedOn for oscesh:PartialDate).

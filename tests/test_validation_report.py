@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from rdflib import Dataset, Graph, Literal, URIRef
 
-from rdflib import Dataset, Graph, Literal, Namespace, URIRef
-
+from kg.rdf.vocab import OSCE
 from kg.validation.shacl import (
     ValidationReport,
     ValidationResult,
@@ -13,11 +12,7 @@ from kg.validation.shacl import (
     validate_graph,
 )
 from kg.validation.text_report import render_report
-
-SHAPES_DATA = Path(__file__).parent / "data" / "shapes"
-OSCE = Namespace("https://w3id.org/osce-kg/ontology#")
-OSCESH = Namespace("https://w3id.org/osce-kg/shapes#")
-ID = "https://w3id.org/osce-kg/id/"
+from tests.conftest import ID, OSCESH, SHAPES_DATA
 
 
 def test_text_report_groups_results_by_node_with_labels(
