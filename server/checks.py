@@ -1,4 +1,11 @@
-"""Checks a query before it runs: no updates, no SERVICE call outside the allowlist."""
+"""Checks a query before it runs: no updates, no SERVICE call outside the allowlist.
+
+rdflib parses the query here but pyoxigraph runs it, and the two read ``\\u`` escapes
+differently (rdflib expands them everywhere first, pyoxigraph only inside strings and IRIs).
+So SERVICE is never decided by one reading of the text alone: with no allowlist, any query
+whose text mentions "service" in any reading is refused; with one, every reading must parse and
+agree on the endpoints.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from dataclasses import dataclass
 
 from pyparsing import ParseException
 from rdflib.plugins.sparql.algebra import translateQuery
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parser import Query, parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Variable
 
@@ -25,12 +32,64 @@ class QueryShape:
 
 _SERVICE_WORD = re.compile(r"service", re.IGNORECASE)
 _FROM_WORD = re.compile(r"\bfrom\b", re.IGNORECASE)
+#: rdflib's reading of escapes: \u or \U (any case) with 4 or 8 hex digits, anywhere in the text.
+_LOOSE_ESCAPE = re.compile(r"\\u([0-9a-f]{4}(?:[0-9a-f]{4})?)", re.IGNORECASE)
+#: the SPARQL grammar's reading (pyoxigraph's, in strings and IRIs): \uXXXX and \UXXXXXXXX.
+_STRICT_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})")
+#: Rounds of expansion, for escapes that spell escapes (``\u005Cu0053``).
+_EXPANSION_ROUNDS = 4
+
+#: Told to the client when the query text mentions SERVICE and no endpoint is allowed.
+NO_FEDERATION = (
+    "SERVICE is refused: this endpoint calls no other endpoint (its SERVICE allowlist is "
+    "empty), and it refuses any query whose text mentions the word 'service', in any letter "
+    "case or spelled with \\u escapes, even inside a string, a comment or a prefixed name"
+)
 
 
-def inspect_query(text: str, base_iri: str | None = None) -> QueryShape | None:
-    """The SERVICE calls and dataset clause of a query, or None when rdflib cannot parse it."""
+def _expand(pattern: re.Pattern[str], text: str) -> str:
+    """The text with one round of escapes expanded; an escape naming no character is kept."""
+
+    def character(match: re.Match[str]) -> str:
+        try:
+            return chr(int(match.group(1) or match.group(2), 16))
+        except (ValueError, OverflowError):
+            return match.group(0)
+
+    return pattern.sub(character, text)
+
+
+def readings(text: str) -> set[str]:
+    """The text and what any parser may read it as once its escapes are expanded (repeatedly)."""
+    found = {text}
+    frontier = {text}
+    for _ in range(_EXPANSION_ROUNDS):
+        frontier = {
+            _expand(pattern, reading)
+            for reading in frontier
+            for pattern in (_LOOSE_ESCAPE, _STRICT_ESCAPE)
+        } - found
+        if not frontier:
+            break
+        found |= frontier
+    return found
+
+
+def mentions_service(text: str) -> bool:
+    """True when the word "service" appears in the text or in any reading of its escapes."""
+    return any(_SERVICE_WORD.search(reading) for reading in readings(text))
+
+
+def inspect_query(
+    text: str, base_iri: str | None = None, *, expand_escapes: bool = True
+) -> QueryShape | None:
+    """The SERVICE calls and dataset clause of a query, or None when rdflib cannot parse it.
+
+    ``expand_escapes=False`` parses the text as it is, without rdflib's expansion of escapes.
+    """
     try:
-        algebra = translateQuery(parseQuery(text), base=base_iri).algebra
+        parsed = parseQuery(text) if expand_escapes else Query.parse_string(text, parse_all=True)
+        algebra = translateQuery(parsed, base=base_iri).algebra
     except (ParseException, ValueError, TypeError, KeyError, AttributeError, RecursionError):
         return None
     endpoints: list[str] = []
@@ -78,11 +137,25 @@ def check_query(
     Returns a failure, or whether the default graph should be the union of the named graphs
     (not when the query names its own dataset with FROM / FROM NAMED).
     """
+    service = mentions_service(text)
+    if service and not allowlist:
+        return QueryFailure("forbidden", NO_FEDERATION)
     shape = inspect_query(text, base_iri)
+    if (
+        service
+        and shape is not None
+        and shape != inspect_query(text, base_iri, expand_escapes=False)
+    ):
+        # the text reads differently with and without its escapes: which SERVICE runs is unclear
+        return QueryFailure(
+            "forbidden",
+            "the query mentions SERVICE and reads differently with its \\u escapes expanded; "
+            "write it without escapes outside strings and IRIs",
+        )
     if shape is None:
         if is_update(text):
             return QueryFailure("forbidden", "this endpoint is read-only: updates are refused")
-        if _SERVICE_WORD.search(text):
+        if service:
             # rdflib could not check it, so a SERVICE inside cannot be ruled out: refuse.
             return QueryFailure(
                 "forbidden",

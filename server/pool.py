@@ -78,6 +78,8 @@ class QueryPool:
     size: int
     #: The heap each worker may use, in MB (0: no limit).
     memory_mb: int
+    #: Workers lose their network (no SERVICE allowlist: nothing to call).
+    offline: bool = True
     start_timeout: float = 60.0
     _context: BaseContext = field(init=False, repr=False)
     _idle: queue.Queue[_Worker] = field(init=False, repr=False)
@@ -98,7 +100,7 @@ class QueryPool:
         parent, child = self._context.Pipe()
         process = self._context.Process(  # type: ignore[attr-defined]
             target=serve_jobs,
-            args=(self.store_path, child, self.memory_mb),
+            args=(self.store_path, child, self.memory_mb, self.offline),
             daemon=True,
             name="sparql-worker",
         )
@@ -227,6 +229,8 @@ class QueryPools:
 
     size: int
     memory_mb: int
+    #: Workers lose their network (see ``QueryPool.offline``).
+    offline: bool = True
     _current: QueryPool | None = field(default=None, init=False, repr=False)
     _retired: list[QueryPool] = field(default_factory=list, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -241,7 +245,9 @@ class QueryPools:
                 pool.retire()
                 # kept until close: a query it still runs is stopped then
                 self._retired = [p for p in self._retired if p.worker_pids()] + [pool]
-            pool = QueryPool(store_path, size=self.size, memory_mb=self.memory_mb)
+            pool = QueryPool(
+                store_path, size=self.size, memory_mb=self.memory_mb, offline=self.offline
+            )
             self._current = pool
             return pool
 
@@ -258,7 +264,9 @@ class QueryPools:
 def init_app(app: Flask) -> None:
     """Gives the app its query pools, closed when the app goes away or the interpreter exits."""
     limits = limits_of(app)
-    pools = QueryPools(limits.workers, limits.worker_memory_mb)
+    pools = QueryPools(
+        limits.workers, limits.worker_memory_mb, offline=not limits.service_allowlist
+    )
     app.extensions[EXTENSION_KEY] = pools
     # finalize runs at exit too (SIGTERM is turned into an exit by `osce-kg serve`), so a
     # query still running in a worker is stopped with the server.

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 from server.checks import check_query
 from server.query import QueryAnswer, QueryFailure, QueryJob
 from server.results import write_result
+from server.sandbox import deny_network
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,15 @@ def limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
 
 
-def serve_jobs(store_path: str, conn: Connection, memory_mb: int) -> None:
-    """A worker's life: open the store read-only once, then answer jobs until the pipe closes."""
+def serve_jobs(store_path: str, conn: Connection, memory_mb: int, offline: bool = True) -> None:
+    """A worker's life: open the store read-only once, then answer jobs until the pipe closes.
+
+    An offline worker first loses its network, before pyoxigraph starts any thread: a SERVICE
+    call that got past the check still cannot connect anywhere.
+    """
     limit_memory(memory_mb)
+    if offline:
+        deny_network()
     try:
         store = ox.Store.read_only(store_path)
     except OSError as error:

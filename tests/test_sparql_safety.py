@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -16,9 +17,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import server.sparql
-from server.pool import query_pool
+from kg.rdf.uris import DEFAULT_BASE
+from server import create_app
+from server.pool import close_query_pool, query_pool
 from server.query import QueryAnswer, QueryFailedError, QueryFailure, QueryJob
 from server.worker import execute_job
+from tests.conftest import SPARQL_DATA, make_test_build
 
 SetLimits = Callable[..., None]
 
@@ -74,26 +78,39 @@ def test_service_is_refused_and_never_called(
     assert not was_contacted(listener, 0.15), "a refused SERVICE must make no connection"
 
 
-def test_allowlisted_service_is_called(
-    sparql_app: Flask, listener: socket.socket, sparql_limits: SetLimits
-) -> None:
-    """The other side of the refusal test: the listener does notice a real SERVICE call."""
+def test_allowlisted_service_is_called(tmp_path: Path, listener: socket.socket) -> None:
+    """The other side of the refusal test: the listener does notice a real SERVICE call.
+
+    Workers keep their network only in an app that has an allowlist when it starts.
+    """
     url = service_url(listener)
-    sparql_limits(service_allowlist=(url,))
+    folder = make_test_build(tmp_path, SPARQL_DATA / "fixture.trig")
+    app = create_app(
+        {
+            "TESTING": True,
+            "BUILD_DIR": str(folder),
+            "BASE": DEFAULT_BASE,
+            "SPARQL_SERVICE_ALLOWLIST": [url],
+            "SPARQL_WORKERS": 1,
+        }
+    )
     query = f"SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}"
     result: dict[str, int] = {}
 
     def ask() -> None:
         result["status"] = (
-            sparql_app.test_client().get("/sparql", query_string={"query": query}).status_code
+            app.test_client().get("/sparql", query_string={"query": query}).status_code
         )
 
     thread = threading.Thread(target=ask)
-    thread.start()
-    assert was_contacted(listener, 10)
-    connection, _ = listener.accept()
-    connection.close()  # SILENT: the failed call gives an empty result
-    thread.join(20)
+    try:
+        thread.start()
+        assert was_contacted(listener, 10)
+        connection, _ = listener.accept()
+        connection.close()  # SILENT: the failed call gives an empty result
+        thread.join(20)
+    finally:
+        close_query_pool(app)
     assert result["status"] == 200
 
 
