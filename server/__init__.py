@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "SPARQL_MAX_ROWS": 10_000,  # result rows at most, announced, never silently cut
     "SPARQL_SERVICE_ALLOWLIST": [],  # SERVICE endpoints a query may call (none by default)
     "MAX_QUERY_BYTES": 100_000,  # the largest query text accepted
+    "SPARQL_MAX_NESTING": 64,  # how deep { ( [ may nest in a query (refused with 400 beyond)
     "SPARQL_WORKERS": 2,  # worker processes that run queries (killed and replaced on timeout)
     "SPARQL_WORKER_MEMORY_MB": 2048,  # heap a query worker may use (0: no limit)
     "PAGE_SIZE": 100,  # incoming links per page of an entity document

@@ -120,6 +120,36 @@ def _walk(node: object) -> list[CompValue]:
     return found
 
 
+#: What nesting counts: brackets, and the strings, IRIs and comments whose brackets do not count.
+_NESTING_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|<[^<>"{}|^`\\\x00-\x20]*>'
+    r"|#[^\n]*"
+    r"|[{(\[]|[})\]]",
+    re.DOTALL,
+)
+
+
+def nesting_depth(text: str) -> int:
+    """How deep ``{``, ``(`` and ``[`` nest in a query, outside strings, IRIs and comments.
+
+    Read without a parser, so a query too deep for the query engine's recursive parser is
+    refused before any parser sees it.
+    """
+    depth = deepest = 0
+    for match in _NESTING_TOKENS.finditer(text):
+        token = match.group()
+        if token in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "})]":
+            depth = max(0, depth - 1)
+    return deepest
+
+
 def is_update(text: str) -> bool:
     """True when the text is a SPARQL Update request (which this endpoint refuses)."""
     try:

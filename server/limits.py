@@ -34,6 +34,8 @@ class Limits:
     worker_memory_mb: int
     #: Incoming links per page of an entity document.
     page_size: int
+    #: How deep brackets may nest in a query (deeper ones crash recursive parsers).
+    max_nesting: int = 64
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Limits:
@@ -46,6 +48,7 @@ class Limits:
             workers=_number(config, "SPARQL_WORKERS", int),
             worker_memory_mb=_number(config, "SPARQL_WORKER_MEMORY_MB", int),
             page_size=_number(config, "PAGE_SIZE", int),
+            max_nesting=_number(config, "SPARQL_MAX_NESTING", int),
         )
 
 

@@ -132,6 +132,11 @@ class QueryPool:
             finished = worker.conn.poll(timeout)
             reply = worker.conn.recv() if finished else None
         except (EOFError, OSError) as error:
+            log.error(
+                "query worker %s died (exit code %s); starting another",
+                worker.process.pid,
+                worker.process.exitcode,
+            )
             self._replace(worker)
             if self.memory_mb and worker.process.exitcode == -signal.SIGABRT:
                 raise QueryMemoryError(

@@ -25,6 +25,7 @@ from werkzeug.exceptions import (
 
 from kg.rdf.vocab import PREFIXES
 from server import conneg, urls
+from server.checks import nesting_depth
 from server.description import (
     ServiceFacts,
     describe_limits,
@@ -133,6 +134,12 @@ def read_protocol_request() -> ProtocolRequest | None:
         raise BadRequest("the query is empty")
     if len(text.encode("utf-8")) > limit:
         raise RequestEntityTooLarge(f"the query is longer than the {limit}-byte limit")
+    deepest, allowed = nesting_depth(text), current_limits().max_nesting
+    if deepest > allowed:
+        raise BadRequest(
+            f"the query nests brackets {deepest} deep; at most {allowed} levels are accepted: "
+            "flatten it (fewer nested groups, OPTIONALs or sub-SELECTs)"
+        )
     return ProtocolRequest(
         text,
         tuple(values.getlist("default-graph-uri")),

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 import server.sparql
 from kg.rdf.uris import DEFAULT_BASE
 from server import create_app
+from server.checks import nesting_depth
 from server.pool import close_query_pool, query_pool
 from server.query import QueryAnswer, QueryFailedError, QueryFailure, QueryJob
 from server.worker import execute_job
@@ -355,3 +356,45 @@ def test_a_worker_keeps_an_unexpected_errors_text_out_of_its_message() -> None:
     assert failure.kind == "failed"
     assert "Invalid character" not in failure.message
     assert "Invalid character" in failure.detail  # pyoxigraph's own text, for the log
+
+
+@pytest.mark.parametrize(
+    ("query", "depth"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", 1),
+        ("SELECT * WHERE { OPTIONAL { ?s ?p ?o FILTER(?o > (1 + (2))) } }", 5),
+        ('SELECT * WHERE { ?s ?p "{{{((([[[" } # {{{{{{\n', 1),
+        ("SELECT * WHERE { ?s ?p '''}}} {{{''' FILTER(?s = <http://x/(((>) }", 2),
+        ("SELECT * WHERE { ?s ?p [ ?q [ ?r ?o ] ] }", 3),
+    ],
+)
+def test_nesting_counts_brackets_outside_strings_iris_and_comments(query: str, depth: int) -> None:
+    assert nesting_depth(query) == depth
+
+
+@pytest.mark.parametrize("opening", ["{", "(", "{ OPTIONAL {"])
+def test_deep_nesting_is_refused_with_400_before_any_parser(
+    sparql_client: FlaskClient, caplog: pytest.LogCaptureFixture, opening: str
+) -> None:
+    """4,000 levels crash pyoxigraph's parser; the endpoint refuses them with a clear 400, and
+    the workers are not touched (no worker dies)."""
+    levels = 4000 // opening.count("{" if "{" in opening else "(")
+    closing = "".join(reversed(opening.replace("OPTIONAL", "").replace(" ", ""))).translate(
+        str.maketrans("{(", "})")
+    )
+    body = "?s ?p ?o" if "{" in opening else "1"
+    where = f"{opening * levels} {body} {closing * levels}"
+    query = f"SELECT * WHERE {where}" if "{" in opening else f"SELECT ({where} AS ?x) {{}}"
+    with caplog.at_level(logging.ERROR):
+        response = sparql_client.post("/sparql", data={"query": query})
+    assert response.status_code == 400
+    assert "levels are accepted" in response.get_data(as_text=True)
+    assert not [r for r in caplog.records if "died" in r.getMessage()]
+
+
+def test_nesting_within_the_limit_is_answered(sparql_client: FlaskClient) -> None:
+    query = "SELECT * WHERE " + "{ " * 60 + "?s ?p ?o" + " }" * 60 + " LIMIT 1"
+    response = sparql_client.post(
+        "/sparql", data={"query": query}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert response.status_code == 200
