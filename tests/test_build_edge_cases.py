@@ -398,3 +398,31 @@ def test_a_real_ctrl_c_during_conversion_exits_130_and_releases_the_lock(
     assert os.readlink(out / "current") == before
     with build_lock(out):  # free again
         pass
+
+
+def test_a_non_empty_folder_osce_kg_did_not_make_is_refused_as_out(tmp_path: Path) -> None:
+    out = tmp_path / "documents"
+    out.mkdir()
+    (out / "thesis.odt").write_text("mine\n", encoding="utf-8")
+
+    result = CliRunner().invoke(
+        cli, ["build", str(RELEASES / "newsroom-2019.jsonl"), "--out", str(out)]
+    )
+
+    assert result.exit_code == 2
+    assert "is not empty and holds no osce-kg build" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["thesis.odt"]
+
+
+@pytest.mark.parametrize("out_name", [".", "built"])
+def test_an_out_folder_that_overlaps_the_inputs_is_refused(tmp_path: Path, out_name: str) -> None:
+    """`build rel --out rel` (or --out inside rel) would make the build read its own output."""
+    releases = tmp_path / "rel"
+    releases.mkdir()
+    shutil.copy(RELEASES / "newsroom-2019.jsonl", releases)
+
+    result = CliRunner().invoke(cli, ["build", str(releases), "--out", str(releases / out_name)])
+
+    assert result.exit_code == 2
+    assert "overlap" in result.output
+    assert sorted(p.name for p in releases.iterdir()) == ["newsroom-2019.jsonl"]

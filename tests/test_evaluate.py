@@ -358,3 +358,20 @@ def test_the_parser_reaches_f1_095_on_every_field_of_the_bundled_samples() -> No
         + "\n"
         + describe_mismatches(m for m in result.mismatches if m.field in failing)
     )
+
+
+def test_release_files_without_any_gold_are_an_error_without_a_score_table(
+    tmp_path: Path,
+) -> None:
+    """No gold at all scores nothing: a table of zeros and 'every field >= 0.95' would read as
+    a pass."""
+    (tmp_path / "text").mkdir()
+    (tmp_path / "text" / "a.txt").write_text(
+        "Press release\nA title\n\nVIENNA, 4 May 2018 - Body.\n", encoding="utf-8"
+    )
+
+    result = CliRunner().invoke(cli, ["evaluate", str(tmp_path)])
+
+    assert result.exit_code == 2
+    assert "no release could be scored" in result.output
+    assert "every field" not in result.output

@@ -145,3 +145,15 @@ def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     result = run(tmp_path / "nowhere.ttl")
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
+
+
+def test_a_file_without_rdf_statements_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    """Plain JSON saved as .jsonld parses to nothing: 'Conforms' would be a false all-clear."""
+    path = tmp_path / "plain.jsonld"
+    path.write_text('{"name": "not linked data"}\n', encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+
+    assert result.exit_code == 2
+    assert "plain.jsonld: the file holds no RDF statements" in result.output
+    assert "Conforms" not in result.output

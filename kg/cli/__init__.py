@@ -98,6 +98,13 @@ def evaluate_command(
         ctx.exit(2)
     for problem in (*result.gold_errors, *result.parse_failures):
         click.echo(f"Error: {problem}", err=True)
+    if result.releases == 0:  # a table of zeros would read as a pass
+        click.echo(
+            "Error: no release could be scored: no gold records were found for the release "
+            "files (gold of <dir>/<file> is gold/<dir>/<file>.json; see docs/extraction.md)",
+            err=True,
+        )
+        ctx.exit(2)
     if as_json:
         payload = result.to_json(min_f1, details=details)
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -95,7 +95,7 @@ def build(options: BuildOptions) -> BuildResult:
     """Runs a whole build and publishes it; raises OsceKgError when it cannot go on."""
     started = time.perf_counter()
     out_dir = options.out_dir.absolute()
-    check_build_directory(out_dir)
+    check_build_directory(out_dir, options.inputs)
     with build_lock(out_dir):
         return _build_locked(options, out_dir, started)
 

@@ -16,7 +16,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,17 +157,42 @@ def publish_build(out_dir: Path, build_folder: Path) -> None:
     log.info("published build %s", build_folder.name)
 
 
-def check_build_directory(out_dir: Path) -> None:
-    """Raises BuildError when DIR holds a ``current``, ``store``, ``dumps`` or ``report`` that
-    osce-kg did not make (a file or folder, not a link), before a build spends any time."""
+def check_build_directory(out_dir: Path, inputs: Iterable[Path] = ()) -> None:
+    """Raises BuildError, before a build spends any time, when DIR is not a build directory
+    osce-kg may write: a file; a folder with things in it that osce-kg did not make (a
+    ``current``, ``store``, ``dumps`` or ``report`` that is not a link, or no build at all);
+    or a folder the inputs are in, or inside an input folder (a build would read itself)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise BuildError(f"{out_dir}: --out is a file, not a folder; give a build directory")
+    _check_apart_from_inputs(out_dir, inputs)
     for name in (CURRENT, *LINKS):
         link = out_dir / name
         if link.exists() and not link.is_symlink():
             raise BuildError(
                 f"{link} exists and is not a link osce-kg made, so {out_dir} is not a build "
                 "directory; move it away or give another --out"
+            )
+    if (
+        out_dir.is_dir()
+        and not (out_dir / CURRENT).is_symlink()
+        and not (out_dir / BUILDS).is_dir()
+    ):
+        foreign = sorted(p.name for p in out_dir.iterdir() if p.name not in (LOCK, CACHE))
+        if foreign:
+            raise BuildError(
+                f"{out_dir} is not empty and holds no osce-kg build ({', '.join(foreign[:3])}"
+                f"{', ...' if len(foreign) > 3 else ''}); give an empty or new folder as --out"
+            )
+
+
+def _check_apart_from_inputs(out_dir: Path, inputs: Iterable[Path]) -> None:
+    out = Path(os.path.realpath(out_dir))
+    for given in inputs:
+        source = Path(os.path.realpath(given))
+        if source == out or out in source.parents or source in out.parents:
+            raise BuildError(
+                f"--out {out_dir} and the input {given} overlap (one is inside the other), so "
+                "the build would read its own output; give a build directory outside the inputs"
             )
 
 

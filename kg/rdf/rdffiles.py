@@ -84,13 +84,15 @@ def _parse_into(dataset: Dataset, iri: str, data: bytes, fmt: str) -> None:
     # validation report names the literal already, in words.
     rdflib_terms.setLevel(logging.CRITICAL)
     try:
-        if fmt in _QUAD_FORMATS:
-            with warnings.catch_warnings():
-                # rdflib's own quad parsers still call a Dataset API it deprecates.
-                warnings.filterwarnings("ignore", "Dataset.default_context", DeprecationWarning)
+        with warnings.catch_warnings():
+            # rdflib's own parsers still call APIs it deprecates (Dataset.default_context in
+            # the quad parsers, ConjunctiveGraph in the JSON-LD parser on some inputs).
+            warnings.filterwarnings("ignore", "Dataset.default_context", DeprecationWarning)
+            warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
+            if fmt in _QUAD_FORMATS:
                 dataset.parse(data=data, format=fmt, publicID=iri)
-        else:
-            dataset.graph(URIRef(iri)).parse(data=data, format=fmt, publicID=iri)
+            else:
+                dataset.graph(URIRef(iri)).parse(data=data, format=fmt, publicID=iri)
     finally:
         rdflib_terms.setLevel(level)
 

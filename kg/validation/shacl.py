@@ -296,8 +296,16 @@ def _load_usable_files(paths: list[Path]) -> tuple[Dataset, list[InputError]]:
     dataset = Dataset(default_union=True)
     errors: list[InputError] = []
     for path in paths:
+        before = len(dataset)
         try:
             add_rdf_file(dataset, path)
+            if len(dataset) == before:  # e.g. plain JSON as .jsonld: nothing to validate
+                raise InputError(
+                    path,
+                    None,
+                    "the file holds no RDF statements, so there is nothing to validate",
+                    hint="check that it is the file you meant (JSON-LD needs an @context)",
+                )
         except InputError as error:
             log.debug("skipping %s: %s", path, error)
             errors.append(error)
