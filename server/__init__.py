@@ -11,7 +11,19 @@ from werkzeug.exceptions import HTTPException
 
 from kg.rdf.uris import normalise_base
 from kg.settings import BASE_ENV
-from server import dumps, entities, limits, pages, pool, responses, sparql, store, urls
+from server import (
+    bidi,
+    dumps,
+    entities,
+    headers,
+    limits,
+    pages,
+    pool,
+    responses,
+    sparql,
+    store,
+    urls,
+)
 
 #: Settings and their defaults; each can be set by an ``OSCE_KG_<NAME>`` environment variable.
 DEFAULTS: dict[str, Any] = {
@@ -26,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "SPARQL_WORKER_MEMORY_MB": 2048,  # heap a query worker may use (0: no limit)
     "PAGE_SIZE": 100,  # incoming links per page of an entity document
     "MAX_CONTENT_LENGTH": 1_000_000,  # the largest request body accepted
+    "PUBLIC_URL": None,  # the endpoint's public address in its Service Description (None: BASE's)
 }
 
 
@@ -42,6 +55,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["BASE"] = normalise_base(app.config["BASE"])
     app.config["BUILD_DIR"] = os.fspath(app.config["BUILD_DIR"])
 
+    bidi.init_app(app)
+    headers.init_app(app)
     limits.init_app(app)
     store.init_app(app)
     pool.init_app(app)

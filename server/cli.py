@@ -69,6 +69,7 @@ def serve_command(ctx: click.Context, build_dir: Path, host: str, port: int) -> 
     from werkzeug.serving import run_simple
 
     from server import create_app
+    from server.framing import StrictFramingRequestHandler
 
     current = build_dir / CURRENT
     if not current.exists() and not current.is_symlink():  # a dangling link is a broken build
@@ -82,7 +83,7 @@ def serve_command(ctx: click.Context, build_dir: Path, host: str, port: int) -> 
     click.echo(f"Serving {build_dir} at http://{host}:{port}/ (Ctrl-C stops).", err=True)
     # SIGTERM ends the server like Ctrl-C does, so exit handlers stop the query workers.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    run_simple(host, port, app, threaded=True)
+    run_simple(host, port, app, threaded=True, request_handler=StrictFramingRequestHandler)
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -120,14 +120,6 @@ def readable_iri(node: ox.NamedNode) -> str:
     return shorten(node.value, MAX_URL)
 
 
-def link_target(iri: str) -> str | None:
-    """Where a link to an IRI goes: its page here, its web address, or None (``javascript:``)."""
-    url = urls.local_url(iri)
-    if url != iri or iri.startswith(("http://", "https://")):
-        return url
-    return None
-
-
 def is_external(node: ox.NamedNode) -> bool:
     """Whether an IRI is outside this dataset and its known vocabularies (a link out)."""
     return not node.value.startswith(urls.base()) and prefixed_name(node.value) is None
@@ -200,11 +192,11 @@ class Labeller:
         return term.value if isinstance(term, ox.Literal) else self.label(term)
 
     def link(self, node: ox.NamedNode) -> Link:
-        return Link(self.label(node), link_target(node.value))
+        return Link(self.label(node), urls.iri_link(node.value))
 
     def value(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Value:
         if isinstance(term, ox.NamedNode):
-            return Value(self.label(term), link_target(term.value), external=is_external(term))
+            return Value(self.label(term), urls.iri_link(term.value), external=is_external(term))
         if isinstance(term, ox.BlankNode):
             return Value(self.label(term))
         note = term.language or short_name(term.datatype)
@@ -215,4 +207,4 @@ class Labeller:
         named = prefixed_name(node.value)
         if named is None or named.startswith("osce:"):
             return self.link(node)
-        return Link(named, link_target(node.value))
+        return Link(named, urls.iri_link(node.value))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import IO, cast
 
 import pyoxigraph as ox
@@ -83,6 +84,8 @@ def _write_solutions(result: ox.QuerySolutions, job: QueryJob) -> QueryAnswer | 
     truncated = len(lines) - 1 > job.max_rows
     tsv = b"".join(lines[:1] + rows)
     fmt = _results_format(job.solutions_format)
+    if fmt in SPREADSHEET_FORMATS:
+        tsv = defuse_formulas(tsv)
     if fmt == ox.QueryResultsFormat.TSV:
         body = tsv
     else:
@@ -91,6 +94,51 @@ def _write_solutions(result: ox.QuerySolutions, job: QueryJob) -> QueryAnswer | 
             raise TypeError("the capped TSV of a SELECT result did not read back as solutions")
         body = solutions.serialize(format=fmt) or b""
     return QueryAnswer("solutions", body, len(rows), truncated)
+
+
+#: Formats a spreadsheet opens, where a cell starting with one of these is run as a formula.
+SPREADSHEET_FORMATS = (ox.QueryResultsFormat.CSV, ox.QueryResultsFormat.TSV)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: A number cannot be a formula, so "-5" or "+1.5E3" stay as they are (but "-1+2" is a formula).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def defuse_formula(
+    term: ox.NamedNode | ox.BlankNode | ox.Literal | None,
+) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
+    """The term, or for a literal a spreadsheet would run as a formula the same literal with a
+    leading ``'`` (OWASP's CSV-injection advice). IRIs and blank nodes cannot start so."""
+    if not isinstance(term, ox.Literal):
+        return term
+    text = term.value
+    if not text.startswith(FORMULA_STARTS) or _NUMBER.fullmatch(text):
+        return term
+    if term.language:
+        return ox.Literal("'" + text, language=term.language)
+    return ox.Literal("'" + text, datatype=term.datatype)
+
+
+def defuse_formulas(tsv: bytes) -> bytes:
+    """SPARQL TSV results with every formula-like literal defused, read and written by pyoxigraph
+    (the same bytes when there is none)."""
+    solutions = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise TypeError("a SELECT result in TSV did not read back as solutions")
+    variables = solutions.variables
+    lines = ["\t".join(str(variable) for variable in variables)]
+    changed = False
+    for solution in solutions:
+        terms = [solution[variable] for variable in variables]
+        defused = [defuse_formula(term) for term in terms]
+        changed = changed or defused != terms
+        lines.append("\t".join("" if term is None else str(term) for term in defused))
+    if not changed:
+        return tsv
+    text = "".join(line + "\n" for line in lines)
+    rewritten = ox.parse_query_results(text.encode("utf-8"), ox.QueryResultsFormat.TSV)
+    if not isinstance(rewritten, ox.QuerySolutions):
+        raise TypeError("the defused TSV did not read back as solutions")
+    return rewritten.serialize(format=ox.QueryResultsFormat.TSV) or b""
 
 
 def _write_graph(result: ox.QueryTriples, job: QueryJob) -> QueryAnswer | QueryFailure:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urljoin
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_cors import cross_origin
@@ -23,6 +23,7 @@ from werkzeug.exceptions import (
     UnsupportedMediaType,
 )
 
+from kg.rdf.uris import sparql_endpoint_iri
 from kg.rdf.vocab import PREFIXES
 from server import conneg, urls
 from server.checks import nesting_depth
@@ -47,6 +48,7 @@ from server.query import (
     ResultNotAcceptableError,
 )
 from server.store import current_store
+from server.yasgui import current_yasgui
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +314,7 @@ def _query_page(query: str | None, answer: QueryAnswer | None = None) -> Respons
         answer=answer,
         examples=example_queries(),
         limits=describe_limits(current_limits()),
-        yasgui=_yasgui_assets(),
+        yasgui=current_yasgui(),
     )
     return Response(html, content_type=conneg.HTML.content_type)
 
@@ -329,9 +331,10 @@ def service_description() -> Response:
             request.args.get("example") and example_text(request.args["example"])
         )
     else:
+        endpoint = public_url()
         facts = ServiceFacts(
-            endpoint=request.base_url,
-            void_url=request.host_url.rstrip("/") + urls.void_url(),
+            endpoint=endpoint,
+            void_url=urljoin(endpoint, urls.void_url().lstrip("/")),
             limits=current_limits(),
             named_graphs=named_graphs(),
             base=urls.base(),
@@ -343,16 +346,11 @@ def service_description() -> Response:
     return response
 
 
-#: YASGUI, loaded by the browser only as an enhancement of the plain form.
-YASGUI_DEFAULTS = {
-    "YASGUI_JS": "https://cdn.jsdelivr.net/npm/@triply/yasgui@4/build/yasgui.min.js",
-    "YASGUI_CSS": "https://cdn.jsdelivr.net/npm/@triply/yasgui@4/build/yasgui.min.css",
-}
-
-
-def _yasgui_assets() -> dict[str, str]:
-    """Where the page loads YASGUI from (settings ``YASGUI_JS``/``YASGUI_CSS``; empty: never)."""
-    return {key: str(current_app.config.get(key, url)) for key, url in YASGUI_DEFAULTS.items()}
+def public_url() -> str:
+    """The endpoint's address as the world knows it (setting ``PUBLIC_URL``; default: the base
+    IRI's ``sparql``), never the Host a client sent."""
+    configured: str | None = current_app.config.get("PUBLIC_URL")
+    return configured or str(sparql_endpoint_iri(base=urls.base()))
 
 
 def named_graphs() -> tuple[str, ...]:

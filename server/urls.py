@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from flask import current_app, url_for
@@ -52,6 +53,20 @@ def local_url(iri: str) -> str:
     if path == "ontology":
         return ontology_url(fragment or None)
     return iri
+
+
+#: Schemes a data IRI may link out with. Anything else (``javascript:``, ``data:``, ``file:``...)
+#: is shown as text: an IRI in the data must never run code or open a local resource on a click.
+LINKABLE_SCHEME = re.compile(r"(?:https?|mailto):", re.IGNORECASE)
+
+
+def iri_link(iri: str) -> str | None:
+    """The href for a data IRI, or None when it must be shown as text: the only way a template or
+    view turns an IRI it did not mint into a link."""
+    url = local_url(iri)
+    if url != iri:
+        return url
+    return iri if LINKABLE_SCHEME.match(iri) else None
 
 
 def ontology_url(term: str | None = None, *, extension: str | None = None) -> str:
