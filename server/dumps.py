@@ -163,6 +163,7 @@ def dump_file(name: str) -> Response:
     except RequestedRangeNotSatisfiable:
         response.close()
         raise
+    del response.headers["Date"]  # the HTTP server adds its own
     return response
 
 

@@ -47,6 +47,12 @@ def page_number() -> int:
     return int(raw)
 
 
+def check_page_exists(has_links: bool, page: int) -> None:
+    """404 for a page of incoming links past the last one (page 1 always exists)."""
+    if page > 1 and not has_links:
+        abort(404, f"page {page} is past the last page of links into this entity")
+
+
 def alternates_of(kind: str, key: str, page: int) -> list[tuple[str, str]]:
     """Links to every form of an entity's document (HTML page first)."""
     links = [(urls.page_url(kind, key, page=page), HTML.media_type)]
@@ -81,6 +87,7 @@ def data(kind: str, name: str) -> Response:
     if cached is not None:
         return cached
     incoming = incoming_links(node, page)
+    check_page_exists(bool(incoming.links), page)
     response = rdf_response(describe_entity(node, incoming), offer)
     alternates = [a for a in alternates_of(kind, key, page) if a[1] != offer.media_type]
     finished = finish_document(
@@ -107,6 +114,7 @@ def page(kind: str, key: str) -> Response:
     if cached is not None:
         return cached
     view = EntityView.build(node, kind, key, number)
+    check_page_exists(bool(view.incoming), number)
     response = Response(render_template("entity.html", view=view), content_type=HTML.content_type)
     response.vary.add("Accept-Language")
     return finish_document(

@@ -59,7 +59,7 @@ def not_modified(etag: str) -> Response | None:
     response.vary.add("Accept")
     response.set_etag(etag)
     response.last_modified = current_build().built_at
-    response.make_conditional(request)
+    conditional(response)
     return response if response.status_code == 304 else None
 
 
@@ -75,8 +75,15 @@ def finish_document(
         response.headers["Link"] = ", ".join(
             f'<{url}>; rel="alternate"; type="{media_type}"' for url, media_type in alternates
         )
-    response.make_conditional(request)
+    conditional(response)
     return response
+
+
+def conditional(response: Response) -> None:
+    """Answers If-None-Match / If-Modified-Since (304) and Range, without a ``Date`` header of
+    its own: the HTTP server (werkzeug, gunicorn) always adds one, and two confuse caches."""
+    response.make_conditional(request)
+    del response.headers["Date"]
 
 
 def finish_negotiated(

@@ -428,3 +428,13 @@ def test_a_build_under_a_custom_base_is_served_under_that_base(
         assert (URIRef("https://example.org/osce/id/state/tj"), RDFS.label, None) in graph
     finally:
         close_query_pool(app)
+
+
+@pytest.mark.parametrize("path", ["/data/state/at.nt?page=99", "/page/state/at?page=99"])
+def test_a_page_of_incoming_links_past_the_last_is_not_found(
+    client: FlaskClient, path: str
+) -> None:
+    response = client.get(path, headers={"Accept": "text/plain"})
+    assert response.status_code == 404
+    if path.startswith("/page/"):
+        assert "past the last page" in response.get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import http.client
 import os
 import shutil
 import subprocess
@@ -119,3 +120,19 @@ def test_rapper_parses_the_downloaded_dumps(
 )
 def test_rapper_parses_data_urls(server_url: str, rapper: str, extension: str, syntax: str) -> None:
     assert rapper_count(rapper, "-i", syntax, f"{server_url}/data/state/tj.{extension}") > 5
+
+
+@pytest.mark.parametrize(
+    "path", ["/data/state/at.ttl", "/page/state/at", "/dumps/osce-kg.nt.gz", "/void", "/"]
+)
+def test_every_answer_carries_one_date_header(server_url: str, path: str) -> None:
+    """The HTTP server adds Date; a second one from the app confuses caches and proxies."""
+    connection = http.client.HTTPConnection(server_url.removeprefix("http://"), timeout=30)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    assert response.status == 200
+    assert len([v for k, v in response.getheaders() if k.lower() == "date"]) == 1
