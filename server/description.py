@@ -139,8 +139,13 @@ def describe_limits(limits: Limits) -> str:
 
 
 def serialize_description(graph: Graph, offer: conneg.Offer) -> bytes:
-    """The description in one of ``DESCRIPTION_FORMATS``."""
-    return graph.serialize(format=DESCRIPTION_FORMATS[offer], encoding="utf-8")
+    """The description in one of ``DESCRIPTION_FORMATS``. For TriG and N-Quads it is all in
+    the default graph, where a Turtle document is TriG and N-Triples lines are N-Quads (rdflib's
+    quad serializers take only datasets)."""
+    fmt = {"trig": "turtle", "nquads": "nt"}.get(
+        DESCRIPTION_FORMATS[offer], DESCRIPTION_FORMATS[offer]
+    )
+    return graph.serialize(format=fmt, encoding="utf-8")
 
 
 def description_offers() -> Sequence[conneg.Offer]:

@@ -8,7 +8,7 @@ from typing import Literal
 from kg.errors import OsceKgError
 
 Form = Literal["solutions", "boolean", "graph"]
-FailureKind = Literal["syntax", "not-acceptable", "forbidden", "failed"]
+FailureKind = Literal["syntax", "unsupported", "not-acceptable", "forbidden", "failed"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,10 @@ class QuerySyntaxError(QueryError):
     """The query does not parse; the message is the parser's."""
 
 
+class QueryUnsupportedError(QueryError):
+    """The query is valid SPARQL but uses something this endpoint does not provide."""
+
+
 class ResultNotAcceptableError(QueryError):
     """The query's form (SELECT/ASK vs CONSTRUCT/DESCRIBE) has no format the client accepts."""
 
@@ -110,6 +114,8 @@ def failure_error(failure: QueryFailure) -> QueryError:
     """The error a worker's failure stands for, raised in the web process."""
     if failure.kind == "syntax":
         return QuerySyntaxError(failure.message)
+    if failure.kind == "unsupported":
+        return QueryUnsupportedError(failure.message)
     if failure.kind == "forbidden":
         return QueryForbiddenError(failure.message)
     if failure.kind == "not-acceptable":

@@ -45,6 +45,7 @@ from server.query import (
     QueryJob,
     QuerySyntaxError,
     QueryUnavailableError,
+    QueryUnsupportedError,
     ResultNotAcceptableError,
 )
 from server.store import current_store
@@ -261,6 +262,8 @@ def _run(job: QueryJob) -> QueryAnswer:
         return run_job(current_app, job, timeout=timeout)
     except QuerySyntaxError as error:
         raise BadRequest(f"syntax error in the query: {error}") from error
+    except QueryUnsupportedError as error:
+        raise BadRequest(str(error)) from error
     except QueryForbiddenError as error:
         raise Forbidden(str(error)) from error
     except ResultNotAcceptableError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import resource
 from multiprocessing.connection import Connection
 
@@ -28,12 +29,32 @@ def execute_job(store: ox.Store, job: QueryJob) -> QueryAnswer | QueryFailure:
         result = run_query(store, job, union_default_graph=checked)
     except SyntaxError as error:
         return QueryFailure("syntax", str(error))  # the parser's message, for the client
+    except RuntimeError as error:
+        return _unsupported(error) or _unexpected("the query could not be started", error)
     except (ValueError, OSError) as error:
         return _unexpected("the query could not be started", error)
     try:
         return write_result(result, job)
-    except (SyntaxError, ValueError, OSError, TypeError, RuntimeError) as error:
+    except RuntimeError as error:  # results are computed lazily, while they are written
+        return _unsupported(error) or _unexpected(FAILED_WHILE_RUNNING, error)
+    except (SyntaxError, ValueError, OSError, TypeError) as error:
         return _unexpected(FAILED_WHILE_RUNNING, error)
+
+
+#: pyoxigraph's words for a function call it has no implementation of
+_UNKNOWN_FUNCTION = re.compile(r"custom function (<[^>\s]*>) is not supported")
+
+
+def _unsupported(error: RuntimeError) -> QueryFailure | None:
+    """A client's mistake pyoxigraph reports as a runtime error (an unknown function), or None."""
+    found = _UNKNOWN_FUNCTION.search(str(error))
+    if found is None:
+        return None
+    return QueryFailure(
+        "unsupported",
+        f"the query calls {found.group(1)}, a function this endpoint does not know; "
+        "it offers the SPARQL 1.1 built-in functions and XSD casts",
+    )
 
 
 def run_query(
