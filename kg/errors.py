@@ -51,3 +51,8 @@ class ConfigError(OsceKgError):
 
 class BuildError(OsceKgError):
     """A build cannot go on at all (as opposed to one release being quarantined)."""
+
+
+def megabytes(size: int) -> str:
+    """A size limit in bytes as megabytes (10**6 bytes) for an error message: '10 MB'."""
+    return f"{size / 1_000_000:g} MB"

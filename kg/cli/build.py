@@ -42,6 +42,18 @@ EXIT_INTERRUPTED = 130
     type=click.Path(file_okay=False, path_type=Path),
     help="Build directory (DIR/current, DIR/store, DIR/dumps, DIR/report).",
 )
+@click.option(
+    "--max-release-size",
+    metavar="MB",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Quarantine, unread, a release file larger than this (MB, 10**6 bytes; default: 10).",
+)
+@click.option(
+    "--max-rdf-size",
+    metavar="MB",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop at an extra RDF file larger than this, decompressed (MB; default: 100).",
+)
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 @click.pass_context
 def build_command(
@@ -49,6 +61,8 @@ def build_command(
     inputs: tuple[Path, ...],
     extra_rdf: tuple[Path, ...],
     out_dir: Path,
+    max_release_size: float | None,
+    max_rdf_size: float | None,
     progress: bool,
 ) -> None:
     """Build the knowledge graph from release files or folders (default: the bundled samples).
@@ -58,10 +72,10 @@ def build_command(
     atomically. Exit status: 0 all published, 1 something quarantined, 2 error,
     130 stopped with Ctrl-C (nothing published).
     """
-    from kg.publish.build import (  # imported here: it loads rdflib, pyshacl, pyoxigraph
-        BuildOptions,
-        build,
-    )
+    # imported here: they load rdflib, pyshacl, pyoxigraph
+    from kg.ingest.inputs import MAX_RELEASE_BYTES
+    from kg.publish.build import BuildOptions, build
+    from kg.rdf.rdffiles import MAX_RDF_BYTES
 
     published_before = _published(out_dir)
     bar = ConversionBar(enabled=progress)
@@ -72,6 +86,8 @@ def build_command(
             out_dir=out_dir,
             base=Settings.from_environ().base,
             on_progress=bar,
+            max_release_bytes=_bytes(max_release_size, MAX_RELEASE_BYTES),
+            max_rdf_bytes=_bytes(max_rdf_size, MAX_RDF_BYTES),
         )
         result = build(options)
     except KeyboardInterrupt:
@@ -91,6 +107,11 @@ def build_command(
     for line in summary_lines(result):
         click.echo(line)
     ctx.exit(result.exit_code)
+
+
+def _bytes(megabytes: float | None, default: int) -> int:
+    """A size limit given in MB (10**6 bytes) as bytes; ``default`` when not given."""
+    return default if megabytes is None else max(1, round(megabytes * 1_000_000))
 
 
 def _published(out_dir: Path) -> str | None:

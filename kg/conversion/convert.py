@@ -80,6 +80,11 @@ def unreadable_file(source: InputFile, error: OSError) -> CacheEntry:
     return _file_problem(source, "", "read", None, f"{problem} ({hint})")
 
 
+def refused_file(source: InputFile, error: InputError) -> CacheEntry:
+    """The entry of a file the build will not read (too large): quarantined at stage "read"."""
+    return _file_problem(source, "", "read", error.field, error.describe())
+
+
 def _file_problem(
     source: InputFile, sha256: str, stage: str, field: str | None, reason: str
 ) -> CacheEntry:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import InputError
+from kg.errors import InputError, megabytes
 from kg.ingest.formats import RELEASE_SUFFIXES, is_release_file
 from kg.resources import ontology_dir, reference_dir, samples_dir, shapes_dir
 
@@ -18,6 +18,10 @@ SKIPPED_FOLDERS = frozenset({"gold", "__pycache__"})
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 #: the folder that marks a build directory (kg.publish.layout.BUILDS), never read as input
 BUILD_MARKER = ".builds"
+#: The largest release file a build reads, in bytes (``osce-kg build --max-release-size``).
+#: Reading is linear in a file's size; the cap bounds the time and memory one file costs
+#: (a saved page is tens of kilobytes, a JSON Lines file of a thousand releases a few MB).
+MAX_RELEASE_BYTES = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,25 @@ class InputFile:
 
     def sha256(self) -> str:
         """The hex SHA-256 of the file's bytes."""
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+        with self.path.open("rb") as stream:
+            return hashlib.file_digest(stream, "sha256").hexdigest()
+
+    def size_problem(self, limit: int) -> InputError | None:
+        """Why the file is too large to read (over ``limit`` bytes), or None.
+
+        Raises OSError when the file cannot be found or examined.
+        """
+        size = self.path.stat().st_size
+        if size <= limit:
+            return None
+        return InputError(
+            self.path,
+            None,
+            f"the file has {size:,} bytes, more than the limit of {megabytes(limit)} "
+            "for one release file",
+            hint="split it into smaller files (a JSON Lines file can be cut at any line), or "
+            "raise the limit with osce-kg build --max-release-size MB",
+        )
 
 
 def bundled_samples_root() -> Path:

@@ -20,10 +20,22 @@ import pyoxigraph as ox
 from rdflib import Dataset, Graph, URIRef
 
 from kg.conversion.cache import CacheEntry, ConversionCache, converter_fingerprint, entry_key
-from kg.conversion.convert import Converter, ReadFunction, convert_file, unreadable_file
+from kg.conversion.convert import (
+    Converter,
+    ReadFunction,
+    convert_file,
+    refused_file,
+    unreadable_file,
+)
 from kg.extraction.linking import default_gazetteer
 from kg.extraction.pipeline import read_releases
-from kg.ingest.inputs import InputFile, build_time, bundled_samples_root, collect_release_files
+from kg.ingest.inputs import (
+    MAX_RELEASE_BYTES,
+    InputFile,
+    build_time,
+    bundled_samples_root,
+    collect_release_files,
+)
 from kg.publish.graphs import SourceGraphs, load_extra_rdf, load_source_graphs
 from kg.publish.layout import (
     CACHE,
@@ -40,6 +52,7 @@ from kg.publish.report import Quarantine, write_report
 from kg.publish.summary import BuildSummary
 from kg.publish.void import write_dumps_and_void
 from kg.rdf.quads import graph_quads, ntriples_quads, parse_ntriples, sort_quads
+from kg.rdf.rdffiles import MAX_RDF_BYTES
 from kg.rdf.uris import DEFAULT_BASE, graph_iri, parse_graph_iri
 from kg.validation.shacl import DatasetReport, load_shapes, validate_dataset
 
@@ -63,6 +76,10 @@ class BuildOptions:
     read: ReadFunction | None = None  # default: read_releases with the name index for ``base``
     on_progress: ProgressCallback | None = None
     on_step: StepCallback | None = None
+    #: a release file larger than this (bytes) is quarantined unread
+    max_release_bytes: int = MAX_RELEASE_BYTES
+    #: an extra RDF file larger than this (bytes, after decompressing) stops the build
+    max_rdf_bytes: int = MAX_RDF_BYTES
 
 
 @dataclass(frozen=True)
@@ -136,7 +153,7 @@ def _prepare(options: BuildOptions, out_dir: Path, clock: _Clock) -> _Prepared:
     base = options.base
     files = collect_release_files(options.inputs or (bundled_samples_root(),))
     when = build_time([f.path for f in files] + list(options.extra_rdf))  # a bad setting: stop now
-    extras = load_extra_rdf(options.extra_rdf, base=base)
+    extras = load_extra_rdf(options.extra_rdf, base=base, max_bytes=options.max_rdf_bytes)
     sources = load_source_graphs(base=base)
     clock.lap("load")
     cache = ConversionCache(out_dir / CACHE)
@@ -222,9 +239,14 @@ def _convert_all(
     converted = 0
     for number, source in enumerate(files, start=1):
         try:
-            sha256 = source.sha256()
+            too_large = source.size_problem(options.max_release_bytes)
+            sha256 = "" if too_large else source.sha256()
         except OSError as exc:  # quarantined, never cached: it is read again next time
             entries.append(unreadable_file(source, exc))
+            _converted(options, number, len(files))
+            continue
+        if too_large:  # never cached either: a higher limit reads it next time
+            entries.append(refused_file(source, too_large))
             _converted(options, number, len(files))
             continue
         key = entry_key(file_name=source.name, sha256=sha256, base=base, fingerprint=fingerprint)

@@ -12,12 +12,12 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 
 from kg.rdf.label_index import LabelIndex
+from kg.rdf.rdffiles import MAX_RDF_BYTES, load_storable_graph
 from kg.rdf.uris import entity_iri, graph_iri, short_hash, slugify, source_file_iri
 from kg.rdf.vocab import ORG, OSCE, PROV, RDF, RDFS, SKOS, bind_prefixes
 from kg.reference.graph import build_reference
 from kg.reference.ontologies import load_ontology, load_vocabularies
 from kg.reference.organisations import ORGANISATIONS_TABLE, load_organisations, organisations_file
-from kg.validation.shacl import load_rdf_files
 
 log = logging.getLogger(__name__)
 
@@ -96,17 +96,17 @@ def organisations_graph(*, base: str) -> Graph:
     return graph
 
 
-def load_extra_rdf(paths: Sequence[Path], *, base: str) -> dict[URIRef, Graph]:
+def load_extra_rdf(
+    paths: Sequence[Path], *, base: str, max_bytes: int = MAX_RDF_BYTES
+) -> dict[URIRef, Graph]:
     """Each extra RDF file as one graph named ``{base}graph/extra/{key}``.
 
-    Raises InputError naming the file, line and column of a syntax error.
+    Raises InputError naming the file: larger than ``max_bytes`` (decompressed), a syntax
+    error (line and column) or an IRI the store cannot hold (line).
     """
     graphs: dict[URIRef, Graph] = {}
     for path in paths:
-        dataset = load_rdf_files([path])
-        graph = Graph()
-        for s, p, o, _ in dataset.quads((None, None, None, None)):
-            graph.add((s, p, o))
+        graph = load_storable_graph(path, max_bytes=max_bytes)
         name = graph_iri("extra", _extra_key(path.name, len(graphs), graphs, base), base=base)
         graphs[name] = graph
         log.info("extra RDF %s: %d triples", path, len(graph))

@@ -11,15 +11,19 @@ from pathlib import Path
 from xml.sax import SAXParseException
 
 import pyoxigraph
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.util import guess_format
 
-from kg.errors import InputError
+from kg.errors import InputError, megabytes
 from kg.resources import turtle_files
 
 log = logging.getLogger(__name__)
+
+#: The largest extra RDF file a build reads, in bytes after decompressing a ``.gz`` file
+#: (``osce-kg build --max-rdf-size``); a gzip file is refused while it is decompressed.
+MAX_RDF_BYTES = 100_000_000
 
 # rdflib format names -> pyoxigraph formats, to locate a syntax error rdflib gives no line for.
 _OXIGRAPH_FORMATS = {
@@ -68,13 +72,58 @@ def load_rdf_files(paths: Iterable[str | Path]) -> Dataset:
     return dataset
 
 
-def add_rdf_file(dataset: Dataset, path: Path) -> None:
-    """Parses one RDF file into ``dataset``, as ``load_rdf_files`` does; InputError if unusable."""
-    data, fmt = _read_rdf_file(path)
+def add_rdf_file(dataset: Dataset, path: Path, *, max_bytes: int | None = None) -> bytes:
+    """Parses one RDF file into ``dataset``, as ``load_rdf_files`` does; returns its bytes
+    (decompressed). InputError if unusable, or larger than ``max_bytes`` when given."""
+    data, fmt = _read_rdf_file(path, max_bytes)
     try:
         _parse_into(dataset, path.resolve().as_uri(), data, fmt)
     except (BadSyntax, ParserError, SyntaxError, ValueError, SAXParseException) as exc:
         raise _input_error(str(path), data, fmt, exc) from exc
+    return data
+
+
+def load_storable_graph(path: Path, *, max_bytes: int = MAX_RDF_BYTES) -> Graph:
+    """The triples of one RDF file (its named graphs merged), every IRI one a store can hold.
+
+    Raises InputError naming the file: larger than ``max_bytes`` (after decompressing),
+    a syntax error (line and column), or an IRI RDF does not allow, such as one with a
+    ``"`` that rdflib's Turtle parser lets through and the store refuses (its line).
+    """
+    dataset = Dataset(default_union=True)
+    data = add_rdf_file(dataset, path, max_bytes=max_bytes)
+    graph = Graph()
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        graph.add((s, p, o))
+    _check_iris(graph, path, data)
+    return graph
+
+
+def _check_iris(graph: Graph, path: Path, data: bytes) -> None:
+    seen: set[str] = set()
+    for triple in graph:
+        for term in triple:
+            iri = term.datatype if isinstance(term, Literal) else term
+            if not isinstance(iri, URIRef) or iri in seen:
+                continue
+            seen.add(iri)
+            try:
+                pyoxigraph.NamedNode(iri)
+            except ValueError as exc:
+                raise _iri_error(path, data, str(iri), str(exc)) from exc
+
+
+def _iri_error(path: Path, data: bytes, iri: str, problem: str) -> InputError:
+    """The IRI as written is found in the text for its line (a prefixed name is not)."""
+    offset = data.find(iri.encode("utf-8"))
+    return InputError(
+        path,
+        None,
+        f"the IRI <{iri}> is not a valid IRI: {problem}",
+        hint="IRIs may not hold spaces, quotes or any of <>{}|^`\\; percent-encode the "
+        'character (a " is %22)',
+        line=data.count(b"\n", 0, offset) + 1 if offset >= 0 else None,
+    )
 
 
 def _parse_into(dataset: Dataset, iri: str, data: bytes, fmt: str) -> None:
@@ -97,7 +146,7 @@ def _parse_into(dataset: Dataset, iri: str, data: bytes, fmt: str) -> None:
         rdflib_terms.setLevel(level)
 
 
-def _read_rdf_file(path: Path) -> tuple[bytes, str]:
+def _read_rdf_file(path: Path, max_bytes: int | None) -> tuple[bytes, str]:
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
     fmt = guess_format(name)
     if fmt is None:
@@ -107,11 +156,23 @@ def _read_rdf_file(path: Path) -> tuple[bytes, str]:
             "unknown RDF file extension",
             hint="use .ttl, .nt, .nq, .trig, .rdf, .owl or .jsonld, optionally with .gz",
         )
+    compressed = path.name.endswith(".gz")
     try:
-        data = path.read_bytes()
-        return (gzip.decompress(data) if path.name.endswith(".gz") else data), fmt
+        # Read at most one byte past the limit: a gzip bomb is stopped while it is
+        # decompressed, never held whole.
+        with gzip.open(path, "rb") if compressed else path.open("rb") as stream:
+            data = stream.read() if max_bytes is None else stream.read(max_bytes + 1)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise InputError(path, None, f"cannot read the file: {exc}", hint="check the path") from exc
+    if max_bytes is not None and len(data) > max_bytes:
+        raise InputError(
+            path,
+            None,
+            ("decompressed, the file holds" if compressed else "the file holds")
+            + f" more than the limit of {megabytes(max_bytes)} for an extra RDF file",
+            hint="give a smaller file, or raise the limit with osce-kg build --max-rdf-size MB",
+        )
+    return data, fmt
 
 
 def _input_error(where: str, data: bytes, fmt: str, exc: Exception) -> InputError:
