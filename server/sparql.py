@@ -147,7 +147,9 @@ def read_protocol_request() -> ProtocolRequest | None:
         text,
         tuple(values.getlist("default-graph-uri")),
         tuple(values.getlist("named-graph-uri")),
-        values.get("format") or None,
+        # SPARQLWrapper, Fuseki and Virtuoso clients name the format as format=, output= or
+        # results= (SPARQLWrapper sends all three)
+        values.get("format") or values.get("output") or values.get("results") or None,
     )
 
 
@@ -200,6 +202,11 @@ RESULT_FAMILIES: dict[Form, tuple[conneg.Offer, ...]] = {
     "boolean": conneg.BOOLEAN_OFFERS,
     "graph": conneg.GRAPH_OFFERS,
 }
+#: Generic format names read per result form, as Fuseki does: a client asking for "xml" or
+#: "json" gets RDF/XML or JSON-LD from a CONSTRUCT or DESCRIBE query
+FORM_FORMAT_NAMES: dict[Form, dict[str, str]] = {
+    "graph": {"xml": "rdf", "json": "jsonld", "n3": "ttl", "rdf+xml": "rdf", "rdf xml": "rdf"}
+}
 
 
 def answer_query(operation: ProtocolRequest) -> Response:
@@ -237,7 +244,11 @@ def _result_offers(operation: ProtocolRequest) -> ResultOffers:
     # A family nobody accepts gets None: the worker still checks the query's syntax first
     # and answers 406 only if the query really is of that form.
     return {
-        form: conneg.try_negotiate((*family, conneg.HTML), accept=accept, format_param=wanted)
+        form: conneg.try_negotiate(
+            (*family, conneg.HTML),
+            accept=accept,
+            format_param=FORM_FORMAT_NAMES.get(form, {}).get((wanted or "").lower(), wanted),
+        )
         for form, family in RESULT_FAMILIES.items()
     }
 
