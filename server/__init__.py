@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from kg.rdf.uris import normalise_base
 from kg.settings import BASE_ENV
 from server import (
+    admission,
     bidi,
     dumps,
     entities,
@@ -34,7 +35,13 @@ DEFAULTS: dict[str, Any] = {
     "SPARQL_SERVICE_ALLOWLIST": [],  # SERVICE endpoints a query may call (none by default)
     "MAX_QUERY_BYTES": 100_000,  # the largest query text accepted
     "SPARQL_MAX_NESTING": 64,  # how deep { ( [ may nest in a query (refused with 400 beyond)
-    "SPARQL_WORKERS": 2,  # worker processes that run queries (killed and replaced on timeout)
+    "SPARQL_WORKERS": 2,  # idle query worker processes kept ready (killed and replaced on timeout)
+    "SPARQL_MAX_WORKERS": 8,  # query worker processes at most, started as queries need them
+    "SPARQL_WORKER_WAIT": 1.0,  # seconds a query waits when every worker is busy (then 503)
+    "SPARQL_WORKER_NICE": 10,  # how much lower the query workers' CPU priority is (os.nice)
+    "SPARQL_MAX_PER_CLIENT": 2,  # queries one client (address + User-Agent) may run at once (429)
+    "SPARQL_MAX_QUERIES": 16,  # queries running or waiting at once, all clients (503 beyond)
+    "TRUSTED_PROXIES": ["127.0.0.1", "::1"],  # proxies whose X-Real-IP names the client
     "SPARQL_WORKER_MEMORY_MB": 2048,  # heap a query worker may use (0: no limit)
     "PAGE_SIZE": 100,  # incoming links per page of an entity document
     "MAX_CONTENT_LENGTH": 1_000_000,  # the largest request body accepted
@@ -60,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     store.init_app(app)
     pool.init_app(app)
+    admission.init_app(app)
     CORS(
         app,
         send_wildcard=True,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import queue
 import signal
 import threading
 import time
@@ -16,7 +15,7 @@ from multiprocessing.process import BaseProcess
 
 from flask import Flask
 
-from server.limits import limits_of
+from server.limits import Limits, limits_of
 from server.query import (
     QueryAnswer,
     QueryBusyError,
@@ -37,6 +36,10 @@ EXTENSION_KEY = "osce_kg_query_pools"
 
 #: Seconds between looks, while waiting for a free worker, at whether the pool was retired.
 RETIRE_POLL = 0.1
+#: Seconds an idle worker beyond the warm ones is kept, in case the next query needs it.
+IDLE_LINGER = 10.0
+#: Seconds a client is told to wait (Retry-After) when every worker is busy.
+BUSY_RETRY_AFTER = 2
 
 
 @dataclass
@@ -46,6 +49,8 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     ready: bool = False
+    #: When it last became idle (monotonic seconds); None while it runs a query.
+    idle_since: float | None = None
 
     def wait_ready(self, timeout: float) -> None:
         """Waits for the worker to have opened the store."""
@@ -66,66 +71,108 @@ class _Worker:
         self.conn.close()
 
 
+@dataclass(frozen=True)
+class PoolPlan:
+    """How many query workers a pool keeps and may start, and how each one is started."""
+
+    #: Idle workers kept ready, so a query never waits for one to start while others run.
+    warm: int
+    #: Workers at most, busy or idle.
+    most: int
+    #: Seconds a query waits for a worker when ``most`` are busy (then QueryBusyError).
+    wait: float
+    #: The heap each worker may use, in MB (0: no limit).
+    memory_mb: int
+    #: How much lower a worker's CPU priority is than the web process's.
+    nice: int = 0
+    #: Workers lose their network (no SERVICE allowlist: nothing to call).
+    offline: bool = True
+
+    @classmethod
+    def from_limits(cls, limits: Limits) -> PoolPlan:
+        return cls(
+            warm=max(1, limits.workers),
+            most=max(1, limits.workers, limits.max_workers),
+            wait=limits.worker_wait,
+            memory_mb=limits.worker_memory_mb,
+            nice=limits.worker_nice,
+            offline=not limits.service_allowlist,
+        )
+
+
 @dataclass
 class QueryPool:
-    """A few worker processes holding the store read-only; ``run`` bounds each query in time.
+    """Worker processes holding the store read-only; ``run`` bounds each query in time.
 
     pyoxigraph cannot cancel a running query, so a query over its time limit gets its worker
-    killed (and replaced) while the web process goes on serving other requests.
+    killed (and replaced) while the web process goes on serving other requests. The pool keeps
+    ``plan.warm`` idle workers ready and grows up to ``plan.most`` while queries run, so a short
+    query does not queue behind long ones; idle workers beyond ``warm`` stop after a while.
     """
 
     store_path: str
-    size: int
-    #: The heap each worker may use, in MB (0: no limit).
-    memory_mb: int
-    #: Workers lose their network (no SERVICE allowlist: nothing to call).
-    offline: bool = True
+    plan: PoolPlan
     start_timeout: float = 60.0
     _context: BaseContext = field(init=False, repr=False)
-    _idle: queue.Queue[_Worker] = field(init=False, repr=False)
+    #: Idle workers, the most recently used last (taken first: its caches are warm).
+    _idle: list[_Worker] = field(init=False, repr=False)
     _workers: list[_Worker] = field(init=False, repr=False)
-    _lock: threading.Lock = field(init=False, repr=False)
+    _changed: threading.Condition = field(init=False, repr=False)
     _closed: bool = field(init=False, default=False)
     _retiring: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self._context = _worker_context()
-        self._idle = queue.Queue()
+        self._idle = []
         self._workers = []
-        self._lock = threading.Lock()
-        for _ in range(max(1, self.size)):
-            self._idle.put(self._spawn())
+        self._changed = threading.Condition()
+        with self._changed:
+            self._top_up()
 
     def _spawn(self) -> _Worker:
+        """Starts a worker (it opens the store on its own; ``wait_ready`` waits for that)."""
         parent, child = self._context.Pipe()
         process = self._context.Process(  # type: ignore[attr-defined]
             target=serve_jobs,
-            args=(self.store_path, child, self.memory_mb, self.offline),
+            args=(self.store_path, child, self.plan.memory_mb, self.plan.offline, self.plan.nice),
             daemon=True,
             name="sparql-worker",
         )
         process.start()
         child.close()
         worker = _Worker(process, parent)
-        with self._lock:
-            self._workers.append(worker)
+        self._workers.append(worker)
         return worker
 
+    def _top_up(self) -> None:
+        """Starts idle workers until ``warm`` are ready or ``most`` run (holding the lock)."""
+        while (
+            not (self._closed or self._retiring)
+            and len(self._idle) < self.plan.warm
+            and len(self._workers) < self.plan.most
+        ):
+            self._idle.append(self._spawn())
+
+    def _forget(self, worker: _Worker) -> None:
+        """Removes a worker from the books (holding the lock); stopping it is the caller's."""
+        if worker in self._workers:
+            self._workers.remove(worker)
+        if worker in self._idle:
+            self._idle.remove(worker)
+
     def _replace(self, worker: _Worker) -> None:
-        """Kills a worker and, unless the pool is closing, puts a fresh one in its place."""
+        """Kills a worker and, unless the pool is closing, keeps ``warm`` idle ones ready."""
         worker.stop()
-        with self._lock:
-            if worker in self._workers:
-                self._workers.remove(worker)
-            closed = self._closed or self._retiring
-        if not closed:
-            self._idle.put(self._spawn())
+        with self._changed:
+            self._forget(worker)
+            self._top_up()
+            self._changed.notify()
 
     def run(self, job: QueryJob, *, timeout: float) -> QueryAnswer:
         """Runs a job in a free worker; kills the worker if the query outlasts ``timeout``."""
         if self._closed:
             raise QueryFailedError("the query pool is closed")
-        worker = self._take_worker(timeout)
+        worker = self._take_worker()
         try:
             worker.wait_ready(self.start_timeout)
             worker.conn.send(job)
@@ -138,10 +185,10 @@ class QueryPool:
                 worker.process.exitcode,
             )
             self._replace(worker)
-            if self.memory_mb and worker.process.exitcode == -signal.SIGABRT:
+            if self.plan.memory_mb and worker.process.exitcode == -signal.SIGABRT:
                 raise QueryMemoryError(
-                    f"the query needed more than the {self.memory_mb} MB of memory a query may "
-                    "use and was stopped; narrow it down (smaller strings, LIMIT) and try again"
+                    f"the query needed more than the {self.plan.memory_mb} MB of memory a query "
+                    "may use and was stopped; narrow it down (smaller strings, LIMIT) and try again"
                 ) from error
             raise QueryFailedError(
                 "the query worker stopped unexpectedly", f"exit code {worker.process.exitcode}"
@@ -163,58 +210,86 @@ class QueryPool:
             raise QueryFailedError("a query worker answered nonsense", repr(reply))
         return reply
 
-    def _take_worker(self, timeout: float) -> _Worker:
-        """A free worker, waiting up to ``timeout``; a waiter leaves as soon as the pool retires."""
-        deadline = time.monotonic() + timeout
-        while not self._retiring:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise QueryBusyError(
-                    f"every query worker stayed busy for {timeout:g} s; try again later"
-                )
-            try:
-                return self._idle.get(timeout=min(left, RETIRE_POLL))
-            except queue.Empty:
-                continue
+    def _take_worker(self) -> _Worker:
+        """An idle worker, or a new one while fewer than ``most`` run; when all are busy, waits
+        up to ``plan.wait``. A waiter leaves as soon as the pool retires."""
+        deadline = time.monotonic() + self.plan.wait
+        with self._changed:
+            while not self._retiring:
+                if self._idle:
+                    worker = self._idle.pop()
+                elif len(self._workers) < self.plan.most:
+                    worker = self._spawn()
+                else:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise QueryBusyError(
+                            f"all {self.plan.most} query workers are busy; try again in a "
+                            "few seconds",
+                            retry_after=BUSY_RETRY_AFTER,
+                        )
+                    self._changed.wait(min(left, RETIRE_POLL))
+                    continue
+                worker.idle_since = None
+                self._top_up()  # the next query finds a worker ready too
+                return worker
         raise QueryPoolRetiredError("this query pool serves an older build")
 
     def _release(self, worker: _Worker) -> None:
-        """Makes a worker free again, or stops it when the pool is retiring."""
-        with self._lock:
-            if not self._retiring:
-                self._idle.put(worker)
-                return
-            if worker in self._workers:
-                self._workers.remove(worker)
-        worker.stop()
+        """Makes a worker idle again; stops it when the pool is retiring, and stops workers
+        beyond ``warm`` that stayed idle for ``IDLE_LINGER`` seconds."""
+        now = time.monotonic()
+        with self._changed:
+            if self._retiring or self._closed:
+                self._forget(worker)
+                stopping = [worker]
+            else:
+                worker.idle_since = now
+                self._idle.append(worker)
+                stopping = self._idle_too_long(now)
+                self._changed.notify()
+        for stale in stopping:
+            stale.stop()
+
+    def _idle_too_long(self, now: float) -> list[_Worker]:
+        """Takes the workers beyond ``warm`` that stayed idle too long off the books (locked)."""
+        spare = len(self._idle) - self.plan.warm
+        if spare <= 0:
+            return []
+        stale = [
+            w
+            for w in self._idle[:spare]  # the longest idle first
+            if w.idle_since is not None and now - w.idle_since > IDLE_LINGER
+        ]
+        for worker in stale:
+            self._forget(worker)
+        return stale
 
     def retire(self) -> None:
         """Takes no new queries; stops idle workers now and busy ones when their query ends."""
-        idle: list[_Worker] = []
-        with self._lock:
+        with self._changed:
             self._retiring = True
-            while True:
-                try:
-                    idle.append(self._idle.get_nowait())
-                except queue.Empty:
-                    break
+            idle = list(self._idle)
             for worker in idle:
-                self._workers.remove(worker)
+                self._forget(worker)
+            self._changed.notify_all()
         for worker in idle:
             worker.stop()
 
     def close(self) -> None:
         """Kills every worker; the pool answers no more queries."""
-        with self._lock:
+        with self._changed:
             self._closed = True
             workers = list(self._workers)
             self._workers.clear()
+            self._idle.clear()
+            self._changed.notify_all()
         for worker in workers:
             worker.stop()
 
     def worker_pids(self) -> list[int]:
         """The process ids of the live workers (for monitoring and tests)."""
-        with self._lock:
+        with self._changed:
             return [w.process.pid for w in self._workers if w.process.pid is not None]
 
 
@@ -232,10 +307,7 @@ class QueryPools:
     A new build retires the old pool: its queries in flight finish, then its workers stop.
     """
 
-    size: int
-    memory_mb: int
-    #: Workers lose their network (see ``QueryPool.offline``).
-    offline: bool = True
+    plan: PoolPlan
     _current: QueryPool | None = field(default=None, init=False, repr=False)
     _retired: list[QueryPool] = field(default_factory=list, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -250,9 +322,7 @@ class QueryPools:
                 pool.retire()
                 # kept until close: a query it still runs is stopped then
                 self._retired = [p for p in self._retired if p.worker_pids()] + [pool]
-            pool = QueryPool(
-                store_path, size=self.size, memory_mb=self.memory_mb, offline=self.offline
-            )
+            pool = QueryPool(store_path, self.plan)
             self._current = pool
             return pool
 
@@ -269,9 +339,7 @@ class QueryPools:
 def init_app(app: Flask) -> None:
     """Gives the app its query pools, closed when the app goes away or the interpreter exits."""
     limits = limits_of(app)
-    pools = QueryPools(
-        limits.workers, limits.worker_memory_mb, offline=not limits.service_allowlist
-    )
+    pools = QueryPools(PoolPlan.from_limits(limits))
     app.extensions[EXTENSION_KEY] = pools
     # finalize runs at exit too (SIGTERM is turned into an exit by `osce-kg serve`), so a
     # query still running in a worker is stopped with the server.

@@ -83,7 +83,14 @@ class QueryForbiddenError(QueryError):
 
 
 class QueryUnavailableError(QueryError):
-    """The query could not be run to its end now (time, memory or free workers ran out)."""
+    """The query could not be run to its end now (time, memory or free workers ran out).
+
+    ``retry_after``: seconds the client should wait before trying again (None: the time limit).
+    """
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class QueryTimeoutError(QueryUnavailableError):
@@ -95,7 +102,15 @@ class QueryMemoryError(QueryUnavailableError):
 
 
 class QueryBusyError(QueryUnavailableError):
-    """Every worker stayed busy for longer than the time limit."""
+    """Every worker stayed busy while the query waited, or too many queries are running."""
+
+
+class ClientBusyError(QueryError):
+    """The client already runs as many queries at once as one client may (answered 429)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class QueryFailedError(QueryError):

@@ -20,12 +20,14 @@ from werkzeug.exceptions import (
     NotAcceptable,
     RequestEntityTooLarge,
     ServiceUnavailable,
+    TooManyRequests,
     UnsupportedMediaType,
 )
 
 from kg.rdf.uris import sparql_endpoint_iri
 from kg.rdf.vocab import PREFIXES
 from server import conneg, urls
+from server.admission import admission_of, client_of
 from server.checks import nesting_depth
 from server.description import (
     ServiceFacts,
@@ -38,6 +40,7 @@ from server.examples import example_queries, example_text
 from server.limits import current_limits
 from server.pool import run_job
 from server.query import (
+    ClientBusyError,
     Form,
     QueryAnswer,
     QueryFailedError,
@@ -267,10 +270,15 @@ def _graph_iris(values: tuple[str, ...], parameter: str) -> tuple[str, ...]:
 
 
 def _run(job: QueryJob) -> QueryAnswer:
-    """Runs a job in the pool, turning each way it can fail into an HTTP error."""
-    timeout = current_limits().timeout
+    """Runs a job in the pool, once admitted, turning each way it can fail into an HTTP error."""
+    limits = current_limits()
+    timeout = limits.timeout
+    client = client_of(request.remote_addr, request.headers, limits.trusted_proxies)
     try:
-        return run_job(current_app, job, timeout=timeout)
+        with admission_of(current_app).admit(client):
+            return run_job(current_app, job, timeout=timeout)
+    except ClientBusyError as error:
+        raise TooManyRequests(str(error), retry_after=error.retry_after) from error
     except QuerySyntaxError as error:
         raise BadRequest(f"syntax error in the query: {error}") from error
     except QueryUnsupportedError as error:
@@ -280,7 +288,7 @@ def _run(job: QueryJob) -> QueryAnswer:
     except ResultNotAcceptableError as error:
         raise NotAcceptable(f"{error}; ask for one of: {_available(error.form)}") from error
     except QueryUnavailableError as error:
-        raise _unavailable(str(error), retry_after=int(timeout)) from error
+        raise _unavailable(str(error), retry_after=error.retry_after or int(timeout)) from error
     except QueryFailedError as error:
         # the message is ours; the error's own text (detail) stays in the log
         log.error("query failed: %s (%s)", error, error.detail or "no detail")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import resource
 from multiprocessing.connection import Connection
@@ -92,13 +93,18 @@ def limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
 
 
-def serve_jobs(store_path: str, conn: Connection, memory_mb: int, offline: bool = True) -> None:
+def serve_jobs(
+    store_path: str, conn: Connection, memory_mb: int, offline: bool = True, nice: int = 0
+) -> None:
     """A worker's life: open the store read-only once, then answer jobs until the pipe closes.
 
     An offline worker first loses its network, before pyoxigraph starts any thread: a SERVICE
-    call that got past the check still cannot connect anywhere.
+    call that got past the check still cannot connect anywhere. A positive ``nice`` lowers its
+    CPU priority, so the web process (pages, dumps, /healthz) stays fast while queries run.
     """
     limit_memory(memory_mb)
+    if nice > 0:
+        os.nice(nice)
     if offline:
         deny_network()
     try:

@@ -77,6 +77,12 @@ def test_wheel_ships_ontology_shapes_and_data(wheel_venv: Path, tmp_path: Path) 
 
 
 @pytest.mark.slow
+def test_wheel_ships_the_production_set_up(wheel_venv: Path) -> None:
+    shipped = {p.name for p in wheel_venv.glob("lib/python*/site-packages/server/deploy/*")}
+    assert {"gunicorn_conf.py", "nginx.conf"} <= shipped, shipped
+
+
+@pytest.mark.slow
 def test_wheel_cli_validates_reference_graph(wheel_venv: Path, tmp_path: Path) -> None:
     exe = wheel_venv / "bin" / "osce-kg"
     result = subprocess.run(
