@@ -212,7 +212,7 @@ def main() -> None:
     if "production" in setups and importlib.util.find_spec("gunicorn") is None:
         print("(gunicorn is not installed: pip install '.[prod]'; measuring osce-kg serve only)")
         setups = [s for s in setups if s != "production"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OSCE_KG_")}
+    env = dict(os.environ)  # the servers take their settings (OSCE_KG_*) from it
     env["OSCE_KG_BUILD_DIR"] = str(args.build)
     print(
         f"{args.connections} clients x {args.rate:g} requests/s for {args.seconds:g} s each phase; "
