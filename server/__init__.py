@@ -38,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "SPARQL_WORKERS": 2,  # idle query worker processes kept ready (killed and replaced on timeout)
     "SPARQL_MAX_WORKERS": 8,  # query worker processes at most, started as queries need them
     "SPARQL_WORKER_WAIT": 1.0,  # seconds a query waits when every worker is busy (then 503)
-    "SPARQL_WORKER_NICE": 10,  # how much lower the query workers' CPU priority is (os.nice)
+    "SPARQL_WORKER_NICE": 19,  # how much lower the query workers' CPU priority is (os.nice)
     "SPARQL_MAX_PER_CLIENT": 2,  # queries one client (address + User-Agent) may run at once (429)
     "SPARQL_MAX_QUERIES": 16,  # queries running or waiting at once, all clients (503 beyond)
     "TRUSTED_PROXIES": ["127.0.0.1", "::1"],  # proxies whose X-Real-IP names the client

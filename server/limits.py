@@ -44,7 +44,7 @@ class Limits:
     #: Seconds a query waits for a worker when ``max_workers`` are busy (then 503).
     worker_wait: float = 1.0
     #: How much lower the query workers' CPU priority is than the web process's (os.nice).
-    worker_nice: int = 10
+    worker_nice: int = 19
     #: Queries one client (address and User-Agent) may have running at once (then 429).
     max_per_client: int = 2
     #: Queries running or waiting for a worker at once, from all clients (then 503).

@@ -1,4 +1,5 @@
-"""Runs a server process on 127.0.0.1 until /healthz answers: for live tests and benchmarks."""
+"""Runs a server process on 127.0.0.1 until /healthz answers: for live tests and benchmarks;
+writes the nginx configuration of the production set-up with test ports."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import requests
+
+from server.deploy import nginx_site
 
 
 class ServerStartError(RuntimeError):
@@ -70,3 +74,32 @@ def running(
         yield url
     finally:
         stop(process)
+
+
+#: What the shipped site says, replaced by the ports of a test run (each must occur once).
+SITE_LISTEN = "listen 80;"
+SITE_UPSTREAM = "server 127.0.0.1:8080;"
+
+
+def nginx_config(prefix: Path, listen: int, upstream: int) -> Path:
+    """A whole nginx configuration around the shipped site, everything under ``prefix``."""
+    site = nginx_site().read_text(encoding="utf-8")
+    for placeholder in (SITE_LISTEN, SITE_UPSTREAM):
+        assert site.count(placeholder) == 1, f"the shipped site no longer says {placeholder!r}"
+    site = site.replace(SITE_LISTEN, f"listen 127.0.0.1:{listen};")
+    site = site.replace(SITE_UPSTREAM, f"server 127.0.0.1:{upstream};")
+    (prefix / "site.conf").write_text(site, encoding="utf-8")
+    temp = "".join(
+        f"    {kind}_temp_path {prefix / kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    # as root, nginx's workers would become "nobody", who cannot enter the test's folders
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    main = (
+        f"{user}daemon off;\nworker_processes 1;\npid {prefix / 'nginx.pid'};\n"
+        f"error_log {prefix / 'error.log'} warn;\nevents {{ worker_connections 256; }}\n"
+        f"http {{\n    access_log off;\n{temp}    include {prefix / 'site.conf'};\n}}\n"
+    )
+    path = prefix / "nginx.conf"
+    path.write_text(main, encoding="utf-8")
+    return path
