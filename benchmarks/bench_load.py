@@ -21,7 +21,6 @@ import importlib.util
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,7 +32,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.serving import free_port, nginx_config, running, stop, wait_for_health
+from tests.serving import free_port, nginx_command, running
 
 START_TIMEOUT = 900.0  # a first run of `osce-kg serve` builds the sample before serving
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -184,19 +183,13 @@ def production(build_dir: Path, env: dict[str, str]) -> Iterator[str]:
             return
         with tempfile.TemporaryDirectory(prefix="bench-nginx-") as folder:
             prefix, proxy_port = Path(folder), free_port()
-            config = nginx_config(prefix, proxy_port, app_port)
-            proxy = subprocess.Popen(
-                [nginx, "-p", str(prefix), "-c", str(config), "-e", str(prefix / "error.log")],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            url = f"http://127.0.0.1:{proxy_port}"
-            try:
-                wait_for_health(url, proxy, 20)
+            with running(
+                nginx_command(nginx, prefix, proxy_port, app_port),
+                port=proxy_port,
+                env=env,
+                start_timeout=20,
+            ) as url:
                 yield url
-            finally:
-                stop(proxy)
 
 
 def main() -> None:

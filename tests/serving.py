@@ -56,11 +56,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running(
+def started(
     command: list[str], *, port: int, env: dict[str, str], start_timeout: float
-) -> Iterator[str]:
-    """Starts ``command`` (a server listening on 127.0.0.1:``port``), yields its URL once
-    /healthz answers, and stops it afterwards."""
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Starts ``command`` (a server listening on 127.0.0.1:``port``) in its own session, so it
+    and its children share one process group; yields the process once /healthz answers, and
+    stops the group afterwards."""
     process = subprocess.Popen(
         command,
         env=env,
@@ -68,12 +69,20 @@ def running(
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_health(url, process, start_timeout)
-        yield url
+        wait_for_health(f"http://127.0.0.1:{port}", process, start_timeout)
+        yield process
     finally:
         stop(process)
+
+
+@contextlib.contextmanager
+def running(
+    command: list[str], *, port: int, env: dict[str, str], start_timeout: float
+) -> Iterator[str]:
+    """``started``, yielding the server's URL."""
+    with started(command, port=port, env=env, start_timeout=start_timeout):
+        yield f"http://127.0.0.1:{port}"
 
 
 #: What the shipped site says, replaced by the ports of a test run (each must occur once).
@@ -103,3 +112,9 @@ def nginx_config(prefix: Path, listen: int, upstream: int) -> Path:
     path = prefix / "nginx.conf"
     path.write_text(main, encoding="utf-8")
     return path
+
+
+def nginx_command(nginx: str, prefix: Path, listen: int, upstream: int) -> list[str]:
+    """Runs nginx in the foreground with ``nginx_config`` (for ``running``)."""
+    config = nginx_config(prefix, listen, upstream)
+    return [nginx, "-p", str(prefix), "-c", str(config), "-e", str(prefix / "error.log")]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -19,7 +18,7 @@ from server.admission import Admission, client_of
 from server.limits import Limits
 from server.query import ClientBusyError, QueryBusyError
 from tests.conftest import DEFAULT_BASE
-from tests.serving import free_port, stop, wait_for_health
+from tests.serving import free_port, started
 
 #: Counts a six-fold cross product of the store: runs far longer than any test's time limit.
 RUNAWAY = (
@@ -181,16 +180,9 @@ def test_runaways_from_four_clients_leave_the_site_and_simple_queries_answered(
         )
         outcomes[key] = response.status_code
 
-    # its own session: the server, its forkserver and query workers share one process group
-    server = subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_for_health(url, server, timeout=30)
+    # started() runs it in its own session: the server, its forkserver and query workers
+    # share one process group, stopped together
+    with started(command, port=port, env=env, start_timeout=30) as server:
         threads = [
             threading.Thread(target=runaway, args=(f"runaway-{n}", f"runaway-{n}"))
             for n in range(4)
@@ -200,12 +192,12 @@ def test_runaways_from_four_clients_leave_the_site_and_simple_queries_answered(
             thread.start()
         time.sleep(1.5)  # the five runaways are running
         for path, params in (("/sparql", {"query": SIMPLE}), ("/healthz", {}), ("/", {})):
-            started = time.monotonic()
+            began = time.monotonic()
             answer = requests.get(
                 url + path, params=params, headers={"User-Agent": "simple"}, timeout=10
             )
             assert answer.status_code == 200, (path, answer.text[:300])
-            assert time.monotonic() - started < 3, f"{path} waited behind the runaway queries"
+            assert time.monotonic() - began < 3, f"{path} waited behind the runaway queries"
         third = requests.get(
             f"{url}/sparql",
             params={"query": SIMPLE},
@@ -217,8 +209,6 @@ def test_runaways_from_four_clients_leave_the_site_and_simple_queries_answered(
         for thread in threads:
             thread.join(30)
         assert outcomes == dict.fromkeys([*(f"runaway-{n}" for n in range(4)), "second"], 503)
-    finally:
-        stop(server)
     deadline = time.monotonic() + 10
     while group_members(server.pid) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -7,7 +7,6 @@ import importlib.util
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.serving import free_port, nginx_config, running, stop, wait_for_health
+from tests.serving import free_port, nginx_command, running
 
 pytestmark = pytest.mark.slow
 
@@ -40,20 +39,12 @@ def production(build_dir: Path, tmp_path: Path) -> Iterator[str]:
     gunicorn += ["-b", f"127.0.0.1:{app_port}", "server:create_app()"]
     prefix = tmp_path / "nginx"
     prefix.mkdir()
-    config = nginx_config(prefix, proxy_port, app_port)
-    with running(gunicorn, port=app_port, env=env, start_timeout=60):
-        proxy = subprocess.Popen(
-            [nginx, "-p", str(prefix), "-c", str(config), "-e", str(prefix / "error.log")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{proxy_port}"
-        try:
-            wait_for_health(url, proxy, timeout=20)
-            yield url
-        finally:
-            stop(proxy)
+    proxy = nginx_command(nginx, prefix, proxy_port, app_port)
+    with (
+        running(gunicorn, port=app_port, env=env, start_timeout=60),
+        running(proxy, port=proxy_port, env=env, start_timeout=20) as url,
+    ):
+        yield url
 
 
 def drip_headers(url: str, stop_at: float, opened: list[socket.socket]) -> None:
