@@ -1,4 +1,4 @@
-"""Serves the build's files: the dumps, their VoID/DCAT description and the validation report."""
+"""Serves the build's files: the dumps, their VoID/DCAT description, the report and quarantine."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     jsonify,
     render_template,
     request,
@@ -24,7 +25,9 @@ from werkzeug.http import parse_range_header
 
 from kg.publish.dumps import NTRIPLES_DUMP, TURTLE_DUMP, read_checksums
 from server import conneg, urls
+from server.labels import Labeller
 from server.prefixes import with_prefixes
+from server.report_view import ReportFileError, read_quarantine, validation_view
 from server.responses import (
     HTML,
     finish_document,
@@ -220,6 +223,66 @@ def well_known_void() -> Response:
 
 @bp.get("/report/validation")
 def validation_report() -> Response:
-    """The SHACL validation report of the build."""
+    """The SHACL validation report of the build: a page grouping the problems, or the RDF."""
     path = current_build().layout.validation_file
-    return rdf_file_document(path, "SHACL validation report", urls.report_url)
+    if negotiate_document() is not HTML:
+        return rdf_file_document(path, "SHACL validation report", urls.report_url)
+    if not path.is_file():
+        abort(404, "this build has no SHACL validation report")
+    etag = current_build().etag_for("report-page", *request.accept_languages.values())
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    try:
+        view = validation_view(path, Labeller.for_request())
+    except ReportFileError as error:
+        log.exception("cannot show the validation report")
+        abort(500, str(error))
+    summary = current_build().summary
+    body = Response(
+        render_template("report.html", view=view, summary=summary),
+        content_type=HTML.content_type,
+    )
+    body.vary.add("Accept-Language")
+    return finish_negotiated(body, etag, HTML, urls.report_url)
+
+
+def quarantine_document(fmt: conneg.Offer) -> Response:
+    """The releases this build did not publish and why, as HTML or JSON."""
+    build = current_build()
+    etag = build.etag_for("quarantine", fmt.key)
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    try:
+        entries = read_quarantine(build.layout.quarantine_file)
+    except ReportFileError as error:
+        log.exception("cannot show the quarantine")
+        abort(500, str(error))
+    if fmt is JSON:
+        body = jsonify(
+            build=build.build_id,
+            quarantined=len(entries),
+            releases=[entry.to_json() for entry in entries],
+        )
+        location = urls.quarantine_url(extension="json")
+        alternates = [(urls.quarantine_url(), HTML.media_type)]
+    else:
+        html = render_template("quarantine.html", entries=entries, build=build)
+        body = Response(html, content_type=HTML.content_type)
+        location = urls.quarantine_url()
+        alternates = [(urls.quarantine_url(extension="json"), JSON.media_type)]
+    return finish_document(body, etag, location=location, alternates=alternates)
+
+
+@bp.get("/report/quarantine")
+def quarantine() -> Response:
+    """The quarantine by negotiation: HTML for a browser, JSON for ``Accept: application/json``."""
+    return quarantine_document(negotiate_document((HTML, JSON)))
+
+
+@bp.get("/report/quarantine.json")
+def quarantine_json() -> Response:
+    """The quarantine as JSON, whatever the Accept header says."""
+    g.document_format = JSON
+    return quarantine_document(JSON)

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from kg.rdf.uris import graph_iri
 from kg.rdf.vocab import OWL, RDFS, SKOS
-from kg.resources import shapes_dir, turtle_files
 from server import urls
 from server.examples import example_queries
 from server.labels import Labeller, Link, short_name
 from server.prefixes import with_prefixes
 from server.responses import HTML, finish_negotiated, negotiate_document, not_modified, rdf_response
+from server.shapes_view import shape_views, shipped_shapes
 from server.store import construct, current_build, select
 
 bp = Blueprint("pages", __name__)
-
-SHAPES_KEY = "osce_kg_shapes"
 
 # Things by class; the ontology's own terms (typed with OWL) are documented on /ontology instead.
 # ?owl is bound to OWL's namespace (a binding must be projected, so it is grouped by too).
@@ -40,17 +38,6 @@ SELECT DISTINCT ?g ?term ?type WHERE {
 } ORDER BY ?type ?term""")
 
 _TERM_QUERY = "SELECT ?g ?term ?p ?o WHERE { GRAPH ?g { ?term ?p ?o } }"
-
-_SHAPES_QUERY = with_prefixes("""
-SELECT ?shape ?target ?path ?constraint ?value WHERE {
-  ?shape a sh:NodeShape .
-  OPTIONAL { ?shape sh:targetClass ?target }
-  OPTIONAL {
-    ?shape sh:property ?property .
-    ?property sh:path ?path .
-    OPTIONAL { ?property ?constraint ?value . FILTER(?constraint != sh:path && !isBlank(?value)) }
-  }
-} ORDER BY ?shape ?path ?constraint""")
 
 TERM_FIELDS = {
     str(RDFS.domain): "domain",
@@ -149,18 +136,6 @@ def ontology_terms(graph: ox.NamedNode, labeller: Labeller) -> list[Term]:
     return list(terms.values())
 
 
-def shipped_shapes() -> list[ox.Triple]:
-    """The SHACL shapes shipped with the package, parsed once."""
-    if SHAPES_KEY not in current_app.extensions:
-        triples: list[ox.Triple] = []
-        for path in turtle_files(shapes_dir()):
-            parsed = ox.parse(path.read_bytes(), format=ox.RdfFormat.TURTLE, base_iri=urls.base())
-            triples.extend(quad.triple for quad in parsed)
-        current_app.extensions[SHAPES_KEY] = triples
-    shapes: list[ox.Triple] = current_app.extensions[SHAPES_KEY]
-    return shapes
-
-
 @bp.get("/shapes")
 def shapes() -> Response:
     """The SHACL shapes every build is validated against: Turtle, or an HTML list."""
@@ -178,36 +153,3 @@ def shapes() -> Response:
     else:
         body = rdf_response(triples, fmt)
     return finish_negotiated(body, etag, fmt, urls.shapes_url)
-
-
-@dataclass
-class ShapeView:
-    """One node shape as listed on /shapes: its target classes and its property constraints."""
-
-    name: str
-    targets: set[str] = field(default_factory=set)
-    paths: dict[str, list[str]] = field(default_factory=dict)
-
-
-def shape_views(triples: list[ox.Triple]) -> list[ShapeView]:
-    """Per node shape: its target classes and, per property path, its constraints."""
-    store = ox.Store()
-    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-    rows = store.query(_SHAPES_QUERY)
-    assert isinstance(rows, ox.QuerySolutions)
-    found: dict[str, ShapeView] = {}
-    for row in rows:
-        name = short_name(row["shape"])
-        shape = found.setdefault(name, ShapeView(name))
-        if row["target"] is not None:
-            shape.targets.add(short_name(row["target"]))
-        if row["path"] is not None:
-            constraints = shape.paths.setdefault(short_name(row["path"]), [])
-            if row["constraint"] is not None:
-                value = short_name_or_value(row["value"])
-                constraints.append(f"{short_name(row['constraint'])} {value}")
-    return sorted(found.values(), key=lambda shape: shape.name)
-
-
-def short_name_or_value(term: ox.NamedNode | ox.Literal) -> str:
-    return term.value if isinstance(term, ox.Literal) else short_name(term)

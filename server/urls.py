@@ -112,5 +112,12 @@ def report_url(*, extension: str | None = None) -> str:
     return url_for("dumps.validation_report")
 
 
+def quarantine_url(*, extension: str | None = None) -> str:
+    """``/report/quarantine`` (``.json`` for the JSON document)."""
+    if extension == "json":
+        return url_for("dumps.quarantine_json")
+    return url_for("dumps.quarantine")
+
+
 def static_url(filename: str) -> str:
     return url_for("static", filename=filename)
