@@ -14,10 +14,14 @@ from server.examples import example_queries
 from server.labels import Labeller, Link, short_name
 from server.prefixes import with_prefixes
 from server.responses import HTML, finish_negotiated, negotiate_document, not_modified, rdf_response
+from server.result_view import result_rows
 from server.shapes_view import shape_views, shipped_shapes
 from server.store import construct, current_build, select
 
 bp = Blueprint("pages", __name__)
+# The query page (the sparql blueprint's template) shows result cells by label: a template
+# global, so the sparql blueprint stays free of page rendering.
+bp.add_app_template_global(result_rows, "result_rows")
 
 # Things by class; the ontology's own terms (typed with OWL) are documented on /ontology instead.
 # ?owl is bound to OWL's namespace (a binding must be projected, so it is grouped by too).
