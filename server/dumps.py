@@ -57,6 +57,23 @@ class DumpFile:
     sha256: str | None
     statements: int | None
 
+    @property
+    def size(self) -> str:
+        """The size as a person reads it (``1.5 MiB``); the exact bytes stay in ``bytes``."""
+        return human_size(self.bytes)
+
+
+def human_size(count: int) -> str:
+    """Bytes in binary units with one decimal: ``512 bytes``, ``1.5 KiB``, ``2.0 MiB``."""
+    if count < 1024:
+        return f"{count} byte{'' if count == 1 else 's'}"
+    size = float(count)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        size /= 1024
+        if size < 1024 or unit == "TiB":
+            break
+    return f"{size:.1f} {unit}"
+
 
 def count_statements(path: Path) -> int | None:
     """Triples (or quads) in a line-based dump (``.nt.gz``, ``.nq.gz``); None for other files."""

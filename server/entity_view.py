@@ -13,8 +13,9 @@ from server import urls
 from server.labels import Labeller, Link, Value, labels_of, short_name
 from server.limits import current_limits
 from server.prefixes import with_prefixes
+from server.release_view import ReleaseSummary, release_summary
 from server.responses import RDF_FORMATS
-from server.sections import Section, sections_for
+from server.sections import RELEASES, Section, sections_for
 from server.store import construct, select
 
 RDF_TYPE = str(RDF.type)
@@ -114,6 +115,7 @@ class EntityView:
     coordinates: tuple[str, ...]
     formats: tuple[Link, ...]
     sparql_url: str
+    release: ReleaseSummary | None = None  # for a press release: its head, shown first
 
     @classmethod
     def build(cls, node: ox.NamedNode, kind: str, key: str, page: int) -> EntityView:
@@ -138,6 +140,9 @@ class EntityView:
                 Link(offer.key, urls.data_url(kind, key, offer.key)) for offer in RDF_FORMATS
             ),
             sparql_url=urls.sparql_url(f"DESCRIBE <{node.value}>"),
+            release=release_summary(node, labeller)
+            if any(t.value in RELEASES for t in types)
+            else None,
         )
 
 

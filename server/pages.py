@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from kg.rdf.uris import graph_iri
-from kg.rdf.vocab import OWL, RDFS, SKOS
+from kg.rdf.vocab import OWL
 from server import urls
 from server.examples import example_queries
-from server.labels import Labeller, Link, short_name
-from server.prefixes import with_prefixes
+from server.labels import Labeller
+from server.ontology_view import ontology_view
 from server.responses import HTML, finish_negotiated, negotiate_document, not_modified, rdf_response
 from server.result_view import result_rows
 from server.shapes_view import shape_views, shipped_shapes
@@ -33,36 +31,6 @@ SELECT ?owl ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
 GROUP BY ?owl ?class ORDER BY DESC(?n) ?class"""
 
 _GRAPH_QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
-
-_TERMS_QUERY = with_prefixes("""
-SELECT DISTINCT ?g ?term ?type WHERE {
-  GRAPH ?g { ?term a ?type }
-  FILTER(isIRI(?term) && ?type IN (owl:Class, rdfs:Class, owl:ObjectProperty,
-         owl:DatatypeProperty, owl:AnnotationProperty, rdf:Property))
-} ORDER BY ?type ?term""")
-
-_TERM_QUERY = "SELECT ?g ?term ?p ?o WHERE { GRAPH ?g { ?term ?p ?o } }"
-
-TERM_FIELDS = {
-    str(RDFS.domain): "domain",
-    str(RDFS.range): "range",
-    str(RDFS.subClassOf): "subclass of",
-    str(RDFS.subPropertyOf): "subproperty of",
-    str(OWL.equivalentClass): "equivalent to",
-}
-DEFINITIONS = (str(SKOS.definition), str(RDFS.comment))
-
-
-@dataclass(frozen=True)
-class Term:
-    """One ontology term as documented on /ontology."""
-
-    anchor: str
-    iri: str
-    label: str
-    kind: str
-    definition: str
-    relations: tuple[tuple[str, Link], ...]
 
 
 @bp.get("/")
@@ -102,42 +70,12 @@ def ontology() -> Response:
         return cached
     graph = ox.NamedNode(str(graph_iri("ontology", base=urls.base())))
     if fmt is HTML:
-        terms = ontology_terms(graph, Labeller.for_request())
-        body = Response(
-            render_template("ontology.html", terms=terms), content_type=HTML.content_type
-        )
+        view = ontology_view(graph, Labeller.for_request())
+        body = Response(render_template("ontology.html", view=view), content_type=HTML.content_type)
         body.vary.add("Accept-Language")
     else:
         body = rdf_response(construct(_GRAPH_QUERY, {"g": graph}, union=False), fmt)
     return finish_negotiated(body, etag, fmt, urls.ontology_url)
-
-
-def ontology_terms(graph: ox.NamedNode, labeller: Labeller) -> list[Term]:
-    """Every class and property of the ontology graph with its label, definition and relations."""
-    terms: dict[str, Term] = {}
-    for row in select(_TERMS_QUERY, {"g": graph}, union=False):
-        term = row["term"]
-        if term.value in terms:
-            continue
-        facts = [
-            (r["p"].value, r["o"])
-            for r in select(_TERM_QUERY, {"g": graph, "term": term}, union=False)
-        ]
-        definitions = [o for p, o in facts if p in DEFINITIONS and isinstance(o, ox.Literal)]
-        relations = tuple(
-            (TERM_FIELDS[p], labeller.link(o))
-            for p, o in facts
-            if p in TERM_FIELDS and isinstance(o, ox.NamedNode)
-        )
-        terms[term.value] = Term(
-            anchor=short_name(term),
-            iri=term.value,
-            label=labeller.label(term),
-            kind=short_name(row["type"]),
-            definition=labeller.choose(definitions) or "",
-            relations=tuple(sorted(relations, key=lambda r: (r[0], r[1].text))),
-        )
-    return list(terms.values())
 
 
 @bp.get("/shapes")
