@@ -24,7 +24,9 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import parse_range_header
 
 from kg.publish.dumps import NTRIPLES_DUMP, TURTLE_DUMP, read_checksums
+from kg.rdf.vocab import DCAT, DCTERMS, RDF
 from server import conneg, urls
+from server.documents import data_license, terms_of, used_prefixes
 from server.labels import Labeller
 from server.prefixes import with_prefixes
 from server.report_view import ReportFileError, read_quarantine, validation_view
@@ -202,8 +204,14 @@ def _is_single_byte_range(header: str) -> bool:
     return parsed is not None and parsed.units == "bytes" and len(parsed.ranges) == 1
 
 
-def rdf_file_document(path: Path, what: str, url_of: Callable[..., str]) -> Response:
-    """A Turtle file of the build by negotiation: re-serialised RDF, or HTML showing the Turtle."""
+def rdf_file_document(
+    path: Path,
+    what: str,
+    url_of: Callable[..., str],
+    added: Callable[[list[ox.Triple]], list[ox.Triple]] | None = None,
+) -> Response:
+    """A Turtle file of the build by negotiation: re-serialised RDF, or HTML showing the Turtle.
+    ``added`` gives statements the server adds to the file's (shown in every form)."""
     fmt = negotiate_document()
     if not path.is_file():
         abort(404, f"this build has no {what}")
@@ -211,25 +219,66 @@ def rdf_file_document(path: Path, what: str, url_of: Callable[..., str]) -> Resp
     cached = not_modified(etag)
     if cached is not None:
         return cached
-    if fmt is HTML:
+    if fmt is HTML and added is None:
         text = path.read_text(encoding="utf-8")
         body = Response(
             render_template("turtle.html", title=what, turtle=text), content_type=HTML.content_type
         )
+        return finish_negotiated(body, etag, fmt, url_of)
+    try:
+        triples = [quad.triple for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
+    except SyntaxError:
+        log.exception("%s is not valid Turtle", path)
+        abort(500, f"the {what} file of this build is not valid Turtle; rebuild it")
+    if added is not None:
+        # grouped by subject, so the added statements sit with the rest of their subject's
+        triples = sorted(
+            dict.fromkeys([*triples, *added(triples)]),
+            key=lambda t: (str(t.subject), str(t.predicate), str(t.object)),
+        )
+    if fmt is HTML:
+        prefixes = used_prefixes(terms_of(triples))
+        text = (
+            ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
+        ).decode()
+        body = Response(
+            render_template("turtle.html", title=what, turtle=text), content_type=HTML.content_type
+        )
     else:
-        try:
-            triples = [quad.triple for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
-        except SyntaxError:
-            log.exception("%s is not valid Turtle", path)
-            abort(500, f"the {what} file of this build is not valid Turtle; rebuild it")
         body = rdf_response(triples, fmt)
     return finish_negotiated(body, etag, fmt, url_of)
 
 
+_DCAT_DATASET = ox.NamedNode(str(DCAT.Dataset))
+_DCAT_DISTRIBUTION = ox.NamedNode(str(DCAT.Distribution))
+_LICENSE = ox.NamedNode(str(DCTERMS.license))
+_TYPE = ox.NamedNode(str(RDF.type))
+
+
+def licence_statements(triples: list[ox.Triple]) -> list[ox.Triple]:
+    """``dcterms:license`` for the dataset and each distribution the VoID/DCAT description
+    names, when it does not state one itself (the build's description has no licence)."""
+    licence = data_license()
+    if licence is None:
+        return []
+    licensed = {t.subject for t in triples if t.predicate == _LICENSE}
+    described = {
+        t.subject
+        for t in triples
+        if t.predicate == _TYPE and t.object in (_DCAT_DATASET, _DCAT_DISTRIBUTION)
+    }
+    return [
+        ox.Triple(subject, _LICENSE, ox.NamedNode(licence))
+        for subject in sorted(described - licensed, key=str)
+    ]
+
+
 @bp.get("/void")
 def void() -> Response:
-    """The VoID/DCAT description of the dataset and its dumps."""
-    return rdf_file_document(current_build().layout.void_file, "VoID description", urls.void_url)
+    """The VoID/DCAT description of the dataset and its dumps, with the data's licence."""
+    return rdf_file_document(
+        current_build().layout.void_file, "VoID description", urls.void_url, licence_statements
+    )
 
 
 @bp.get("/.well-known/void")

@@ -7,15 +7,9 @@ from flask import Blueprint, Response, abort, g, render_template, request
 
 from kg.rdf.uris import entity_iri
 from server import conneg, urls
-from server.entity_view import EntityView, describe_entity, incoming_links
-from server.responses import (
-    HTML,
-    RDF_FORMATS,
-    finish_document,
-    negotiate_document,
-    not_modified,
-    rdf_response,
-)
+from server.documents import ENTITY_FORMATS, ENTITY_OFFERS, entity_response
+from server.entity_view import EntityView, incoming_links
+from server.responses import HTML, finish_document, negotiate_document, not_modified
 from server.store import ask, current_build
 
 bp = Blueprint("entities", __name__)
@@ -57,14 +51,15 @@ def alternates_of(kind: str, key: str, page: int) -> list[tuple[str, str]]:
     """Links to every form of an entity's document (HTML page first)."""
     links = [(urls.page_url(kind, key, page=page), HTML.media_type)]
     return links + [
-        (urls.data_url(kind, key, offer.key, page=page), offer.media_type) for offer in RDF_FORMATS
+        (urls.data_url(kind, key, offer.key, page=page), offer.media_type)
+        for offer in ENTITY_FORMATS
     ]
 
 
 @bp.get("/id/<kind>/<key>")
 def resolve(kind: str, key: str) -> Response:
     """An entity URI names a thing: 303 to the document in the negotiated form."""
-    offer = negotiate_document()
+    offer = negotiate_document(ENTITY_OFFERS)
     lookup_entity(kind, key)
     target = urls.page_url(kind, key) if offer is HTML else urls.data_url(kind, key, offer.key)
     response = Response(status=303, headers={"Location": target})
@@ -76,9 +71,9 @@ def resolve(kind: str, key: str) -> Response:
 def data(kind: str, name: str) -> Response:
     """An RDF document about an entity, in the form its extension names."""
     key, _, extension = name.rpartition(".")
-    offer = conneg.find_offer(tuple(RDF_FORMATS), extension) if key else None
+    offer = conneg.find_offer(tuple(ENTITY_FORMATS), extension) if key else None
     if offer is None or offer.key != extension:
-        abort(404, f"no document {name!r}: use one of .ttl, .nt, .jsonld, .rdf")
+        abort(404, f"no document {name!r}: use one of .ttl, .nt, .jsonld, .rdf, .trig, .nq")
     g.document_format = offer
     node = lookup_entity(kind, key)
     page = page_number()
@@ -88,7 +83,7 @@ def data(kind: str, name: str) -> Response:
         return cached
     incoming = incoming_links(node, page)
     check_page_exists(bool(incoming.links), page)
-    response = rdf_response(describe_entity(node, incoming), offer)
+    response = entity_response(node, incoming, offer)
     alternates = [a for a in alternates_of(kind, key, page) if a[1] != offer.media_type]
     finished = finish_document(
         response,

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
+from flask import request
 from rdflib.namespace import GEO as GEOSPARQL
 
 from kg.rdf.uris import entity_iri, parse_graph_iri
 from kg.rdf.vocab import PREFIXES, RDF, RDFS, SCHEMA, SKOS
-from server import urls
+from server import conneg, urls
 from server.labels import Labeller, Link, Value, labels_of, short_name
 from server.limits import current_limits
 from server.prefixes import with_prefixes
 from server.release_view import ReleaseSummary, release_summary
 from server.responses import RDF_FORMATS
+from server.schema_org import schema_org
 from server.sections import RELEASES, Section, sections_for
 from server.store import construct, select
+
+#: Every form of an entity's data document: the graph forms, then the dataset forms (TriG,
+#: N-Quads) that keep each statement in the named graph (release) that states it.
+ENTITY_FORMATS: dict[conneg.Offer, ox.RdfFormat] = {
+    **RDF_FORMATS,
+    conneg.TRIG: ox.RdfFormat.TRIG,
+    conneg.N_QUADS: ox.RdfFormat.N_QUADS,
+}
 
 RDF_TYPE = str(RDF.type)
 #: Properties listed first on an entity page, in this order: what it is, then what it is called.
@@ -99,6 +110,15 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class DocumentForm:
+    """One form of the entity's data document: its short name, URL and media type."""
+
+    text: str
+    url: str
+    media_type: str
+
+
+@dataclass(frozen=True)
 class EntityView:
     """Everything the entity page shows."""
 
@@ -113,9 +133,10 @@ class EntityView:
     previous_url: str | None
     next_url: str | None
     coordinates: tuple[str, ...]
-    formats: tuple[Link, ...]
+    formats: tuple[DocumentForm, ...]
     sparql_url: str
     release: ReleaseSummary | None = None  # for a press release: its head, shown first
+    schema_org: dict[str, Any] = field(default_factory=dict)  # embedded as JSON-LD
 
     @classmethod
     def build(cls, node: ox.NamedNode, kind: str, key: str, page: int) -> EntityView:
@@ -124,25 +145,31 @@ class EntityView:
         types = [obj for (predicate, obj) in rows if predicate.value == RDF_TYPE]
         incoming = incoming_links(node, page)
         statements = group_statements(rows, labeller)
+        type_iris = frozenset(t.value for t in types)
+        release = release_summary(node, labeller) if type_iris & RELEASES else None
+        coordinates = coordinates_of(node)
+        page_url = request.host_url.rstrip("/") + urls.page_url(kind, key)
         return cls(
             iri=node.value,
             label=labeller.label(node),
             types=tuple(labeller.class_link(t) for t in types if isinstance(t, ox.NamedNode)),
-            sections=sections_for(node, frozenset(t.value for t in types), labeller),
+            sections=sections_for(node, type_iris, labeller),
             statements=statements,
             single_source=single_source(statements),
             incoming=tuple((labeller.link(s), labeller.link(p)) for s, p in incoming.links),
             page=page,
             previous_url=urls.page_url(kind, key, page=page - 1) if page > 1 else None,
             next_url=urls.page_url(kind, key, page=page + 1) if incoming.more else None,
-            coordinates=coordinates_of(node),
+            coordinates=coordinates,
             formats=tuple(
-                Link(offer.key, urls.data_url(kind, key, offer.key)) for offer in RDF_FORMATS
+                DocumentForm(offer.key, urls.data_url(kind, key, offer.key), offer.media_type)
+                for offer in ENTITY_FORMATS
             ),
             sparql_url=urls.sparql_url(f"DESCRIBE <{node.value}>"),
-            release=release_summary(node, labeller)
-            if any(t.value in RELEASES for t in types)
-            else None,
+            release=release,
+            schema_org=schema_org(
+                node, type_iris, page_url, labeller, release=release, coordinates=coordinates
+            ),
         )
 
 

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import json
+
 import pyoxigraph as ox
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from kg.rdf.uris import graph_iri
 from kg.rdf.vocab import OWL
 from server import urls
+from server.documents import context_document
 from server.examples import example_queries
 from server.labels import Labeller
 from server.ontology_view import ontology_view
-from server.responses import HTML, finish_negotiated, negotiate_document, not_modified, rdf_response
+from server.responses import (
+    HTML,
+    finish_document,
+    finish_negotiated,
+    negotiate_document,
+    not_modified,
+    rdf_response,
+)
 from server.result_view import result_rows
 from server.shapes_view import shape_views, shipped_shapes
 from server.store import construct, current_build, select
@@ -45,6 +55,17 @@ def home() -> Response:
         "index.html", counts=counts, examples=examples, summary=build.summary, build=build
     )
     return Response(html, content_type=HTML.content_type)
+
+
+@bp.get("/context.jsonld")
+def jsonld_context() -> Response:
+    """The JSON-LD context the data documents refer to (the project's prefixes)."""
+    etag = current_build().etag_for("context.jsonld")
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
+    body = Response(json.dumps(context_document(), indent=2), content_type="application/ld+json")
+    return finish_document(body, etag, location=urls.context_url(), alternates=[])
 
 
 @bp.get("/healthz")

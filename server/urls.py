@@ -119,5 +119,10 @@ def quarantine_url(*, extension: str | None = None) -> str:
     return url_for("dumps.quarantine")
 
 
+def context_url() -> str:
+    """``/context.jsonld``: the JSON-LD context the data documents refer to."""
+    return url_for("pages.jsonld_context")
+
+
 def static_url(filename: str) -> str:
     return url_for("static", filename=filename)

@@ -1,0 +1,208 @@
+"""The RDF documents about an entity as linked-data clients expect them: Turtle grouped by subject
+with only the prefixes it uses, compacted JSON-LD with a published context, TriG and N-Quads
+keeping each statement's named graph, and a description of the document itself."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Response, current_app, request
+from rdflib import Graph
+
+from kg.publish.void import dataset_iri
+from kg.rdf.vocab import DCTERMS, FOAF, PREFIXES, PROV, RDF, VOID, XSD
+from server import conneg, urls
+from server.entity_view import ENTITY_FORMATS, IncomingLinks
+from server.prefixes import with_prefixes
+from server.responses import HTML
+from server.store import current_build, select
+
+ENTITY_OFFERS: tuple[conneg.Offer, ...] = (HTML, *ENTITY_FORMATS)
+#: The forms that keep named graphs: each statement in the graph (release) that states it.
+DATASET_OFFERS = (conneg.TRIG, conneg.N_QUADS)
+
+#: The setting naming the licence of the data (an IRI); unset: the licence the ontology declares.
+LICENSE_SETTING = "DATA_LICENSE"
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+_OWN_QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+# What the entity links to: labels of named things and the whole of its blank nodes.
+_LINKED_QUADS = with_prefixes("""
+SELECT ?s ?o ?op ?oo ?g WHERE {
+  ?s ?p ?o .
+  GRAPH ?g { ?o ?op ?oo }
+  FILTER(isBlank(?o) || (?op IN (rdfs:label, skos:prefLabel, schema:name)))
+}""")
+
+_INCOMING_QUADS = "SELECT ?x ?p ?s ?g WHERE { GRAPH ?g { ?x ?p ?s } }"
+
+_LABEL_QUADS = with_prefixes("""
+SELECT ?x ?lp ?label ?g WHERE {
+  GRAPH ?g { ?x ?lp ?label }
+  FILTER(?lp IN (rdfs:label, skos:prefLabel, schema:name))
+}""")
+
+_ONTOLOGY_LICENSE = with_prefixes(
+    "SELECT ?licence WHERE { ?ontology a owl:Ontology ; dcterms:license ?licence } "
+    "ORDER BY ?licence LIMIT 1"
+)
+
+
+def data_license() -> str | None:
+    """The licence of the data: the ``DATA_LICENSE`` setting, else the ontology's own licence
+    (``dcterms:license`` of the owl:Ontology), else None."""
+    configured = current_app.config.get(LICENSE_SETTING)
+    if configured is not None:
+        return str(configured) or None
+    for row in select(_ONTOLOGY_LICENSE, {}):
+        licence = row["licence"]
+        if isinstance(licence, ox.NamedNode):
+            return licence.value
+    return None
+
+
+def jsonld_context() -> dict[str, str]:
+    """The JSON-LD context of every document: the project's prefixes (published at
+    ``/context.jsonld``), so compact IRIs read as in Turtle."""
+    return dict(sorted(PREFIXES.items()))
+
+
+def entity_quads(node: ox.NamedNode, incoming: IncomingLinks) -> list[ox.Quad]:
+    """The entity's statements, labels of what it links to, its blank nodes and one page of
+    incoming links, each in the named graph that states it."""
+    found: dict[ox.Quad, None] = {}
+    for row in select(_OWN_QUADS, {"s": node}, union=False):
+        found[ox.Quad(node, row["p"], row["o"], row["g"])] = None
+    for row in select(_LINKED_QUADS, {"s": node}):
+        found[ox.Quad(row["o"], row["op"], row["oo"], row["g"])] = None
+    for subject, predicate in incoming.links:
+        for row in select(_INCOMING_QUADS, {"x": subject, "p": predicate, "s": node}, union=False):
+            found[ox.Quad(subject, predicate, node, row["g"])] = None
+        for row in select(_LABEL_QUADS, {"x": subject}, union=False):
+            found[ox.Quad(subject, row["lp"], row["label"], row["g"])] = None
+    return list(found)
+
+
+def self_description(document: str, topic: ox.NamedNode) -> list[ox.Triple]:
+    """What the document says about itself: its topic, licence, dataset, build and date."""
+    build = current_build()
+    doc = ox.NamedNode(document)
+    modified = ox.Literal(build.built_at.isoformat(), datatype=ox.NamedNode(str(XSD.dateTime)))
+    activity = ox.BlankNode("build")
+    triples = [
+        ox.Triple(doc, named(RDF.type), named(FOAF.Document)),
+        ox.Triple(doc, named(FOAF.primaryTopic), topic),
+        ox.Triple(doc, named(DCTERMS.modified), modified),
+        ox.Triple(doc, named(VOID.inDataset), ox.NamedNode(str(dataset_iri(base=urls.base())))),
+        ox.Triple(doc, named(PROV.wasGeneratedBy), activity),
+        ox.Triple(activity, named(RDF.type), named(PROV.Activity)),
+        ox.Triple(activity, named(DCTERMS.identifier), ox.Literal(build.build_id)),
+        ox.Triple(activity, named(PROV.endedAtTime), modified),
+    ]
+    licence = data_license()
+    if licence:
+        triples.append(ox.Triple(doc, named(DCTERMS.license), ox.NamedNode(licence)))
+    return triples
+
+
+def named(term: object) -> ox.NamedNode:
+    return ox.NamedNode(str(term))
+
+
+def by_subject(triples: Iterable[ox.Triple], first: ox.NamedNode) -> list[ox.Triple]:
+    """Triples grouped by subject (``first`` first, then in IRI order), so Turtle writes each
+    subject once with its properties under it."""
+    return sorted(
+        dict.fromkeys(triples),
+        key=lambda t: (t.subject != first, str(t.subject), str(t.predicate), str(t.object)),
+    )
+
+
+def used_prefixes(terms: Iterable[ox.NamedNode | ox.BlankNode | ox.Literal]) -> dict[str, str]:
+    """The project's prefixes that some IRI (or datatype) of the terms starts with."""
+    iris = set()
+    for term in terms:
+        if isinstance(term, ox.NamedNode):
+            iris.add(term.value)
+        elif isinstance(term, ox.Literal):
+            iris.add(term.datatype.value)
+    return {
+        prefix: namespace
+        for prefix, namespace in PREFIXES.items()
+        if any(iri.startswith(namespace) and iri != namespace for iri in iris)
+    }
+
+
+def terms_of(triples: Iterable[ox.Triple]) -> Iterable[Term]:
+    for triple in triples:
+        yield triple.subject  # type: ignore[misc]
+        yield triple.predicate
+        yield triple.object  # type: ignore[misc]
+
+
+def serialise_document(
+    quads: list[ox.Quad], about: list[ox.Triple], topic: ox.NamedNode, offer: conneg.Offer
+) -> bytes:
+    """The document in an offered form: statements (in their graphs for TriG and N-Quads) and,
+    in the default graph, what the document says about itself."""
+    rdf_format = ENTITY_FORMATS[offer]
+    if offer in DATASET_OFFERS:
+        own = [ox.Quad(t.subject, t.predicate, t.object) for t in about]
+        items = sorted(dict.fromkeys([*quads, *own]), key=lambda q: quad_order(q, topic))
+        prefixes = used_prefixes(terms_of(q.triple for q in items))
+        if rdf_format != ox.RdfFormat.TRIG:
+            return ox.serialize(items, format=rdf_format) or b""
+        return ox.serialize(items, format=rdf_format, prefixes=prefixes) or b""
+    triples = by_subject([*(q.triple for q in quads), *about], topic)
+    if offer == conneg.JSON_LD:
+        return compact_jsonld(triples)
+    if offer == conneg.N_TRIPLES:
+        return ox.serialize(triples, format=rdf_format) or b""
+    prefixes = used_prefixes(terms_of(triples))
+    return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
+
+
+def quad_order(quad: ox.Quad, topic: ox.NamedNode) -> tuple[str, bool, str, str, str]:
+    """The default graph (the document's self-description) last; in each graph the topic first."""
+    graph = "" if isinstance(quad.graph_name, ox.DefaultGraph) else str(quad.graph_name)
+    return (
+        graph or "\uffff",
+        quad.subject != topic,
+        str(quad.subject),
+        str(quad.predicate),
+        str(quad.object),
+    )
+
+
+def compact_jsonld(triples: list[ox.Triple]) -> bytes:
+    """JSON-LD compacted with the published context (rdflib's compaction), one node per subject,
+    the context referred to by its URL."""
+    graph = Graph(bind_namespaces="none")
+    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt")
+    text = graph.serialize(format="json-ld", context=jsonld_context(), auto_compact=True)
+    document: dict[str, Any] = json.loads(text)
+    document["@context"] = context_url()
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def context_url() -> str:
+    """The absolute URL of ``/context.jsonld`` on the host the request came to."""
+    return request.host_url.rstrip("/") + urls.context_url()
+
+
+def context_document() -> Mapping[str, Any]:
+    """The published JSON-LD context document."""
+    return {"@context": jsonld_context()}
+
+
+def entity_response(node: ox.NamedNode, incoming: IncomingLinks, offer: conneg.Offer) -> Response:
+    """The data document about an entity in the offered form, describing itself (its IRI is the
+    URL it was asked for)."""
+    about = self_description(request.url, node)
+    body = serialise_document(entity_quads(node, incoming), about, node, offer)
+    return Response(body, content_type=offer.content_type)
