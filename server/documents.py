@@ -27,7 +27,7 @@ DATASET_OFFERS = (conneg.TRIG, conneg.N_QUADS)
 #: The setting naming the licence of the data (an IRI); unset: the licence the ontology declares.
 LICENSE_SETTING = "DATA_LICENSE"
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
 
 _OWN_QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 
@@ -123,26 +123,22 @@ def by_subject(triples: Iterable[ox.Triple], first: ox.NamedNode) -> list[ox.Tri
     )
 
 
-def used_prefixes(terms: Iterable[ox.NamedNode | ox.BlankNode | ox.Literal]) -> dict[str, str]:
-    """The project's prefixes that some IRI (or datatype) of the terms starts with."""
+def used_prefixes(triples: Iterable[ox.Triple]) -> dict[str, str]:
+    """The project's prefixes that Turtle needs for these triples: some IRI or datatype starts
+    with the namespace (rdf:type as a predicate is written ``a`` and needs none)."""
     iris = set()
-    for term in terms:
-        if isinstance(term, ox.NamedNode):
-            iris.add(term.value)
-        elif isinstance(term, ox.Literal):
-            iris.add(term.datatype.value)
+    for triple in triples:
+        for position, term in enumerate((triple.subject, triple.predicate, triple.object)):
+            if isinstance(term, ox.NamedNode) and not (position == 1 and term == _RDF_TYPE):
+                iris.add(term.value)
+            elif isinstance(term, ox.Literal) and not term.language:
+                iris.add(term.datatype.value)  # (xsd:string is written as a plain string)
+    iris.discard(str(XSD.string))
     return {
         prefix: namespace
         for prefix, namespace in PREFIXES.items()
         if any(iri.startswith(namespace) and iri != namespace for iri in iris)
     }
-
-
-def terms_of(triples: Iterable[ox.Triple]) -> Iterable[Term]:
-    for triple in triples:
-        yield triple.subject  # type: ignore[misc]
-        yield triple.predicate
-        yield triple.object  # type: ignore[misc]
 
 
 def serialise_document(
@@ -154,7 +150,7 @@ def serialise_document(
     if offer in DATASET_OFFERS:
         own = [ox.Quad(t.subject, t.predicate, t.object) for t in about]
         items = sorted(dict.fromkeys([*quads, *own]), key=lambda q: quad_order(q, topic))
-        prefixes = used_prefixes(terms_of(q.triple for q in items))
+        prefixes = used_prefixes(q.triple for q in items)
         if rdf_format != ox.RdfFormat.TRIG:
             return ox.serialize(items, format=rdf_format) or b""
         return ox.serialize(items, format=rdf_format, prefixes=prefixes) or b""
@@ -163,7 +159,7 @@ def serialise_document(
         return compact_jsonld(triples)
     if offer == conneg.N_TRIPLES:
         return ox.serialize(triples, format=rdf_format) or b""
-    prefixes = used_prefixes(terms_of(triples))
+    prefixes = used_prefixes(triples)
     return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
 
 

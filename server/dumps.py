@@ -26,7 +26,7 @@ from werkzeug.http import parse_range_header
 from kg.publish.dumps import NTRIPLES_DUMP, TURTLE_DUMP, read_checksums
 from kg.rdf.vocab import DCAT, DCTERMS, RDF
 from server import conneg, urls
-from server.documents import data_license, terms_of, used_prefixes
+from server.documents import data_license, used_prefixes
 from server.labels import Labeller
 from server.prefixes import with_prefixes
 from server.report_view import ReportFileError, read_quarantine, validation_view
@@ -237,7 +237,7 @@ def rdf_file_document(
             key=lambda t: (str(t.subject), str(t.predicate), str(t.object)),
         )
     if fmt is HTML:
-        prefixes = used_prefixes(terms_of(triples))
+        prefixes = used_prefixes(triples)
         text = (
             ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
         ).decode()
