@@ -39,7 +39,6 @@ CHROMIUM_ARGUMENTS = (
     "--disable-domain-reliability",
     "--metrics-recording-only",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    "--window-size=1280,900",
 )
 
 
