@@ -187,8 +187,9 @@ def compact_jsonld(triples: list[ox.Triple]) -> bytes:
 
 
 def context_url() -> str:
-    """The absolute URL of ``/context.jsonld`` on the host the request came to."""
-    return request.host_url.rstrip("/") + urls.context_url()
+    """``/context.jsonld``, relative: a JSON-LD processor resolves it against the URL it read
+    the document from, whatever host that is (the document never names the client's Host)."""
+    return urls.context_url()
 
 
 def context_document() -> Mapping[str, Any]:
@@ -196,9 +197,14 @@ def context_document() -> Mapping[str, Any]:
     return {"@context": jsonld_context()}
 
 
+def document_iri() -> str:
+    """The canonical IRI of the requested document: its path (and query) under the base IRI, as
+    the entity IRIs are (never the client's ``Host``: documents are cached across hosts)."""
+    return urls.base() + request.full_path.lstrip("/").removesuffix("?")
+
+
 def entity_response(node: ox.NamedNode, incoming: IncomingLinks, offer: conneg.Offer) -> Response:
-    """The data document about an entity in the offered form, describing itself (its IRI is the
-    URL it was asked for)."""
-    about = self_description(request.url, node)
+    """The data document about an entity in the offered form, describing itself."""
+    about = self_description(document_iri(), node)
     body = serialise_document(entity_quads(node, incoming), about, node, offer)
     return Response(body, content_type=offer.content_type)

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
-from flask import request
 from rdflib.namespace import GEO as GEOSPARQL
 
 from kg.rdf.uris import entity_iri, parse_graph_iri
@@ -148,7 +147,6 @@ class EntityView:
         type_iris = frozenset(t.value for t in types)
         release = release_summary(node, labeller) if type_iris & RELEASES else None
         coordinates = coordinates_of(node)
-        page_url = request.host_url.rstrip("/") + urls.page_url(kind, key)
         return cls(
             iri=node.value,
             label=labeller.label(node),
@@ -168,7 +166,7 @@ class EntityView:
             sparql_url=urls.sparql_url(f"DESCRIBE <{node.value}>"),
             release=release,
             schema_org=schema_org(
-                node, type_iris, page_url, labeller, release=release, coordinates=coordinates
+                node, type_iris, labeller, release=release, coordinates=coordinates
             ),
         )
 

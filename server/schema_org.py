@@ -49,7 +49,6 @@ def same_as(node: ox.NamedNode) -> list[str]:
 def schema_org(
     node: ox.NamedNode,
     types: Iterable[str],
-    page_url: str,
     labeller: Labeller,
     *,
     release: ReleaseSummary | None,
@@ -63,7 +62,7 @@ def schema_org(
         "@type": kind,
         "@id": node.value,
         "name": labeller.label(node),
-        "url": page_url,
+        "url": node.value,  # the entity's IRI, which a browser follows to this page
     }
     others = same_as(node)
     if others:
