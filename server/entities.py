@@ -7,8 +7,8 @@ from flask import Blueprint, Response, abort, g, render_template, request
 
 from kg.rdf.uris import entity_iri
 from server import conneg, urls
-from server.documents import ENTITY_FORMATS, ENTITY_OFFERS, entity_response
-from server.entity_view import EntityView, incoming_links
+from server.documents import ENTITY_OFFERS, entity_response
+from server.entity_view import ENTITY_FORMATS, EntityView, incoming_links
 from server.responses import HTML, finish_document, negotiate_document, not_modified
 from server.store import ask, current_build
 

@@ -213,10 +213,11 @@ def quarantined(entry: object, path: Path) -> QuarantinedRelease:
     """
     if not isinstance(entry, dict):
         raise ReportFileError(f"{path}: an entry is a JSON {type(entry).__name__}, not an object")
-    record = entry.get("record") if isinstance(entry.get("record"), dict) else {}
+    found = entry.get("record")
+    record: dict[str, Any] = found if isinstance(found, dict) else {}
     file = str(entry.get("file", ""))
     reason = str(entry.get("reason") or "unknown problem")
-    source = record.get("source_file") if isinstance(record, dict) else None
+    source = record.get("source_file")
     if isinstance(source, str) and source:
         reason = reason.replace(source, file)
     results = entry.get("shacl_results")
