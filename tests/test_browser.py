@@ -31,8 +31,12 @@ BLOCKING_IMPACTS = ("serious", "critical")
 _SAMPLES_QUERY = """
 PREFIX osce: <https://w3id.org/osce-kg/ontology#>
 SELECT ?class (MIN(STR(?thing)) AS ?first) WHERE {
-  VALUES ?class { osce:PressRelease osce:Person osce:FieldOperation osce:ParticipatingState }
+  VALUES ?class {
+    osce:PressRelease osce:Person osce:FieldOperation osce:ParticipatingState osce:City osce:Event
+  }
   ?thing a ?class
+  # a person with a post, whose page has the most sections
+  FILTER(?class != osce:Person || EXISTS { ?appointment osce:appointee ?thing })
 } GROUP BY ?class"""
 
 
@@ -72,7 +76,7 @@ def browser_without_javascript() -> Iterator[Any]:
 
 
 def entity_paths(url: str) -> list[str]:
-    """The /page/... path of one release, person, field operation and State of the build."""
+    """The /page/... path of one release, person, field operation, State, city and event."""
     response = requests.get(
         url + "/sparql",
         params={"query": _SAMPLES_QUERY},
@@ -81,7 +85,7 @@ def entity_paths(url: str) -> list[str]:
     )
     response.raise_for_status()
     iris = [row["first"]["value"] for row in response.json()["results"]["bindings"]]
-    assert len(iris) == 4, iris
+    assert len(iris) == 6, iris
     return ["/page/" + iri.split("/id/", 1)[1] for iri in sorted(iris)]
 
 
