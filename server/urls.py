@@ -25,6 +25,11 @@ def id_url(kind: str, key: str) -> str:
     return url_for("entities.resolve", kind=kind, key=key)
 
 
+def id_prefix() -> str:
+    """``/id/``: where entity URIs are served; ``{id_prefix}{kind}/{key}`` is one."""
+    return id_url("kind", "key").removesuffix("kind/key")
+
+
 def page_url(kind: str, key: str, *, page: int | None = None) -> str:
     """``/page/{kind}/{key}``: the HTML document about an entity."""
     if page and page > 1:
@@ -114,3 +119,39 @@ def report_url(*, extension: str | None = None) -> str:
 
 def static_url(filename: str) -> str:
     return url_for("static", filename=filename)
+
+
+def browse_url(name: str | None = None, *, extension: str | None = None, **params: object) -> str:
+    """``/browse/`` (every class) or ``/browse/{class}`` (``.json``/``.csv``), with query
+    parameters (a list value repeats its parameter)."""
+    if name is None:
+        return url_for("browse.classes")
+    path = url_for("browse.listing", name=f"{name}.{extension}" if extension else name)
+    pairs = query_pairs(params)
+    return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+def search_url(**params: object) -> str:
+    """``/search``: the search page, with query parameters (``q``, ``lang``, ``page``...)."""
+    pairs = query_pairs(params)
+    return f"{url_for('search.page')}?{urlencode(pairs)}" if pairs else url_for("search.page")
+
+
+def search_api_url() -> str:
+    """``/api/search``: label search as JSON."""
+    return url_for("search.api")
+
+
+def reconcile_url() -> str:
+    """``/reconcile``: the W3C Reconciliation API service."""
+    return url_for("reconcile.service")
+
+
+def query_pairs(params: dict[str, object]) -> list[tuple[str, object]]:
+    """Query parameters as pairs: a list value repeats its parameter, None is left out."""
+    return [
+        (key, item)
+        for key, value in params.items()
+        if value is not None
+        for item in (value if isinstance(value, list | tuple) else [value])
+    ]

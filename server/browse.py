@@ -1,0 +1,329 @@
+"""Browsing by class: /browse/ (every class) and /browse/{class}, paged, sortable and, for
+releases, faceted; each list as HTML, JSON or CSV (by extension, ``format=`` or Accept)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request
+
+from kg.publish.search_index import fold
+from server import conneg, urls
+from server.browse_lists import (
+    FACETS,
+    Facet,
+    FacetValue,
+    Filters,
+    Item,
+    class_counts,
+    facet_counts,
+    has_instances,
+    is_release_class,
+    list_items,
+)
+from server.labels import Labeller
+from server.responses import HTML
+from server.results import defuse_formula
+from server.shortnames import entity_iri, entity_name, term_iri, term_name
+
+bp = Blueprint("browse", __name__)
+
+JSON = conneg.Offer("json", "application/json")
+CSV = conneg.Offer("csv", "text/csv", charset=True)
+LIST_OFFERS = (HTML, JSON, CSV)
+EXTENSIONS = {offer.key: offer for offer in (JSON, CSV)}
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+MAX_PAGE = 1_000_000
+SORTS = ("label", "-label", "date", "-date")
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """A class on /browse/: its short name, IRI, label, how many things it has, its list."""
+
+    id: str
+    iri: str
+    label: str
+    count: int
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Row:
+    """A thing in a list, as shown: short id, IRI, link, label, date."""
+
+    id: str
+    iri: str
+    url: str
+    label: str
+    date: str | None
+
+
+@bp.get("/browse/")
+def classes() -> Response:
+    """Every class with things in it and how many, each linking to its list."""
+    offer = negotiate(None)
+    labeller = Labeller.for_request()
+    rows = []
+    for iri, count in class_counts():
+        name = term_name(iri)
+        browsable = name != iri
+        rows.append(
+            ClassRow(
+                id=name,
+                iri=iri,
+                label=labeller.label(ox.NamedNode(iri)),
+                count=count,
+                url=urls.browse_url(name) if browsable else None,
+            )
+        )
+    if offer is JSON:
+        return jsonify(classes=[asdict(row) for row in rows])
+    if offer is CSV:
+        return csv_response([[r.id, r.iri, r.label, str(r.count)] for r in rows], "classes")
+    html = render_template("browse_classes.html", classes=rows)
+    response = Response(html, content_type=HTML.content_type)
+    response.vary.add("Accept-Language")
+    return response
+
+
+@bp.get("/browse/<name>")
+def listing(name: str) -> Response:
+    """The things of one class, a page at a time, sorted and filtered by the query string."""
+    stem, dot, extension = name.rpartition(".")
+    offer = negotiate(EXTENSIONS.get(extension) if dot else None)
+    if dot and extension in EXTENSIONS:
+        name = stem
+    iri = term_iri(name)
+    if iri is None or not has_instances(ox.NamedNode(iri)):
+        abort(404, f"no class {name!r} with things in this dataset; see {urls.browse_url()}")
+    node = ox.NamedNode(iri)
+    facets = FACETS if is_release_class(node) else ()
+    filters = read_filters(facets)
+    sort = choose(request.args.get("sort"), SORTS, default="-date" if facets else "label")
+    size = whole_number("size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    number = whole_number("page", 1, MAX_PAGE)
+    labeller = Labeller.for_request()
+    items = sorted_items(list_items(node, filters), sort, labeller)
+    start = (number - 1) * size
+    if number > 1 and start >= len(items):
+        abort(404, f"page {number} is past the last page ({max(1, -(-len(items) // size))})")
+    rows = [row_of(item, labeller) for item in items[start : start + size]]
+    params = state_params(filters, sort, size)
+
+    def page_link(page: int, extension: str | None = None) -> str:
+        return urls.browse_url(name, extension=extension, **params, page=page)
+
+    previous = page_link(number - 1, offer_extension(offer)) if number > 1 else None
+    following = page_link(number + 1, offer_extension(offer)) if start + size < len(items) else None
+    shown_facets = [
+        facet_view(facet, node, filters, labeller, name, sort, size) for facet in facets
+    ]
+    title = labeller.label(node)
+    if offer is JSON:
+        response = jsonify(
+            {
+                "class": {"id": name, "iri": iri, "label": title},
+                "total": len(items),
+                "page": number,
+                "page_size": size,
+                "sort": sort,
+                "filters": filters.as_params(),
+                "items": [asdict(row) for row in rows],
+                "facets": {f.name: [asdict(v) for v in values] for f, values in shown_facets},
+                "previous": previous,
+                "next": following,
+            }
+        )
+    elif offer is CSV:
+        has_dates = any(row.date for row in rows)
+        header = ["id", "iri", "label", *(["date"] if has_dates else [])]
+        cells = [
+            [row.id, row.iri, row.label, *([row.date or ""] if has_dates else [])] for row in rows
+        ]
+        response = csv_response(cells, name, header=header)
+    else:
+        html = render_template(
+            "browse.html",
+            name=name,
+            iri=iri,
+            title=title,
+            definition=urls.iri_link(iri),
+            total=len(items),
+            rows=rows,
+            page=number,
+            start=start,
+            size=size,
+            sort=sort,
+            has_dates=any(item.date for item in items),
+            sort_url=lambda key: urls.browse_url(name, **{**params, "sort": key}),
+            facets=shown_facets,
+            selected=selected_filters(filters, labeller, name, sort, size),
+            json_url=page_link(number, "json"),
+            csv_url=page_link(number, "csv"),
+            previous=previous,
+            following=following,
+        )
+        response = Response(html, content_type=HTML.content_type)
+    response.vary.add("Accept")
+    response.vary.add("Accept-Language")
+    links = [f'<{u}>; rel="{rel}"' for u, rel in ((previous, "prev"), (following, "next")) if u]
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return response
+
+
+def negotiate(by_extension: conneg.Offer | None) -> conneg.Offer:
+    """The list's form: the extension's, else ``format=``, else Accept (no Accept: HTML)."""
+    if by_extension is not None:
+        offer = by_extension
+    else:
+        offer = conneg.negotiate(
+            LIST_OFFERS,
+            accept=request.headers.get("Accept"),
+            format_param=request.args.get("format"),
+        )
+    g.document_format = offer
+    return offer
+
+
+def offer_extension(offer: conneg.Offer) -> str | None:
+    return offer.key if offer in (JSON, CSV) else None
+
+
+def whole_number(name: str, default: int, highest: int) -> int:
+    """A positive whole-number parameter (``default`` when absent); 400 outside 1..highest."""
+    raw = request.args.get(name, str(default))
+    if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw) <= highest:
+        abort(400, f"{name} {raw!r} is not a whole number from 1 to {highest}")
+    return int(raw)
+
+
+def choose(value: str | None, allowed: tuple[str, ...], *, default: str) -> str:
+    if value is None or value == "":
+        return default
+    if value not in allowed:
+        abort(400, f"sort {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def read_filters(facets: tuple[Facet, ...]) -> Filters:
+    """The facet values chosen in the query string; 400 for a malformed one."""
+    years: list[int] = []
+    chosen: list[tuple[Facet, str]] = []
+    for facet in facets:
+        for raw in request.args.getlist(facet.name):
+            value = raw.strip()
+            if facet.predicate is None:
+                if not (value.isascii() and value.isdecimal() and len(value) == 4):
+                    abort(400, f"{facet.name} {raw!r} is not a year such as 2018")
+                years.append(int(value))
+            elif value:
+                chosen.append((facet, entity_iri(value)))
+    return Filters(tuple(years), tuple(chosen))
+
+
+def sorted_items(items: list[Item], sort: str, labeller: Labeller) -> list[Item]:
+    """The items in the chosen order; ties (and things without a date) by label, then IRI."""
+
+    def by_label(item: Item) -> tuple[str, str]:
+        label = labeller.choose(list(item.labels)) if item.labels else None
+        return (fold(label) if label else "\uffff" + entity_name(item.iri), item.iri)
+
+    ordered = sorted(items, key=by_label, reverse=sort == "-label")
+    if sort in ("date", "-date"):
+        dated = [item for item in ordered if item.date]
+        undated = [item for item in ordered if not item.date]
+        dated.sort(key=lambda item: item.date or "", reverse=sort == "-date")
+        ordered = dated + undated
+    return ordered
+
+
+def row_of(item: Item, labeller: Labeller) -> Row:
+    node = ox.NamedNode(item.iri)
+    label = labeller.choose(list(item.labels)) if item.labels else labeller.label(node)
+    return Row(
+        entity_name(item.iri), item.iri, urls.iri_link(item.iri) or item.iri, label, item.date
+    )
+
+
+def state_params(filters: Filters, sort: str, size: int) -> dict[str, object]:
+    """The query parameters that keep a list as it is (filters, sort, page size)."""
+    return {
+        **filters.as_params(),
+        "sort": sort,
+        "size": size if size != DEFAULT_PAGE_SIZE else None,
+    }
+
+
+def facet_view(
+    facet: Facet,
+    node: ox.NamedNode,
+    filters: Filters,
+    labeller: Labeller,
+    name: str,
+    sort: str,
+    size: int,
+) -> tuple[Facet, list[FacetValue]]:
+    """A facet's values over the filtered list, most frequent first, each with a toggle link."""
+    values = []
+    for value, count in facet_counts(node, facet, filters):
+        if facet.predicate is None:
+            token, label = value, value
+            selected = int(value) in filters.years
+        else:
+            token, label = entity_name(value), labeller.label(ox.NamedNode(value))
+            selected = (facet, value) in filters.values
+        toggled = filters.toggle(facet, int(value) if facet.predicate is None else value)
+        values.append(
+            FacetValue(
+                token,
+                label,
+                count,
+                selected,
+                urls.browse_url(name, **state_params(toggled, sort, size)),
+            )
+        )
+    values.sort(key=lambda v: (-v.count, v.value if facet.predicate is None else fold(v.label)))
+    if facet.predicate is None:
+        values.sort(key=lambda v: v.value, reverse=True)
+    return facet, values
+
+
+def selected_filters(
+    filters: Filters, labeller: Labeller, name: str, sort: str, size: int
+) -> list[tuple[str, str, str]]:
+    """(facet title, value label, link that removes it) for every filter in force."""
+    year_facet = next(f for f in FACETS if f.predicate is None)
+    chosen: list[tuple[str, str, str]] = []
+    for year in filters.years:
+        remove = filters.toggle(year_facet, year)
+        chosen.append(
+            (year_facet.title, str(year), urls.browse_url(name, **state_params(remove, sort, size)))
+        )
+    for facet, value in filters.values:
+        remove = filters.toggle(facet, value)
+        label = labeller.label(ox.NamedNode(value))
+        chosen.append(
+            (facet.title, label, urls.browse_url(name, **state_params(remove, sort, size)))
+        )
+    return chosen
+
+
+def csv_response(rows: list[list[str]], name: str, *, header: list[str] | None = None) -> Response:
+    """Rows as CSV (formula-like cells defused for spreadsheets), named for a download."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header or ["id", "iri", "label", "count"])
+    defuse: Callable[[str], str] = lambda cell: defuse_formula(ox.Literal(cell)).value  # noqa: E731
+    writer.writerows([defuse(cell) for cell in row] for row in rows)
+    response = Response(out.getvalue(), content_type=CSV.content_type)
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+    response.headers["Content-Disposition"] = f'inline; filename="{safe}.csv"'
+    return response
