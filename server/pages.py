@@ -14,6 +14,7 @@ from server import urls
 from server.examples import example_queries
 from server.labels import Labeller, Link, short_name
 from server.prefixes import with_prefixes
+from server.shortnames import browse_link
 from server.responses import HTML, finish_negotiated, negotiate_document, not_modified, rdf_response
 from server.store import construct, current_build, select
 
@@ -80,7 +81,10 @@ def home() -> Response:
     build = current_build()
     labeller = Labeller.for_request()
     rows = select(_CLASS_COUNTS_QUERY, {"owl": ox.Literal(str(OWL))})
-    counts = [(labeller.class_link(row["class"]), int(row["n"].value)) for row in rows]
+    counts = [
+        (labeller.class_link(row["class"]), int(row["n"].value), browse_link(row["class"].value))
+        for row in rows
+    ]
     examples = [(title, query, urls.sparql_url(query)) for _, title, query in example_queries()]
     html = render_template(
         "index.html", counts=counts, examples=examples, summary=build.summary, build=build

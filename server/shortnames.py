@@ -54,3 +54,9 @@ def entity_iri(name: str) -> str:
     if "://" in name:
         return name
     return id_prefixes()[0] + name
+
+
+def browse_link(class_iri: str) -> str | None:
+    """``/browse/{class}`` for a class with a short name, else None."""
+    name = term_name(class_iri)
+    return urls.browse_url(name) if name != class_iri else None
