@@ -70,6 +70,16 @@ SELECT DISTINCT ?s ?class ?direct WHERE {{
   FILTER(isIRI(?s) && isIRI(?class))
 }}"""
 
+# Classes and properties the data uses: those without a label get one from their IRI, so
+# reconciliation's type and property suggestions offer every one (schema:datePublished too).
+_USED_TERMS_QUERY = """
+SELECT DISTINCT ?term ?kind WHERE {
+  { ?s ?term ?o . BIND("property" AS ?kind) }
+  UNION
+  { ?s a ?term . BIND("class" AS ?kind) }
+  FILTER(isIRI(?term))
+}"""
+
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE entities(id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE, term INTEGER NOT NULL);
@@ -91,6 +101,7 @@ CREATE VIRTUAL TABLE names_fts USING fts5(
 #: Letters NFKD does not take apart, folded by hand (after casefold).
 _LETTERS = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ı": "i", "ð": "d"})
 _WORD = re.compile(r"\w+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPACES = re.compile(r"[\W_]+")
 
 
@@ -173,6 +184,16 @@ def _fill(connection: sqlite3.Connection, store: ox.Store, source: str) -> int:
             names.append((entity, label.value, label.language or "", folded, preferred))
     types: dict[tuple[str, int], int] = {}
     terms: set[int] = set()
+    for row in _select(store, _USED_TERMS_QUERY):
+        iri = row["term"].value
+        if iri in ids:
+            continue  # labelled: its labels and types come from the data
+        entity = ids.setdefault(iri, len(ids) + 1)
+        name = name_from_iri(iri)
+        names.append((entity, name, "", fold(name), 1))
+        kind = str(RDF.Property) if row["kind"].value == "property" else str(RDFS.Class)
+        types[(kind, entity)] = 1
+        terms.add(entity)
     for row in _select(store, _TYPES_QUERY):
         entity = ids.get(row["s"].value)
         if entity is None:
@@ -201,6 +222,13 @@ def _fill(connection: sqlite3.Connection, store: ox.Store, source: str) -> int:
     )
     connection.commit()
     return len(set(names))
+
+
+def name_from_iri(iri: str) -> str:
+    """A readable name for an unlabelled term: its local name in words (``datePublished`` ->
+    ``date published``)."""
+    local = re.split(r"[#/]", iri.rstrip("/#"))[-1] or iri
+    return _CAMEL.sub(" ", local).replace("_", " ").lower()
 
 
 def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
