@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request
@@ -247,13 +247,13 @@ def sorted_items(items: list[Item], sort: str, labeller: Labeller) -> list[Item]
 
 def row_of(item: Item, labeller: Labeller) -> Row:
     node = ox.NamedNode(item.iri)
-    label = labeller.choose(list(item.labels)) if item.labels else labeller.label(node)
+    label = (labeller.choose(list(item.labels)) if item.labels else None) or labeller.label(node)
     return Row(
         entity_name(item.iri), item.iri, urls.iri_link(item.iri) or item.iri, label, item.date
     )
 
 
-def state_params(filters: Filters, sort: str, size: int) -> dict[str, object]:
+def state_params(filters: Filters, sort: str, size: int) -> dict[str, Any]:
     """The query parameters that keep a list as it is (filters, sort, page size)."""
     return {
         **filters.as_params(),
@@ -316,13 +316,18 @@ def selected_filters(
     return chosen
 
 
+def defused(cell: str) -> str:
+    """A CSV cell a spreadsheet would run as a formula, with a leading ``'`` (see results)."""
+    term = defuse_formula(ox.Literal(cell))
+    return term.value if term is not None else cell
+
+
 def csv_response(rows: list[list[str]], name: str, *, header: list[str] | None = None) -> Response:
     """Rows as CSV (formula-like cells defused for spreadsheets), named for a download."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header or ["id", "iri", "label", "count"])
-    defuse: Callable[[str], str] = lambda cell: defuse_formula(ox.Literal(cell)).value  # noqa: E731
-    writer.writerows([defuse(cell) for cell in row] for row in rows)
+    writer.writerows([defused(cell) for cell in row] for row in rows)
     response = Response(out.getvalue(), content_type=CSV.content_type)
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
     response.headers["Content-Disposition"] = f'inline; filename="{safe}.csv"'

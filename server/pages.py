@@ -14,8 +14,8 @@ from server import urls
 from server.examples import example_queries
 from server.labels import Labeller, Link, short_name
 from server.prefixes import with_prefixes
-from server.shortnames import browse_link
 from server.responses import HTML, finish_negotiated, negotiate_document, not_modified, rdf_response
+from server.shortnames import browse_link
 from server.store import construct, current_build, select
 
 bp = Blueprint("pages", __name__)

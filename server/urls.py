@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app, url_for
@@ -121,7 +122,7 @@ def static_url(filename: str) -> str:
     return url_for("static", filename=filename)
 
 
-def browse_url(name: str | None = None, *, extension: str | None = None, **params: object) -> str:
+def browse_url(name: str | None = None, *, extension: str | None = None, **params: Any) -> str:
     """``/browse/`` (every class) or ``/browse/{class}`` (``.json``/``.csv``), with query
     parameters (a list value repeats its parameter)."""
     if name is None:

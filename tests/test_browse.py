@@ -89,9 +89,7 @@ def test_releases_come_newest_first_and_page_without_overlap(
     assert dates == sorted(dates, reverse=True)
     first = listing(web, "/browse/PressRelease", size=7)
     second = listing(web, "/browse/PressRelease", size=7, page=2)
-    assert [i["id"] for i in first["items"] + second["items"]] == [
-        i["id"] for i in everything[:14]
-    ]
+    assert [i["id"] for i in first["items"] + second["items"]] == [i["id"] for i in everything[:14]]
     assert first["next"] == "/browse/PressRelease.json?sort=-date&size=7&page=2"
     assert first["previous"] is None and second["previous"] is not None
 
@@ -108,7 +106,9 @@ def test_the_html_list_links_its_pages_and_forms(web: FlaskClient) -> None:
 
 @pytest.mark.parametrize("sort", ["label", "-label"])
 def test_lists_sort_by_label(web: FlaskClient, sort: str) -> None:
-    labels = [fold(item["label"]) for item in all_items(web, "/browse/ParticipatingState", sort=sort)]
+    labels = [
+        fold(item["label"]) for item in all_items(web, "/browse/ParticipatingState", sort=sort)
+    ]
     assert len(labels) > 50
     assert labels == sorted(labels, reverse=sort == "-label")
 

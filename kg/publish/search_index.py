@@ -195,14 +195,14 @@ def _fill(connection: sqlite3.Connection, store: ox.Store, source: str) -> int:
         types[(kind, entity)] = 1
         terms.add(entity)
     for row in _select(store, _TYPES_QUERY):
-        entity = ids.get(row["s"].value)
-        if entity is None:
+        found = ids.get(row["s"].value)
+        if found is None:
             continue  # unlabelled things cannot be found by label
         direct = int(row["direct"].value == "true")
-        key = (row["class"].value, entity)
+        key = (row["class"].value, found)
         types[key] = max(types.get(key, 0), direct)
         if direct and row["class"].value in TERM_TYPES:
-            terms.add(entity)
+            terms.add(found)
     connection.executemany(
         "INSERT INTO entities(id, iri, term) VALUES (?, ?, ?)",
         sorted((entity, iri, int(entity in terms)) for iri, entity in ids.items()),
