@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request
@@ -93,6 +92,36 @@ def classes() -> Response:
     return response
 
 
+@dataclass(frozen=True)
+class ListView:
+    """Which list a request shows: the class's short name, filters, order, page size, form."""
+
+    name: str
+    filters: Filters
+    sort: str
+    size: int
+    extension: str | None = None
+
+    def url(
+        self,
+        *,
+        filters: Filters | None = None,
+        sort: str | None = None,
+        page: int | None = None,
+        extension: str | None = "",
+    ) -> str:
+        """This list's URL with some parts changed (``extension=""``: the same form)."""
+        chosen = filters if filters is not None else self.filters
+        return urls.browse_url(
+            self.name,
+            extension=self.extension if extension == "" else extension,
+            **chosen.as_params(),
+            sort=sort or self.sort,
+            size=self.size if self.size != DEFAULT_PAGE_SIZE else None,
+            page=page,
+        )
+
+
 @bp.get("/browse/<name>")
 def listing(name: str) -> Response:
     """The things of one class, a page at a time, sorted and filtered by the query string."""
@@ -105,26 +134,24 @@ def listing(name: str) -> Response:
         abort(404, f"no class {name!r} with things in this dataset; see {urls.browse_url()}")
     node = ox.NamedNode(iri)
     facets = FACETS if is_release_class(node) else ()
-    filters = read_filters(facets)
-    sort = choose(request.args.get("sort"), SORTS, default="-date" if facets else "label")
-    size = whole_number("size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    view = ListView(
+        name,
+        read_filters(facets),
+        choose(request.args.get("sort"), SORTS, default="-date" if facets else "label"),
+        whole_number("size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+        offer.key if offer in (JSON, CSV) else None,
+    )
     number = whole_number("page", 1, MAX_PAGE)
     labeller = Labeller.for_request()
-    items = sorted_items(list_items(node, filters), sort, labeller)
-    start = (number - 1) * size
+    items = sorted_items(list_items(node, view.filters), view.sort, labeller)
+    start = (number - 1) * view.size
     if number > 1 and start >= len(items):
-        abort(404, f"page {number} is past the last page ({max(1, -(-len(items) // size))})")
-    rows = [row_of(item, labeller) for item in items[start : start + size]]
-    params = state_params(filters, sort, size)
-
-    def page_link(page: int, extension: str | None = None) -> str:
-        return urls.browse_url(name, extension=extension, **params, page=page)
-
-    previous = page_link(number - 1, offer_extension(offer)) if number > 1 else None
-    following = page_link(number + 1, offer_extension(offer)) if start + size < len(items) else None
-    shown_facets = [
-        facet_view(facet, node, filters, labeller, name, sort, size) for facet in facets
-    ]
+        last = max(1, -(-len(items) // view.size))
+        abort(404, f"page {number} is past the last page ({last})")
+    rows = [row_of(item, labeller) for item in items[start : start + view.size]]
+    previous = view.url(page=number - 1) if number > 1 else None
+    following = view.url(page=number + 1) if start + view.size < len(items) else None
+    shown_facets = [facet_view(facet, node, view, labeller) for facet in facets]
     title = labeller.label(node)
     if offer is JSON:
         response = jsonify(
@@ -132,9 +159,9 @@ def listing(name: str) -> Response:
                 "class": {"id": name, "iri": iri, "label": title},
                 "total": len(items),
                 "page": number,
-                "page_size": size,
-                "sort": sort,
-                "filters": filters.as_params(),
+                "page_size": view.size,
+                "sort": view.sort,
+                "filters": view.filters.as_params(),
                 "items": [asdict(row) for row in rows],
                 "facets": {f.name: [asdict(v) for v in values] for f, values in shown_facets},
                 "previous": previous,
@@ -151,7 +178,7 @@ def listing(name: str) -> Response:
     else:
         html = render_template(
             "browse.html",
-            name=name,
+            view=view,
             iri=iri,
             title=title,
             definition=urls.iri_link(iri),
@@ -159,14 +186,11 @@ def listing(name: str) -> Response:
             rows=rows,
             page=number,
             start=start,
-            size=size,
-            sort=sort,
             has_dates=any(item.date for item in items),
-            sort_url=lambda key: urls.browse_url(name, **{**params, "sort": key}),
             facets=shown_facets,
-            selected=selected_filters(filters, labeller, name, sort, size),
-            json_url=page_link(number, "json"),
-            csv_url=page_link(number, "csv"),
+            selected=selected_filters(view, labeller),
+            json_url=view.url(page=number, extension="json"),
+            csv_url=view.url(page=number, extension="csv"),
             previous=previous,
             following=following,
         )
@@ -191,10 +215,6 @@ def negotiate(by_extension: conneg.Offer | None) -> conneg.Offer:
         )
     g.document_format = offer
     return offer
-
-
-def offer_extension(offer: conneg.Offer) -> str | None:
-    return offer.key if offer in (JSON, CSV) else None
 
 
 def whole_number(name: str, default: int, highest: int) -> int:
@@ -253,66 +273,38 @@ def row_of(item: Item, labeller: Labeller) -> Row:
     )
 
 
-def state_params(filters: Filters, sort: str, size: int) -> dict[str, Any]:
-    """The query parameters that keep a list as it is (filters, sort, page size)."""
-    return {
-        **filters.as_params(),
-        "sort": sort,
-        "size": size if size != DEFAULT_PAGE_SIZE else None,
-    }
-
-
 def facet_view(
-    facet: Facet,
-    node: ox.NamedNode,
-    filters: Filters,
-    labeller: Labeller,
-    name: str,
-    sort: str,
-    size: int,
+    facet: Facet, node: ox.NamedNode, view: ListView, labeller: Labeller
 ) -> tuple[Facet, list[FacetValue]]:
-    """A facet's values over the filtered list, most frequent first, each with a toggle link."""
+    """A facet's values over the filtered list, each with a link that adds or removes it:
+    years newest first, other values most frequent first."""
     values = []
-    for value, count in facet_counts(node, facet, filters):
+    for value, count in facet_counts(node, facet, view.filters):
         if facet.predicate is None:
-            token, label = value, value
-            selected = int(value) in filters.years
+            token, label, selected = value, value, int(value) in view.filters.years
+            toggled = view.filters.toggle(facet, int(value))
         else:
             token, label = entity_name(value), labeller.label(ox.NamedNode(value))
-            selected = (facet, value) in filters.values
-        toggled = filters.toggle(facet, int(value) if facet.predicate is None else value)
-        values.append(
-            FacetValue(
-                token,
-                label,
-                count,
-                selected,
-                urls.browse_url(name, **state_params(toggled, sort, size)),
-            )
-        )
-    values.sort(key=lambda v: (-v.count, v.value if facet.predicate is None else fold(v.label)))
+            selected = (facet, value) in view.filters.values
+            toggled = view.filters.toggle(facet, value)
+        values.append(FacetValue(token, label, count, selected, view.url(filters=toggled)))
     if facet.predicate is None:
         values.sort(key=lambda v: v.value, reverse=True)
+    else:
+        values.sort(key=lambda v: (-v.count, fold(v.label)))
     return facet, values
 
 
-def selected_filters(
-    filters: Filters, labeller: Labeller, name: str, sort: str, size: int
-) -> list[tuple[str, str, str]]:
+def selected_filters(view: ListView, labeller: Labeller) -> list[tuple[str, str, str]]:
     """(facet title, value label, link that removes it) for every filter in force."""
     year_facet = next(f for f in FACETS if f.predicate is None)
     chosen: list[tuple[str, str, str]] = []
-    for year in filters.years:
-        remove = filters.toggle(year_facet, year)
-        chosen.append(
-            (year_facet.title, str(year), urls.browse_url(name, **state_params(remove, sort, size)))
-        )
-    for facet, value in filters.values:
-        remove = filters.toggle(facet, value)
-        label = labeller.label(ox.NamedNode(value))
-        chosen.append(
-            (facet.title, label, urls.browse_url(name, **state_params(remove, sort, size)))
-        )
+    for year in view.filters.years:
+        remove = view.filters.toggle(year_facet, year)
+        chosen.append((year_facet.title, str(year), view.url(filters=remove)))
+    for facet, value in view.filters.values:
+        remove = view.filters.toggle(facet, value)
+        chosen.append((facet.title, labeller.label(ox.NamedNode(value)), view.url(filters=remove)))
     return chosen
 
 

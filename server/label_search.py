@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from server.store import Build, current_build
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "osce_kg_search"
+#: Seconds after which an index the server made and nobody read is removed (a week).
+CACHE_MAX_AGE = 7 * 24 * 3600.0
 
 
 @dataclass
@@ -37,11 +40,11 @@ class SearchIndexes:
 
     def for_build(self, build: Build) -> SearchIndex:
         found = self._index
-        if found is not None and found[0] == build.root:
+        if found is not None and found[0] == build.root and found[1].path.exists():
             return found[1]
         with self._lock:
             found = self._index
-            if found is None or found[0] != build.root:
+            if found is None or found[0] != build.root or not found[1].path.exists():
                 found = (build.root, open_index(build, self.cache_dir))
                 self._index = found
         return found[1]
@@ -73,12 +76,31 @@ def open_index(build: Build, cache_dir: Path) -> SearchIndex:
     cached = cached_index_file(build, cache_dir)
     if cached.is_file():
         try:
-            return SearchIndex(cached)
+            index = SearchIndex(cached)
+            os.utime(cached)  # in use: prune_cache keeps it
+            return index
         except SearchIndexError as error:
             log.warning("%s; making it again", error)
     log.info("build %s has no search index: writing %s", build.build_id, cached)
     write_search_index(build.store, cached, source=build.build_id)
+    prune_cache(cache_dir, keep=cached)
     return SearchIndex(cached)
+
+
+def prune_cache(cache_dir: Path, *, keep: Path, max_age: float = CACHE_MAX_AGE) -> list[Path]:
+    """Removes indexes the server made and no server opened for ``max_age`` seconds (builds
+    long replaced; opening one touches it); a server still serving such a build makes its
+    index again."""
+    removed = []
+    now = time.time()
+    for path in cache_dir.glob("*.sqlite"):
+        try:
+            if path != keep and now - path.stat().st_mtime > max_age:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:
+            continue  # another process removed it first
+    return removed
 
 
 def init_app(app: Flask) -> None:

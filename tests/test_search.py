@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from kg.publish.search_index import (
     search_index_file,
     write_search_index,
 )
+from server.label_search import CACHE_MAX_AGE, prune_cache
 from tests.sample_build import sample_app, sample_build
 
 
@@ -238,3 +241,16 @@ def test_writing_an_index_is_atomic(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["labels.sqlite"]
     hits = SearchIndex(target).search(Lookup("graz"))
     assert [(h.iri, h.matched.lang, h.exact) for h in hits] == [(thing.value, "de", True)]
+
+
+def test_the_server_prunes_indexes_no_server_opened_for_a_week(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    old, recent, current = (cache / f"{name}.sqlite" for name in ("old", "recent", "current"))
+    for path in (old, recent, current):
+        path.write_bytes(b"")
+    week_ago = time.time() - CACHE_MAX_AGE - 60
+    os.utime(old, (week_ago, week_ago))
+    os.utime(current, (week_ago, week_ago))
+    assert prune_cache(cache, keep=current) == [old]
+    assert sorted(p.name for p in cache.iterdir()) == ["current.sqlite", "recent.sqlite"]
