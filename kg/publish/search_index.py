@@ -28,8 +28,6 @@ from kg.rdf.vocab import OWL, RDF, RDFS, SCHEMA, SKOS
 
 #: Bumped whenever the tables change; an index of another version is rebuilt by the server.
 FORMAT_VERSION = "1"
-SEARCH_FOLDER = "search"
-SEARCH_FILE = "labels.sqlite"
 
 #: Label properties, and whether a label by them names the thing (1) or is an alternative (0).
 LABEL_PROPERTIES: dict[str, int] = {
@@ -135,7 +133,7 @@ def match_expression(text: str, *, prefix: bool, any_word: bool = False) -> str 
 
 def search_index_file(layout: BuildLayout) -> Path:
     """Where a build keeps its search index: ``search/labels.sqlite`` in the build folder."""
-    return layout.root / SEARCH_FOLDER / SEARCH_FILE
+    return layout.search_index
 
 
 def build_search_index(layout: BuildLayout) -> Path:
