@@ -3,6 +3,7 @@ made before builds had one (written atomically into the server's cache folder)."
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from kg.publish.search_index import (
+    Name,
     SearchIndex,
     SearchIndexError,
     choose_name,
@@ -139,4 +141,10 @@ class TypeRef:
 def type_ref(index: SearchIndex, iri: str, languages: list[str]) -> TypeRef:
     """A class with its label from the index (its short name when it has none)."""
     name = term_name(iri)
-    return TypeRef(name, iri, choose_name(index.names_of(iri), languages) or name)
+    return TypeRef(name, iri, choose_name(class_names(index, iri), languages) or name)
+
+
+@functools.lru_cache(maxsize=1024)
+def class_names(index: SearchIndex, iri: str) -> tuple[Name, ...]:
+    """The labels of a class, read once per index: the few classes label every answer."""
+    return index.names_of(iri)
