@@ -27,7 +27,7 @@ from server.browse_lists import (
 from server.labels import Labeller
 from server.responses import HTML
 from server.results import defuse_formula
-from server.shortnames import entity_iri, entity_name, term_iri, term_name
+from server.shortnames import entity_iri, entity_name, named_node, term_iri, term_name
 
 bp = Blueprint("browse", __name__)
 
@@ -129,10 +129,10 @@ def listing(name: str) -> Response:
     offer = negotiate(EXTENSIONS.get(extension) if dot else None)
     if dot and extension in EXTENSIONS:
         name = stem
-    iri = term_iri(name)
-    if iri is None or not has_instances(ox.NamedNode(iri)):
+    node = named_node(term_iri(name))
+    if node is None or not has_instances(node):
         abort(404, f"no class {name!r} with things in this dataset; see {urls.browse_url()}")
-    node = ox.NamedNode(iri)
+    iri = node.value
     facets = FACETS if is_release_class(node) else ()
     view = ListView(
         name,
@@ -245,6 +245,8 @@ def read_filters(facets: tuple[Facet, ...]) -> Filters:
                     abort(400, f"{facet.name} {raw!r} is not a year such as 2018")
                 years.append(int(value))
             elif value:
+                if named_node(entity_iri(value)) is None:
+                    abort(400, f"{facet.name} {raw!r} is not the id of a thing, such as state/at")
                 chosen.append((facet, entity_iri(value)))
     return Filters(tuple(years), tuple(chosen))
 

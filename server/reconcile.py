@@ -17,7 +17,7 @@ from server import urls
 from server.label_search import current_index, type_ref
 from server.labels import Labeller
 from server.responses import HTML
-from server.shortnames import entity_iri, entity_name, term_iri, term_name
+from server.shortnames import entity_iri, entity_name, named_node, term_iri, term_name
 from server.store import select
 
 bp = Blueprint("reconcile", __name__)
@@ -192,13 +192,11 @@ def properties_met(
     when the thing has any of them)."""
     met = 0
     for pid, wanted in properties:
-        predicate = term_iri(pid)
+        predicate = named_node(term_iri(pid))
         if predicate is None:
-            continue
-        values = [
-            row["o"]
-            for row in select(_VALUES_QUERY, {"s": ox.NamedNode(iri), "p": ox.NamedNode(predicate)})
-        ]
+            continue  # no such property: the constraint cannot be met
+        bindings = {"s": ox.NamedNode(iri), "p": predicate}
+        values = [row["o"] for row in select(_VALUES_QUERY, bindings)]
         if any(value_fits(value, want, index) for value in values for want in wanted):
             met += 1
     return met / len(properties)

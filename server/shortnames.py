@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pyoxigraph as ox
+
 from kg.rdf.uris import DEFAULT_BASE
 from kg.rdf.vocab import ONTOLOGY_NS, PREFIXES
 from server import urls
@@ -60,3 +62,13 @@ def browse_link(class_iri: str) -> str | None:
     """``/browse/{class}`` for a class with a short name, else None."""
     name = term_name(class_iri)
     return urls.browse_url(name) if name != class_iri else None
+
+
+def named_node(iri: str | None) -> ox.NamedNode | None:
+    """The IRI as a pyoxigraph node, or None when it is not a valid IRI (``a b``, ``<x>``)."""
+    if iri is None:
+        return None
+    try:
+        return ox.NamedNode(iri)
+    except ValueError:
+        return None

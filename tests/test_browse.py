@@ -223,6 +223,8 @@ def test_csv_cells_a_spreadsheet_would_run_are_defused(tmp_path: Path) -> None:
     [
         ("/browse/NoSuchClass", 404, "no class 'NoSuchClass'"),
         ("/browse/nope:Thing", 404, "no class"),
+        ("/browse/a%20%3Cb%3E", 404, "no class"),  # not even an IRI
+        ("/browse/PressRelease?state=a%20b", 400, "not the id of a thing"),
         ("/browse/PressRelease?page=0", 400, "page"),
         ("/browse/PressRelease?page=999", 404, "past the last page"),
         ("/browse/PressRelease?size=5000", 400, "size"),

@@ -118,6 +118,8 @@ def test_property_constraints_raise_the_candidates_that_meet_them(web: FlaskClie
     assert (met["id"], met["score"], met["match"]) == ("state/at", 100.0, True)
     unmet = first([{"pid": "isoAlpha2", "v": "DE"}])
     assert unmet["id"] == "state/at" and unmet["score"] == 70.0 and unmet["match"] is False
+    unknown = first([{"pid": "no such <property>", "v": "AT"}])
+    assert unknown["score"] == 70.0 and unknown["match"] is False
 
 
 def test_a_property_value_can_be_an_id_or_the_label_of_the_thing_it_links(
