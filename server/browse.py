@@ -25,7 +25,7 @@ from server.browse_lists import (
     list_items,
 )
 from server.labels import Labeller
-from server.responses import HTML
+from server.responses import HTML, finish_validated, not_modified, request_etag
 from server.results import defuse_formula
 from server.shortnames import entity_iri, entity_name, named_node, term_iri, term_name
 
@@ -68,6 +68,10 @@ class Row:
 def classes() -> Response:
     """Every class with things in it and how many, each linking to its list."""
     offer = negotiate(None)
+    etag = request_etag(offer.key)
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
     labeller = Labeller.for_request()
     rows = []
     for iri, count in class_counts():
@@ -83,13 +87,15 @@ def classes() -> Response:
             )
         )
     if offer is JSON:
-        return jsonify(classes=[asdict(row) for row in rows])
-    if offer is CSV:
-        return csv_response([[r.id, r.iri, r.label, str(r.count)] for r in rows], "classes")
-    html = render_template("browse_classes.html", classes=rows)
-    response = Response(html, content_type=HTML.content_type)
+        response = jsonify(classes=[asdict(row) for row in rows])
+    elif offer is CSV:
+        response = csv_response([[r.id, r.iri, r.label, str(r.count)] for r in rows], "classes")
+    else:
+        html = render_template("browse_classes.html", classes=rows)
+        response = Response(html, content_type=HTML.content_type)
+    response.vary.add("Accept")
     response.vary.add("Accept-Language")
-    return response
+    return finish_validated(response, etag)
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,10 @@ def listing(name: str) -> Response:
     offer = negotiate(EXTENSIONS.get(extension) if dot else None)
     if dot and extension in EXTENSIONS:
         name = stem
+    etag = request_etag(offer.key)
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
     node = named_node(term_iri(name))
     if node is None or not has_instances(node):
         abort(404, f"no class {name!r} with things in this dataset; see {urls.browse_url()}")
@@ -200,7 +210,7 @@ def listing(name: str) -> Response:
     links = [f'<{u}>; rel="{rel}"' for u, rel in ((previous, "prev"), (following, "next")) if u]
     if links:
         response.headers["Link"] = ", ".join(links)
-    return response
+    return finish_validated(response, etag)
 
 
 def negotiate(by_extension: conneg.Offer | None) -> conneg.Offer:

@@ -16,7 +16,7 @@ from kg.rdf.vocab import OWL, RDF, RDFS
 from server import urls
 from server.label_search import current_index, type_ref
 from server.labels import Labeller
-from server.responses import HTML
+from server.responses import HTML, finish_validated, request_etag
 from server.shortnames import entity_iri, entity_name, named_node, term_iri, term_name
 from server.store import select
 
@@ -287,7 +287,9 @@ def preview() -> Response:
         types=types,
         others=others,
     )
-    return Response(html, content_type=HTML.content_type)
+    response = Response(html, content_type=HTML.content_type)
+    response.vary.add("Accept-Language")
+    return finish_validated(response, request_etag("html"))
 
 
 def json_answer(body: Any) -> Response:
@@ -303,4 +305,6 @@ def json_answer(body: Any) -> Response:
     else:
         response = Response(text, content_type="application/json")
     response.vary.add("Accept-Language")
+    if request.method == "GET":
+        return finish_validated(response, request_etag("json"))
     return response

@@ -11,7 +11,7 @@ from kg.publish.search_index import Hit, Lookup, SearchIndex
 from server import urls
 from server.label_search import OSCE_LANGUAGES, TypeRef, current_index, type_ref
 from server.labels import Labeller
-from server.responses import HTML
+from server.responses import HTML, finish_validated, not_modified, request_etag
 from server.shortnames import entity_name, term_iri
 
 bp = Blueprint("search", __name__)
@@ -111,12 +111,16 @@ def api() -> Response:
         lang=language(),
         limit=whole_number("limit", 10, MAX_LIMIT),
     )
+    etag = request_etag("json")
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
     index = current_index()
     languages = Labeller.for_request().languages
     found = results(index, index.search(lookup), languages)
     response = jsonify(query=text, results=[asdict(result) for result in found])
     response.vary.add("Accept-Language")
-    return response
+    return finish_validated(response, etag)
 
 
 @bp.get("/search")
@@ -126,6 +130,10 @@ def page() -> Response:
     number = whole_number("page", 1, MAX_PAGE)
     lang = language()
     wanted = classes()
+    etag = request_etag("html")
+    cached = not_modified(etag)
+    if cached is not None:
+        return cached
     found: list[Result] = []
     more = False
     if text:
@@ -153,4 +161,4 @@ def page() -> Response:
     )
     response = Response(html, content_type=HTML.content_type)
     response.vary.add("Accept-Language")
-    return response
+    return finish_validated(response, etag)

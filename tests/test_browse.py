@@ -244,3 +244,25 @@ def test_bad_list_requests_say_what_is_wrong(
 def test_a_list_of_things_without_labels_shows_their_fallback_labels(web: FlaskClient) -> None:
     quotes = listing(web, "/browse/Quotation", size=5)["items"]
     assert all(item["label"].startswith("“") for item in quotes)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/browse/",
+        "/browse/PressRelease?state=state/kg",
+        "/browse/PressRelease.csv",
+        "/search?q=vienna",
+        "/api/search?q=vienna",
+        "/reconcile/suggest/entity?prefix=vie",
+        "/reconcile/preview?id=city/vienna",
+        "/reconcile",
+    ],
+)
+def test_answers_carry_validators_and_a_repeat_is_304(web: FlaskClient, path: str) -> None:
+    first = web.get(path)
+    assert first.status_code == 200 and first.headers["ETag"] and first.headers["Last-Modified"]
+    again = web.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    german = web.get(path, headers={"Accept-Language": "de"})
+    assert german.headers["ETag"] != first.headers["ETag"]  # labels follow the language

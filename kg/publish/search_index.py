@@ -158,6 +158,11 @@ def write_search_index(store: ox.Store, target: Path, *, source: str) -> int:
         connection = sqlite3.connect(temporary)
         try:
             count = _fill(connection, store, source)
+        except sqlite3.OperationalError as error:  # e.g. "no such module: fts5"
+            raise SearchIndexError(
+                f"{target}: cannot write the search index ({error}); Python's sqlite3 must "
+                "be built with FTS5 (the SQLite of Debian, Ubuntu and python.org builds is)"
+            ) from error
         finally:
             connection.close()
         os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from a server run as another user
