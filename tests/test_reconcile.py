@@ -70,7 +70,7 @@ def test_a_batch_answers_each_query_with_scored_candidates(web: FlaskClient, pos
             "q0": {"query": "Austria", "type": "ParticipatingState", "type_strict": "should"},
             "q1": {"query": "Autriche", "limit": 2},
             "q2": {"query": "Bishkek", "type": "City", "limit": 3},
-            "q3": {"query": "no such thing anywhere qqq"},
+            "q3": {"query": "qqqzzz xyzzy"},
         },
         post=post,
     )

@@ -93,6 +93,8 @@ def test_the_build_writes_the_search_index_next_to_the_store(built: Path) -> Non
         ("Azerbaiyan", "state/az", "Azerbaiyán"),  # Spanish, no accent typed
         ("Azerbaigian", "state/az", "Azerbaigian"),  # Italian
         ("azerb", "state/az", "Azerbaijan"),  # the start of a word, while typing
+        ("CSCE", "organisation/osce", "CSCE"),  # a former name
+        ("AUT", "state/at", "AUT"),  # an ISO code
     ],
 )
 def test_search_finds_labels_in_the_six_languages_whatever_the_case_and_accents(

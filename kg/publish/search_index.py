@@ -24,12 +24,12 @@ import pyoxigraph as ox
 
 from kg.errors import OsceKgError
 from kg.publish.layout import BuildLayout
-from kg.rdf.vocab import OWL, RDF, RDFS, SCHEMA, SKOS
+from kg.rdf.vocab import OSCE, OWL, RDF, RDFS, SCHEMA, SKOS
 
 #: Bumped whenever the tables change; an index of another version is rebuilt by the server.
 FORMAT_VERSION = "1"
 
-#: Label properties, and whether a label by them names the thing (1) or is an alternative (0).
+#: Label properties, and whether a label by them names the thing (1) or is another name (0).
 LABEL_PROPERTIES: dict[str, int] = {
     str(RDFS.label): 1,
     str(SKOS.prefLabel): 1,
@@ -37,6 +37,11 @@ LABEL_PROPERTIES: dict[str, int] = {
     str(SCHEMA.headline): 1,
     str(SKOS.altLabel): 0,
     str(SCHEMA.alternateName): 0,
+    # other names a reader may type: ODIHR, CSCE, an earlier office's name, AT or AUT
+    str(OSCE.abbreviation): 0,
+    str(OSCE.formerName): 0,
+    str(OSCE.isoAlpha2): 0,
+    str(OSCE.isoAlpha3): 0,
 }
 #: Types that make a subject an ontology term (a class or property), not a thing of the data.
 TERM_TYPES = tuple(
