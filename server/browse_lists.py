@@ -3,14 +3,20 @@ SPARQL on the served store (values always as bindings)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
+from flask import current_app
 
 from kg.rdf.vocab import DCTERMS, OSCE, RDFS, SCHEMA, SKOS, XSD
 from server.prefixes import with_prefixes
 from server.shortnames import HIDDEN_NAMESPACES, entity_name
-from server.store import Bindings, ask, select
+from server.store import Bindings, ask, current_build, select
 
 LABEL_PROPERTIES = (RDFS.label, SKOS.prefLabel, SCHEMA.name, SCHEMA.headline)
 DATE_PROPERTIES = (SCHEMA.datePublished, SCHEMA.startDate)
@@ -170,8 +176,57 @@ def is_release_class(node: ox.NamedNode) -> bool:
     return ask(_IS_RELEASE_CLASS_QUERY, {"class": node})
 
 
+T = TypeVar("T")
+CACHE_KEY = "osce_kg_browse_lists"
+
+
+@dataclass
+class ListCache:
+    """Lists and facet counts of the served build, most recently used kept (a build never
+    changes, so paging and facet links reuse them): at most ``max_entries`` lists and
+    ``max_rows`` rows in all."""
+
+    max_entries: int = 32
+    max_rows: int = 500_000
+    build: Path | None = None
+    entries: OrderedDict[tuple[object, ...], list[object]] = field(default_factory=OrderedDict)
+    rows: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def get(self, key: tuple[object, ...], make: Callable[[], list[T]]) -> list[T]:
+        root = current_build().root
+        with self.lock:
+            if self.build != root:
+                self.build, self.rows = root, 0
+                self.entries.clear()
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return self.entries[key]  # type: ignore[return-value]
+        made = make()
+        with self.lock:
+            if self.build == root and key not in self.entries:
+                self.entries[key] = list(made)
+                self.rows += len(made)
+                while self.entries and (
+                    len(self.entries) > self.max_entries or self.rows > self.max_rows
+                ):
+                    _, dropped = self.entries.popitem(last=False)
+                    self.rows -= len(dropped)
+        return made
+
+
+def cached(key: tuple[object, ...], make: Callable[[], list[T]]) -> list[T]:
+    """``make()``, or what it gave before for the same key and build."""
+    cache: ListCache = current_app.extensions.setdefault(CACHE_KEY, ListCache())
+    return cache.get(key, make)
+
+
 def list_items(node: ox.NamedNode, filters: Filters) -> list[Item]:
     """Every thing of the class that passes the filters, with its labels and date."""
+    return cached(("items", node.value, filters), lambda: _list_items(node, filters))
+
+
+def _list_items(node: ox.NamedNode, filters: Filters) -> list[Item]:
     pattern, bindings = filters.pattern()
     all_bindings: Bindings = {"class": node, **bindings}
     query = with_prefixes(
@@ -197,6 +252,11 @@ def list_items(node: ox.NamedNode, filters: Filters) -> list[Item]:
 
 def facet_counts(node: ox.NamedNode, facet: Facet, filters: Filters) -> list[tuple[str, int]]:
     """(value, things) for each value of a facet among the things passing the filters."""
+    key = ("facet", node.value, facet, filters)
+    return cached(key, lambda: _facet_counts(node, facet, filters))
+
+
+def _facet_counts(node: ox.NamedNode, facet: Facet, filters: Filters) -> list[tuple[str, int]]:
     pattern, bindings = filters.pattern()
     if facet.predicate is None:
         template = _YEAR_FACET_QUERY

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kg.publish.search_index import fold
+from server.browse_lists import ListCache
 from tests.conftest import make_test_build, write_utf8
 from tests.sample_build import sample_app, sample_build
 
@@ -266,3 +267,22 @@ def test_answers_carry_validators_and_a_repeat_is_304(web: FlaskClient, path: st
     assert again.status_code == 304 and again.data == b""
     german = web.get(path, headers={"Accept-Language": "de"})
     assert german.headers["ETag"] != first.headers["ETag"]  # labels follow the language
+
+
+def test_lists_are_made_once_per_build_and_the_cache_stays_bounded(sample: Flask) -> None:
+    made: list[int] = []
+
+    def make(n: int) -> list[int]:
+        made.append(n)
+        return [n] * 10
+
+    cache = ListCache(max_entries=3, max_rows=25)
+    with sample.test_request_context("/"):
+        assert cache.get(("a",), lambda: make(1)) == [1] * 10
+        assert cache.get(("a",), lambda: make(2)) == [1] * 10  # kept: not made again
+        cache.get(("b",), lambda: make(3))
+        cache.get(("c",), lambda: make(4))  # 30 rows > 25: the oldest ("a") goes
+        assert list(cache.entries) == [("b",), ("c",)] and cache.rows == 20
+        cache.build = Path("/another/build")  # as if a new build were served
+        cache.get(("b",), lambda: make(5))
+    assert made == [1, 3, 4, 5]
