@@ -25,6 +25,7 @@ from server.browse_lists import (
     list_items,
 )
 from server.labels import Labeller
+from server.params import whole_number
 from server.responses import HTML, finish_validated, not_modified, request_etag
 from server.results import defuse_formula
 from server.shortnames import entity_iri, entity_name, named_node, term_iri, term_name
@@ -225,14 +226,6 @@ def negotiate(by_extension: conneg.Offer | None) -> conneg.Offer:
         )
     g.document_format = offer
     return offer
-
-
-def whole_number(name: str, default: int, highest: int) -> int:
-    """A positive whole-number parameter (``default`` when absent); 400 outside 1..highest."""
-    raw = request.args.get(name, str(default))
-    if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw) <= highest:
-        abort(400, f"{name} {raw!r} is not a whole number from 1 to {highest}")
-    return int(raw)
 
 
 def choose(value: str | None, allowed: tuple[str, ...], *, default: str) -> str:

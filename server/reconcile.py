@@ -16,6 +16,7 @@ from kg.rdf.vocab import OWL, RDF, RDFS
 from server import urls
 from server.label_search import current_index, type_ref
 from server.labels import Labeller
+from server.params import whole_number
 from server.responses import HTML, finish_validated, request_etag
 from server.shortnames import entity_iri, entity_name, named_node, term_iri, term_name
 from server.store import select
@@ -27,6 +28,8 @@ MAX_QUERIES = 100
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 50
 MAX_QUERY = 500
+#: How far suggestions page (``cursor=``).
+MAX_CURSOR = 10_000
 #: How much the property constraints weigh in a score when a query has some.
 PROPERTY_WEIGHT = 0.3
 #: JSONP callback names accepted: a dotted JavaScript identifier, nothing that could run code.
@@ -236,10 +239,7 @@ def suggest(kind: str) -> Response:
     prefix = request.args.get("prefix", "").strip()
     if len(prefix) > MAX_QUERY:
         abort(400, f"prefix is longer than {MAX_QUERY} characters")
-    raw_cursor = request.args.get("cursor", "0")
-    if not (raw_cursor.isascii() and raw_cursor.isdecimal()) or int(raw_cursor) > 10_000:
-        abort(400, f"cursor {raw_cursor!r} is not a whole number from 0 to 10000")
-    cursor = int(raw_cursor)
+    cursor = whole_number("cursor", 0, MAX_CURSOR, lowest=0)
     index = current_index()
     languages = Labeller.for_request().languages
     results: list[dict[str, Any]] = []

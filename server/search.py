@@ -11,6 +11,7 @@ from kg.publish.search_index import Hit, Lookup, SearchIndex
 from server import urls
 from server.label_search import OSCE_LANGUAGES, TypeRef, current_index, type_ref
 from server.labels import Labeller
+from server.params import whole_number
 from server.responses import HTML, finish_validated, not_modified, request_etag
 from server.shortnames import entity_name, term_iri
 
@@ -45,14 +46,6 @@ def query_text() -> str:
     if len(text) > MAX_QUERY:
         abort(400, f"q is {len(text)} characters long; search with at most {MAX_QUERY}")
     return text
-
-
-def whole_number(name: str, default: int, highest: int) -> int:
-    """A positive whole-number parameter (``default`` when absent); 400 outside 1..highest."""
-    raw = request.args.get(name, str(default))
-    if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw) <= highest:
-        abort(400, f"{name} {raw!r} is not a whole number from 1 to {highest}")
-    return int(raw)
 
 
 def language() -> str | None:
