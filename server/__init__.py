@@ -14,13 +14,17 @@ from kg.settings import BASE_ENV
 from server import (
     admission,
     bidi,
+    browse,
     dumps,
     entities,
     headers,
+    label_search,
     limits,
     pages,
     pool,
+    reconcile,
     responses,
+    search,
     sparql,
     store,
     urls,
@@ -46,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE": 100,  # incoming links per page of an entity document
     "MAX_CONTENT_LENGTH": 1_000_000,  # the largest request body accepted
     "PUBLIC_URL": None,  # the endpoint's public address in its Service Description (None: BASE's)
+    "SEARCH_CACHE_DIR": None,  # where a search index is made for an older build (None: ~/.cache)
 }
 
 
@@ -68,12 +73,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     store.init_app(app)
     pool.init_app(app)
     admission.init_app(app)
+    label_search.init_app(app)
     CORS(
         app,
         send_wildcard=True,
         expose_headers=["ETag", "Last-Modified", "Link", "Content-Location", "Vary"],
     )
-    for blueprint in (pages.bp, entities.bp, dumps.bp, sparql.bp):
+    blueprints = (pages.bp, entities.bp, dumps.bp, sparql.bp, browse.bp, search.bp, reconcile.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, responses.render_error)
     app.jinja_env.globals["urls"] = urls

@@ -24,6 +24,7 @@ from server.responses import (
 )
 from server.result_view import result_rows
 from server.shapes_view import shape_views, shipped_shapes
+from server.shortnames import browse_link
 from server.store import construct, current_build, select
 
 bp = Blueprint("pages", __name__)
@@ -49,7 +50,10 @@ def home() -> Response:
     build = current_build()
     labeller = Labeller.for_request()
     rows = select(_CLASS_COUNTS_QUERY, {"owl": ox.Literal(str(OWL))})
-    counts = [(labeller.class_link(row["class"]), int(row["n"].value)) for row in rows]
+    counts = [
+        (labeller.class_link(row["class"]), int(row["n"].value), browse_link(row["class"].value))
+        for row in rows
+    ]
     examples = [(title, query, urls.sparql_url(query)) for _, title, query in example_queries()]
     html = render_template(
         "index.html", counts=counts, examples=examples, summary=build.summary, build=build

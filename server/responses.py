@@ -132,3 +132,18 @@ def render_error(error: HTTPException) -> Response:
         if header.lower() not in ("content-type", "content-length"):
             response.headers[header] = value
     return response
+
+
+def request_etag(*parts: str) -> str:
+    """A validator for an answer made only from the build and the request (host, path and
+    query, languages) and ``parts`` (the negotiated form): lists, search, reconciliation."""
+    languages = ",".join(request.accept_languages.values())
+    return current_build().etag_for("request", request.host, request.full_path, languages, *parts)
+
+
+def finish_validated(response: Response, etag: str) -> Response:
+    """Adds ETag and Last-Modified (the build's) and answers a conditional request with 304."""
+    response.set_etag(etag)
+    response.last_modified = current_build().built_at
+    conditional(response)
+    return response

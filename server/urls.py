@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app, url_for
@@ -23,6 +24,11 @@ def base() -> str:
 def id_url(kind: str, key: str) -> str:
     """``/id/{kind}/{key}``: the local path of an entity URI."""
     return url_for("entities.resolve", kind=kind, key=key)
+
+
+def id_prefix() -> str:
+    """``/id/``: where entity URIs are served; ``{id_prefix}{kind}/{key}`` is one."""
+    return id_url("kind", "key").removesuffix("kind/key")
 
 
 def page_url(kind: str, key: str, *, page: int | None = None) -> str:
@@ -126,3 +132,39 @@ def context_url() -> str:
 
 def static_url(filename: str) -> str:
     return url_for("static", filename=filename)
+
+
+def browse_url(name: str | None = None, *, extension: str | None = None, **params: Any) -> str:
+    """``/browse/`` (every class) or ``/browse/{class}`` (``.json``/``.csv``), with query
+    parameters (a list value repeats its parameter)."""
+    if name is None:
+        return url_for("browse.classes")
+    path = url_for("browse.listing", name=f"{name}.{extension}" if extension else name)
+    pairs = query_pairs(params)
+    return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+def search_url(**params: object) -> str:
+    """``/search``: the search page, with query parameters (``q``, ``lang``, ``page``...)."""
+    pairs = query_pairs(params)
+    return f"{url_for('search.page')}?{urlencode(pairs)}" if pairs else url_for("search.page")
+
+
+def search_api_url() -> str:
+    """``/api/search``: label search as JSON."""
+    return url_for("search.api")
+
+
+def reconcile_url() -> str:
+    """``/reconcile``: the W3C Reconciliation API service."""
+    return url_for("reconcile.service")
+
+
+def query_pairs(params: dict[str, object]) -> list[tuple[str, object]]:
+    """Query parameters as pairs: a list value repeats its parameter, None is left out."""
+    return [
+        (key, item)
+        for key, value in params.items()
+        if value is not None
+        for item in (value if isinstance(value, list | tuple) else [value])
+    ]

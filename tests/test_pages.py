@@ -24,11 +24,15 @@ def test_home_says_what_the_dataset_is_and_counts_things_by_class(client: FlaskC
     html = client.get("/").get_data(as_text=True)
     assert "knowledge graph of the Organization for Security and Co-operation in Europe" in html
     # three press releases and two States in the fixture, counted by SPARQL
-    assert (
-        '<a href="/ontology#PressRelease">Press release</a></td><td class="number">3</td>' in html
+    # each class links to its list (/browse) and to its definition
+    releases = (
+        '<a href="/browse/PressRelease">Press release</a> <a class="note" '
+        'href="/ontology#PressRelease">definition<span class="visually-hidden"> of Press '
+        'release</span></a></td><td class="number">3</td>'
     )
-    states = '<a href="/ontology#ParticipatingState">Participating State</a>'
-    assert f'{states}</td><td class="number">2</td>' in html
+    assert releases in html
+    states = '<a href="/browse/ParticipatingState">Participating State</a>'
+    assert states in html and '<td class="number">2</td>' in html
     assert "3 releases published" in html  # from the build's summary.json
     assert "/sparql?query=" in html
     assert 'href="/dumps/"' in html
@@ -212,10 +216,12 @@ def test_home_names_classes_of_other_vocabularies_by_prefixed_name(
     people_client: FlaskClient,
 ) -> None:
     html = people_client.get("/").get_data(as_text=True)
-    rows = re.findall(r'<tr><td><a href="([^"]*)">([^<]*)</a></td><td class="number">', html)
-    shown = dict((text, url) for url, text in rows)
+    # each row: the class's list (/browse), its name, and its definition
+    rows = re.findall(r'<tr><td><a href="([^"]*)">([^<]*)</a> <a class="note" href="([^"]*)"', html)
+    shown = dict((text, definition) for _, text, definition in rows)
     assert shown["org:FormalOrganization"] == "http://www.w3.org/ns/org#FormalOrganization"
     assert shown["schema:Organization"] == "https://schema.org/Organization"
     assert shown["org:Post"] == "http://www.w3.org/ns/org#Post"
+    assert ("/browse/org:Post", "org:Post") in [(url, text) for url, text, _ in rows]
     assert "person" in shown  # the ontology's own classes keep their labels
     assert len(shown) == len(rows)  # no two rows read the same

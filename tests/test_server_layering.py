@@ -35,7 +35,7 @@ BLUEPRINTS = sorted(name for name, tree in MODULES.items() if defines_blueprint(
 
 
 def test_the_url_families_are_blueprints() -> None:
-    assert BLUEPRINTS == ["dumps", "entities", "pages", "sparql"]
+    assert BLUEPRINTS == ["browse", "dumps", "entities", "pages", "reconcile", "search", "sparql"]
 
 
 # create_app registers the blueprints; the CLI starts the app.

@@ -49,6 +49,7 @@ from kg.publish.layout import (
     published_folder,
 )
 from kg.publish.report import Quarantine, write_report
+from kg.publish.search_index import build_search_index
 from kg.publish.summary import BuildSummary
 from kg.publish.void import write_dumps_and_void
 from kg.rdf.quads import graph_quads, ntriples_quads, parse_ntriples, sort_quads
@@ -175,6 +176,7 @@ def _write_build(
     """Writes the store, dumps and report of a prepared build into its own folder."""
     quads, published = prepared.quads, prepared.published
     _load_store(layout.store, quads)
+    build_search_index(layout)
     clock.lap("store")
     dumps = write_dumps_and_void(
         layout.dumps,

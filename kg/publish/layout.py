@@ -35,6 +35,8 @@ REPORT = "report"
 VALIDATION_FILE = "validation.ttl"
 QUARANTINE_FILE = "quarantine.json"
 SUMMARY_FILE = "summary.json"
+SEARCH_FOLDER = "search"
+SEARCH_FILE = "labels.sqlite"
 #: the stable entry points of a build directory, each through ``current``
 LINKS = (STORE, DUMPS, REPORT)
 
@@ -87,6 +89,11 @@ class BuildLayout:
     def validation_file(self) -> Path:
         """``report/validation.ttl``: the SHACL report of the build."""
         return self.report / VALIDATION_FILE
+
+    @property
+    def search_index(self) -> Path:
+        """``search/labels.sqlite``: the label search index (kg.publish.search_index)."""
+        return self.root / SEARCH_FOLDER / SEARCH_FILE
 
     @property
     def quarantine_file(self) -> Path:
