@@ -12,6 +12,7 @@ from urllib.parse import quote
 import pytest
 import requests
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -105,6 +106,10 @@ def site_pages(url: str) -> list[str]:
         "/void",
         "/report/validation",
         "/report/quarantine",
+        "/browse/",
+        "/browse/PressRelease",
+        "/browse/ParticipatingState?page=2",
+        "/search?q=austria",
         "/page/state/no-such-state",
         *entity_paths(url),
     ]
@@ -188,3 +193,91 @@ def test_no_serious_or_critical_accessibility_violations(browser: Any, site: str
     for path, per_impact in counts.items():
         print(f"axe-core {path}: {per_impact or 'no violations'}")
     assert blocking == {}
+
+
+def wait_for(driver: Any, condition: Any, timeout: float = 20) -> Any:
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def test_search_box_suggests_and_opens_the_chosen_page(browser: Any, site: str) -> None:
+    browser.get(site + "/")
+    box = browser.find_element(By.ID, "site-search-q")
+    box.send_keys("Austr")
+    options = wait_for(
+        browser,
+        expected_conditions.visibility_of_all_elements_located(
+            (By.CSS_SELECTOR, "ul.suggestions [role=option]")
+        ),
+    )
+    labels = [option.find_element(By.CLASS_NAME, "suggestion-label").text for option in options]
+    assert labels[0] == "Austria", labels
+    assert box.get_attribute("aria-expanded") == "true"
+    box.send_keys(Keys.ARROW_DOWN)
+    assert box.get_attribute("aria-activedescendant") == options[0].get_attribute("id")
+    box.send_keys(Keys.ENTER)
+    wait_for(browser, expected_conditions.url_contains("/page/state/at"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Austria"
+
+
+def test_search_box_finds_accented_names_in_other_languages(browser: Any, site: str) -> None:
+    browser.get(site + "/")
+    browser.find_element(By.ID, "site-search-q").send_keys("osterreich")
+    option = wait_for(
+        browser,
+        expected_conditions.visibility_of_element_located(
+            (By.CSS_SELECTOR, "ul.suggestions [role=option]")
+        ),
+    )
+    assert option.find_element(By.CLASS_NAME, "suggestion-label").text == "Austria"
+    option.click()  # a click opens the page too
+    wait_for(browser, expected_conditions.url_contains("/page/state/at"))
+
+
+def test_search_box_without_javascript_opens_the_search_page(
+    browser_without_javascript: Any, site: str
+) -> None:
+    driver = browser_without_javascript
+    driver.get(site + "/")
+    box = driver.find_element(By.ID, "site-search-q")
+    box.send_keys("Austria")
+    box.submit()
+    wait_for(driver, expected_conditions.url_contains("/search?q=Austria"))
+    links = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "main a")]
+    assert "Austria" in links
+
+
+def listed_names(driver: Any) -> list[str]:
+    return [
+        a.text
+        for a in driver.find_elements(By.CSS_SELECTOR, "section.listing tbody td:first-child a")
+    ]
+
+
+def test_browse_pages_through_a_list(browser: Any, site: str) -> None:
+    browser.get(site + "/browse/ParticipatingState")
+    first = listed_names(browser)
+    assert first and first == sorted(first, key=str.casefold)
+    browser.find_element(By.CSS_SELECTOR, "nav.pages a[rel=next]").click()
+    wait_for(browser, expected_conditions.url_contains("page=2"))
+    second = listed_names(browser)
+    assert second and not set(first) & set(second)
+    assert second[0].casefold() >= first[-1].casefold()
+    browser.find_element(By.CSS_SELECTOR, "nav.pages a[rel=prev]").click()
+    wait_for(browser, lambda driver: "page=2" not in driver.current_url)
+    assert listed_names(browser) == first
+
+
+def test_browse_facets_narrow_the_list_and_can_be_removed(browser: Any, site: str) -> None:
+    browser.get(site + "/browse/PressRelease")
+    everything = len(listed_names(browser))
+    year = browser.find_element(By.CSS_SELECTOR, "#facet-year + ul li")
+    expected = int(year.find_element(By.CLASS_NAME, "count").text)
+    chosen = year.find_element(By.TAG_NAME, "a").text
+    year.find_element(By.TAG_NAME, "a").click()
+    wait_for(browser, expected_conditions.url_contains(f"year={chosen}"))
+    narrowed = browser.find_elements(By.CSS_SELECTOR, "section.listing tbody td.date")
+    assert len(narrowed) == expected < everything
+    assert all(cell.text.startswith(chosen) for cell in narrowed)
+    browser.find_element(By.CSS_SELECTOR, ".selected-filters a").click()
+    wait_for(browser, lambda driver: "year=" not in driver.current_url)
+    assert len(listed_names(browser)) == everything
