@@ -14,6 +14,7 @@ from kg.settings import BASE_ENV
 from server import (
     admission,
     bidi,
+    cache,
     dumps,
     entities,
     headers,
@@ -45,7 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "SPARQL_WORKER_MEMORY_MB": 2048,  # heap a query worker may use (0: no limit)
     "PAGE_SIZE": 100,  # incoming links per page of an entity document
     "MAX_CONTENT_LENGTH": 1_000_000,  # the largest request body accepted
-    "PUBLIC_URL": None,  # the endpoint's public address in its Service Description (None: BASE's)
+    "PUBLIC_URL": None,
+    "DOCUMENT_CACHE_BYTES": 64_000_000,  # entity documents kept per build (0: none)
+    "SPARQL_CACHE_BYTES": 64_000_000,  # SPARQL answers kept per build (0: none)  # the endpoint's public address in its Service Description (None: BASE's)
 }
 
 
@@ -68,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     store.init_app(app)
     pool.init_app(app)
     admission.init_app(app)
+    cache.init_app(app)
     CORS(
         app,
         send_wildcard=True,
