@@ -3,18 +3,21 @@ new build; failures and cut answers never kept."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.datastructures import Headers
 
 from kg.rdf.uris import DEFAULT_BASE
+from server.admission import admission_of, client_of
 from server.cache import ENTRY_OVERHEAD, BuildCache, CachedDocument, caches_of
-from tests.conftest import SERVER_DATA, TEST_BUILD_ID, make_test_build
+from tests.conftest import SERVER_DATA, SPARQL_DATA, TEST_BUILD_ID, make_test_build
 
 NEXT_BUILD = "20240107T000000Z-cache"
 
@@ -168,3 +171,104 @@ def test_a_cache_size_that_is_not_a_number_is_a_clear_error(build_dir: Path) -> 
     with pytest.raises(ConfigError, match="SPARQL_CACHE_BYTES"):
         create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "SPARQL_CACHE_BYTES": "lots"})
 
+
+
+# -- SPARQL answers ----------------------------------------------------------------------------
+
+ALL_TYPES = "SELECT ?s ?t WHERE { ?s a ?t } ORDER BY ?s ?t"
+JSON = {"Accept": "application/sparql-results+json"}
+RUNAWAY = (
+    "SELECT (COUNT(*) AS ?n) WHERE "
+    "{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n0 ?o . ?p ?q ?r }"
+)
+
+
+def ask(client: FlaskClient, query: str, **kwargs: object) -> tuple[int, str, bytes]:
+    """Status, X-Cache and body of a GET query; the server time is announced."""
+    headers = kwargs.pop("headers", JSON)
+    response = client.get("/sparql", query_string={"query": query, **kwargs}, headers=headers)
+    if response.status_code == 200:
+        timing = response.headers["Server-Timing"]
+        assert timing.startswith("app;dur=") and float(timing.split("=")[1]) >= 0
+    return response.status_code, response.headers.get("X-Cache", ""), response.data
+
+
+def results_kept(app: Flask) -> int:
+    return caches_of(app).results.stats().entries
+
+
+def test_a_repeated_query_is_answered_from_the_cache(sparql_app: Flask) -> None:
+    client = sparql_app.test_client()
+    query = ALL_TYPES + " # repeated"
+    first = ask(client, query)
+    second = ask(client, query)
+    assert (first[0], first[1], second[0], second[1]) == (200, "miss", 200, "hit")
+    assert first[2] == second[2]
+    assert ask(client, query + " ")[1] == "miss"  # another text is another query
+
+
+def test_another_format_or_dataset_is_another_entry(sparql_app: Flask) -> None:
+    client = sparql_app.test_client()
+    query = ALL_TYPES + " # formats"
+    json_body = ask(client, query)[2]
+    status, cached, csv_body = ask(client, query, headers={"Accept": "text/csv"})
+    assert (status, cached) == (200, "miss")
+    assert csv_body != json_body
+    assert ask(client, query, headers={"Accept": "text/csv"})[1] == "hit"
+    graph = f"{DEFAULT_BASE}graph/reference"
+    status, cached, narrowed = ask(client, query, **{"default-graph-uri": graph})
+    assert (status, cached) == (200, "miss")
+    assert narrowed != json_body
+    assert ask(client, query, **{"default-graph-uri": graph})[1] == "hit"
+
+
+def test_a_cut_answer_is_never_kept(sparql_app: Flask, sparql_limits: Callable[..., None]) -> None:
+    sparql_limits(max_rows=1)
+    client = sparql_app.test_client()
+    query = ALL_TYPES + " # cut"
+    before = results_kept(sparql_app)
+    for _ in range(2):
+        response = client.get("/sparql", query_string={"query": query}, headers=JSON)
+        assert response.headers["X-SPARQL-Truncated"] == "true"
+        assert response.headers["X-Cache"] == "miss"
+    assert results_kept(sparql_app) == before
+
+
+def test_refused_failed_and_timed_out_queries_are_never_kept(
+    sparql_app: Flask, sparql_limits: Callable[..., None]
+) -> None:
+    client = sparql_app.test_client()
+    before = results_kept(sparql_app)
+    for _ in range(2):
+        assert ask(client, "SELECT * WHERE { ?s ?p }")[0] == 400  # syntax
+        assert ask(client, "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")[0] == 403
+        assert ask(client, "SELECT * WHERE { ?s ?p ?o }", headers={"Accept": "image/png"})[0] == 406
+    sparql_limits(timeout=0.5)
+    for _ in range(2):
+        assert ask(client, RUNAWAY)[0] == 503
+    assert results_kept(sparql_app) == before
+
+
+def test_a_new_build_empties_the_answer_cache(swap_app: Flask, tmp_path: Path) -> None:
+    client = swap_app.test_client()
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    old = ask(client, query)
+    assert ask(client, query)[1] == "hit"
+    publish(SPARQL_DATA / "fixture.trig", tmp_path / "build", NEXT_BUILD)
+    status, cached, new = ask(client, query)
+    assert (status, cached) == (200, "miss")
+    assert new != old[2]  # the new build's count, not the kept one
+
+
+def test_a_client_over_its_limit_is_refused_even_for_a_kept_answer(sparql_app: Flask) -> None:
+    client = sparql_app.test_client()
+    query = ALL_TYPES + " # admission"
+    agent = {**JSON, "User-Agent": "cache-test"}
+    assert ask(client, query, headers=agent)[0] == 200
+    admission = admission_of(sparql_app)
+    who = client_of("127.0.0.1", Headers({"User-Agent": "cache-test"}), ())
+    with contextlib.ExitStack() as running:
+        for _ in range(admission.per_client):  # the client's queries running elsewhere
+            running.enter_context(admission.admit(who))
+        assert ask(client, query, headers=agent)[0] == 429
+    assert ask(client, query, headers=agent)[1] == "hit"
