@@ -10,7 +10,7 @@ from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
-from server.checks import check_query
+from server.checks import check_query, refuse_update
 from server.query import QueryAnswer, QueryFailure, QueryJob
 from server.results import write_result
 from server.sandbox import deny_network
@@ -29,7 +29,8 @@ def execute_job(store: ox.Store, job: QueryJob) -> QueryAnswer | QueryFailure:
     try:
         result = run_query(store, job, union_default_graph=checked)
     except SyntaxError as error:
-        return QueryFailure("syntax", str(error))  # the parser's message, for the client
+        # an update only reaches pyoxigraph's query parser when the check skipped rdflib
+        return refuse_update(job.text) or QueryFailure("syntax", str(error))
     except RuntimeError as error:
         return _unsupported(error) or _unexpected("the query could not be started", error)
     except (ValueError, OSError) as error:
