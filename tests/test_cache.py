@@ -150,7 +150,9 @@ def test_a_304_is_not_kept_as_the_document(app: Flask, build_dir: Path) -> None:
     assert (whole.status_code, whole.headers["X-Cache"]) == (200, "miss")
     assert whole.data
     assert isinstance(
-        caches_of(fresh).documents.get(TEST_BUILD_ID, ("/data/state/at.ttl", b"", "text/turtle", "")),
+        caches_of(fresh).documents.get(
+            TEST_BUILD_ID, ("/data/state/at.ttl", b"", "text/turtle", "")
+        ),
         CachedDocument,
     )
 
@@ -170,7 +172,6 @@ def test_a_cache_size_that_is_not_a_number_is_a_clear_error(build_dir: Path) -> 
 
     with pytest.raises(ConfigError, match="SPARQL_CACHE_BYTES"):
         create_app({"TESTING": True, "BUILD_DIR": str(build_dir), "SPARQL_CACHE_BYTES": "lots"})
-
 
 
 # -- SPARQL answers ----------------------------------------------------------------------------
@@ -241,7 +242,9 @@ def test_refused_failed_and_timed_out_queries_are_never_kept(
     before = results_kept(sparql_app)
     for _ in range(2):
         assert ask(client, "SELECT * WHERE { ?s ?p }")[0] == 400  # syntax
-        assert ask(client, "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")[0] == 403
+        assert (
+            ask(client, "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }")[0] == 403
+        )
         assert ask(client, "SELECT * WHERE { ?s ?p ?o }", headers={"Accept": "image/png"})[0] == 406
     sparql_limits(timeout=0.5)
     for _ in range(2):

@@ -128,7 +128,9 @@ def test_an_update_sent_as_a_query_is_refused_as_read_only(update: str) -> None:
 
 
 def test_a_syntax_error_is_still_a_syntax_error() -> None:
-    job = QueryJob("SELECT * WHERE { ?s ?p }", "application/sparql-results+json", None, None, max_rows=10)
+    job = QueryJob(
+        "SELECT * WHERE { ?s ?p }", "application/sparql-results+json", None, None, max_rows=10
+    )
     failure = execute_job(ox.Store(), job)
     assert isinstance(failure, QueryFailure)
     assert failure.kind == "syntax"
