@@ -75,7 +75,7 @@ def test_healthz_reports_how_the_store_is_held(build_dir: Path) -> None:
 
 
 def test_an_unknown_store_mode_is_a_clear_error(build_dir: Path) -> None:
-    with pytest.raises(ConfigError, match="STORE='tape'.*disk or memory"):
+    with pytest.raises(ConfigError, match=r"STORE='tape'.*disk or memory"):
         make_app(build_dir, STORE="tape")
 
 
