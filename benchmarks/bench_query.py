@@ -10,7 +10,7 @@ Engines (all on 127.0.0.1, started and stopped by this script by their pid):
     results serialised as SPARQL JSON, as the server does);
   - Virtuoso 7 (Debian's ``virtuoso-opensource``) loaded with the build's N-Quads dump, when
     ``virtuoso-t`` is installed (its column is skipped with a message otherwise).
-Each query: one warm-up per engine, then the median of ``--repeats`` runs, engines interleaved
+The servers get the caller's ``OSCE_KG_*`` settings. Each query: one warm-up per engine, then the median of ``--repeats`` runs, engines interleaved
 round by round. Row counts are compared. Prints the table, each engine's ratio to pyoxigraph in
 memory and its geometric mean; then the check's cost per query (rdflib's parse, paid by every
 query before, against the lexical check now), the first query after start, and the memory of
@@ -161,7 +161,8 @@ def serve_command(build: Path, port: int, store: str) -> list[str]:
 
 
 def clean_env(**settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OSCE_KG_")}
+    """The caller's environment (its OSCE_KG_* settings too) with ``settings`` added."""
+    env = dict(os.environ)
     env.update({f"OSCE_KG_{name}": value for name, value in settings.items()})
     return env
 
@@ -524,6 +525,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per query (median)")
     parser.add_argument("--seconds", type=int, default=10, help="seconds per throughput target")
     parser.add_argument("--no-virtuoso", action="store_true", help="skip Virtuoso")
+    parser.add_argument("--no-queries", action="store_true", help="skip the query table")
+    parser.add_argument("--only", default="", help="only the queries whose name contains this")
     parser.add_argument("--no-throughput", action="store_true", help="skip the throughput part")
     parser.add_argument(
         "--gunicorn-workers", type=int, default=2, help="also measure gunicorn (0: do not)"
@@ -531,7 +534,8 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-query-") as scratch:
         build = options.build or make_build(options.releases, Path(scratch))
-        run_queries(build, options)
+        if not options.no_queries:
+            run_queries(build, options)
         if not options.no_throughput:
             report_throughput(build, options.seconds, options.gunicorn_workers)
 
@@ -549,6 +553,7 @@ def run_queries(build: Path, options: argparse.Namespace) -> None:
         summary = (root / "report" / "summary.json").read_text()
         base = re.search(r'"base":\s*"([^"]+)"', summary)
         mix = queries(base.group(1) if base else "https://w3id.org/osce-kg/", release_of(memory))
+        mix = [query for query in mix if options.only in query.name]
         engines: dict[str, Engine] = {}
         url_disk, first_disk, _ = stack.enter_context(osce_server(build, "disk"))
         url_memory, first_memory, health = stack.enter_context(osce_server(build, "memory"))
