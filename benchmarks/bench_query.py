@@ -10,11 +10,11 @@ Engines (all on 127.0.0.1, started and stopped by this script by their pid):
     results serialised as SPARQL JSON, as the server does);
   - Virtuoso 7 (Debian's ``virtuoso-opensource``) loaded with the build's N-Quads dump, when
     ``virtuoso-t`` is installed (its column is skipped with a message otherwise).
-The servers get the caller's ``OSCE_KG_*`` settings. Each query: one warm-up per engine, then the median of ``--repeats`` runs, engines interleaved
-round by round. Row counts are compared. Prints the table, each engine's ratio to pyoxigraph in
-memory and its geometric mean; then the check's cost per query (rdflib's parse, paid by every
-query before, against the lexical check now), the first query after start, and the memory of
-``--store memory``.
+The servers get the caller's ``OSCE_KG_*`` settings. Each query: one warm-up per engine, then
+the median of ``--repeats`` runs, engines interleaved round by round; row counts are compared.
+Prints the table, each engine's ratio to pyoxigraph in memory and its geometric mean; then the
+check's cost per query (rdflib's parse, paid by every query before, against the lexical check
+now), the first query after start, and the memory of ``--store memory``.
 
 Throughput: ``wrk`` (Debian's, when installed; else a Python client with threads) for
 ``--seconds`` against the server's entity documents (answered from the document cache after the
