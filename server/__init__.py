@@ -15,6 +15,7 @@ from server import (
     admission,
     bidi,
     browse,
+    cache,
     dumps,
     entities,
     headers,
@@ -51,6 +52,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1_000_000,  # the largest request body accepted
     "PUBLIC_URL": None,  # the endpoint's public address in its Service Description (None: BASE's)
     "SEARCH_CACHE_DIR": None,  # where a search index is made for an older build (None: ~/.cache)
+    "STORE": "disk",  # where the served store lives: disk (read-only) or memory (a copy)
+    "WARM_START": None,  # start and warm the query workers before serving (None: unless TESTING)
+    "DOCUMENT_CACHE_BYTES": 64_000_000,  # entity documents kept per build (0: none)
+    "SPARQL_CACHE_BYTES": 64_000_000,  # SPARQL answers kept per build (0: none)
 }
 
 
@@ -74,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     pool.init_app(app)
     admission.init_app(app)
     label_search.init_app(app)
+    cache.init_app(app)
     CORS(
         app,
         send_wildcard=True,

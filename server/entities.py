@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, g, render_template, request
 
 from kg.rdf.uris import entity_iri
 from server import conneg, urls
+from server.cache import cached_document
 from server.documents import ENTITY_OFFERS, entity_response
 from server.entity_view import ENTITY_FORMATS, EntityView, incoming_links
 from server.responses import HTML, finish_document, negotiate_document, not_modified
@@ -75,6 +76,11 @@ def data(kind: str, name: str) -> Response:
     if offer is None or offer.key != extension:
         abort(404, f"no document {name!r}: use one of .ttl, .nt, .jsonld, .rdf, .trig, .nq")
     g.document_format = offer
+    return cached_document(offer.media_type, lambda: data_document(kind, key, offer))
+
+
+def data_document(kind: str, key: str, offer: conneg.Offer) -> Response:
+    """The RDF document about an entity, made from the store."""
     node = lookup_entity(kind, key)
     page = page_number()
     etag = current_build().etag_for("data", kind, key, offer.key, str(page))
@@ -101,6 +107,11 @@ def data(kind: str, name: str) -> Response:
 def page(kind: str, key: str) -> Response:
     """The HTML page about an entity, in the language the browser asks for."""
     g.document_format = HTML
+    return cached_document(HTML.media_type, lambda: page_document(kind, key))
+
+
+def page_document(kind: str, key: str) -> Response:
+    """The HTML page about an entity, made from the store."""
     node = lookup_entity(kind, key)
     number = page_number()
     languages = ",".join(request.accept_languages.values())

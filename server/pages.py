@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from kg.rdf.uris import graph_iri
 from kg.rdf.vocab import OWL
 from server import urls
+from server.cache import cached_document
 from server.documents import context_document
 from server.examples import example_queries
 from server.labels import Labeller
@@ -47,6 +48,11 @@ _GRAPH_QUERY = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 @bp.get("/")
 def home() -> Response:
     """What the dataset is, counts by class, example queries and how to download it."""
+    return cached_document(HTML.media_type, home_page)  # made once per build and language
+
+
+def home_page() -> Response:
+    """The home page, made from the store."""
     build = current_build()
     labeller = Labeller.for_request()
     rows = select(_CLASS_COUNTS_QUERY, {"owl": ox.Literal(str(OWL))})
@@ -82,6 +88,7 @@ def health() -> Response:
         build=build.build_id,
         built_at=build.built_at.isoformat(),
         base=urls.base(),
+        store=build.store_facts.as_json(),
     )
 
 
