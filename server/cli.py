@@ -86,6 +86,60 @@ def serve_command(ctx: click.Context, build_dir: Path, host: str, port: int) -> 
     run_simple(host, port, app, threaded=True, request_handler=StrictFramingRequestHandler)
 
 
+@cli.command("export-static")
+@click.argument("out_dir", metavar="OUT", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--build",
+    "build_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    envvar="OSCE_KG_BUILD_DIR",
+    help="The build directory whose entity documents to write.",
+)
+@click.pass_context
+def export_static_command(ctx: click.Context, out_dir: Path, build_dir: Path) -> None:
+    """Write every entity's HTML page and RDF documents as static files into OUT.
+
+    The files are the bytes the server answers; OUT/current points to the newest export.
+    Serve them with server/deploy/nginx-static.conf (see the README).
+    """
+    from tqdm import tqdm
+
+    from server import create_app
+    from server.export import export_static
+    from server.pool import close_query_pool
+
+    try:
+        app = create_app({"BUILD_DIR": str(build_dir), "SPARQL_WORKERS": 0})
+    except OsceKgError as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(2)
+    bar: tqdm[None] | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:  # disable=None: no bar when stderr is not a terminal
+            bar = tqdm(total=total, desc="exporting", unit="entity", disable=None)
+        bar.update(done - bar.n)
+
+    try:
+        summary = export_static(app, out_dir, on_entity=progress)
+    except OsceKgError as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(2)
+    finally:
+        if bar is not None:
+            bar.close()
+        close_query_pool(app)
+    click.echo(
+        f"Exported {summary.entities} entities of build {summary.build_id}: {summary.files} "
+        f"files, {summary.bytes} bytes, in {out_dir}/current."
+    )
+    for url, status in summary.skipped.items():
+        click.echo(f"  {url} answered {status}; left to the server", err=True)
+
+
 def check_port_free(host: str, port: int) -> None:
     """Fails with a clear error when ``host:port`` cannot be listened on (taken, unknown host)."""
     try:
