@@ -106,15 +106,8 @@ def export_static_command(ctx: click.Context, out_dir: Path, build_dir: Path) ->
     """
     from tqdm import tqdm
 
-    from server import create_app
-    from server.export import export_static
-    from server.pool import close_query_pool
+    from server.export import export_build
 
-    try:
-        app = create_app({"BUILD_DIR": str(build_dir), "SPARQL_WORKERS": 0})
-    except OsceKgError as error:
-        click.echo(f"Error: {error}", err=True)
-        ctx.exit(2)
     bar: tqdm[None] | None = None
 
     def progress(done: int, total: int) -> None:
@@ -124,20 +117,118 @@ def export_static_command(ctx: click.Context, out_dir: Path, build_dir: Path) ->
         bar.update(done - bar.n)
 
     try:
-        summary = export_static(app, out_dir, on_entity=progress)
+        summary = export_build(build_dir, out_dir, on_entity=progress)
     except OsceKgError as error:
         click.echo(f"Error: {error}", err=True)
         ctx.exit(2)
     finally:
         if bar is not None:
             bar.close()
-        close_query_pool(app)
     click.echo(
         f"Exported {summary.entities} entities of build {summary.build_id}: {summary.files} "
         f"files, {summary.bytes} bytes, in {out_dir}/current."
     )
     for url, status in summary.skipped.items():
         click.echo(f"  {url} answered {status}; left to the server", err=True)
+
+
+def port_range(text: str) -> range:
+    """``8101-8120`` -> range(8101, 8121)."""
+    first, _, last = text.partition("-")
+    try:
+        ports = range(int(first), int(last or first) + 1)
+    except ValueError as error:
+        raise click.BadParameter(f"{text!r} is not a port range like 8101-8120") from error
+    if not ports or ports.start < 1 or ports.stop > 65536:
+        raise click.BadParameter(f"{text!r} is not a port range like 8101-8120")
+    return ports
+
+
+@cli.command("rollout")
+@click.option(
+    "--build",
+    "build_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    envvar="OSCE_KG_BUILD_DIR",
+    help="The build directory whose current build to roll out.",
+)
+@click.option(
+    "--deploy",
+    "deploy_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Where the replicas' build copies, the static export, logs and replicas.json live.",
+)
+@click.option("--replicas", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--ports", default="8101-8120", show_default=True, help="Ports the replicas may listen on."
+)
+@click.option(
+    "--nginx-site",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The nginx site file to write (nginx's configuration includes it).",
+)
+@click.option(
+    "--nginx-pid",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("/run/nginx.pid"),
+    show_default=True,
+    help="nginx's pid file: nginx is reloaded through it (not running: the site is written).",
+)
+@click.option("--listen", default="80", show_default=True, help="nginx's listen address.")
+@click.option(
+    "--server",
+    type=click.Choice(["serve", "gunicorn"]),
+    default="serve",
+    show_default=True,
+    help="Each replica runs `osce-kg serve` or gunicorn with the shipped settings.",
+)
+@click.pass_context
+def rollout_command(
+    ctx: click.Context,
+    build_dir: Path,
+    deploy_dir: Path,
+    replicas: int,
+    ports: str,
+    nginx_site: Path,
+    nginx_pid: Path,
+    listen: str,
+    server: str,
+) -> None:
+    """Roll the current build out to new replicas behind nginx, then stop the old ones.
+
+    Starts REPLICAS servers, each over its own copy of the build, exports the static
+    documents, switches nginx's upstream with a reload, waits for nginx's old workers to
+    finish their requests, and stops the old replicas by their pids. No request fails.
+    """
+    from server.deploy.rollout import RolloutPlan, rollout
+    from server.export import export_build
+
+    plan = RolloutPlan(
+        build_dir=build_dir,
+        deploy_dir=deploy_dir,
+        replicas=replicas,
+        ports=port_range(ports),
+        site_file=nginx_site,
+        nginx_pid_file=nginx_pid,
+        listen=listen,
+        server=server,
+    )
+    try:
+        result = rollout(plan, export=export_build)
+    except OsceKgError as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(2)
+    ports_now = ", ".join(str(r.port) for r in result.started)
+    click.echo(
+        f"Build {result.build_id} is served by {len(result.started)} replicas (ports "
+        f"{ports_now}); stopped {len(result.stopped)} old ones in {result.seconds:.1f} s."
+    )
+    if not result.reloaded:
+        click.echo(f"nginx is not running: start it with {nginx_site} in its configuration.")
 
 
 def check_port_free(host: str, port: int) -> None:

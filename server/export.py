@@ -25,7 +25,8 @@ from flask.testing import FlaskClient
 
 from kg.errors import OsceKgError
 from kg.rdf.uris import split_entity_path
-from server import urls
+from server import create_app, urls
+from server.pool import close_query_pool
 from server.responses import RDF_FORMATS
 from server.store import select, served_build
 
@@ -131,6 +132,18 @@ def export_static(
         raise ExportError(f"{partial}: writing the export failed ({error})") from error
     publish_export(out_dir, final)
     return summary
+
+
+def export_build(
+    build_dir: Path, out_dir: Path, *, on_entity: Callable[[int, int], None] | None = None
+) -> ExportSummary:
+    """``export_static`` for the build in ``build_dir`` (its ``current``), with the settings of
+    the environment (``OSCE_KG_*``), as ``osce-kg serve`` would serve it."""
+    app = create_app({"BUILD_DIR": str(build_dir)})
+    try:
+        return export_static(app, out_dir, on_entity=on_entity)
+    finally:
+        close_query_pool(app)
 
 
 def _write_documents(
