@@ -14,6 +14,7 @@ from kg.settings import BASE_ENV
 from server import (
     admission,
     bidi,
+    cache,
     dumps,
     entities,
     headers,
@@ -46,6 +47,10 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE": 100,  # incoming links per page of an entity document
     "MAX_CONTENT_LENGTH": 1_000_000,  # the largest request body accepted
     "PUBLIC_URL": None,  # the endpoint's public address in its Service Description (None: BASE's)
+    "STORE": "disk",  # where the served store lives: disk (read-only) or memory (a copy)
+    "WARM_START": None,  # start and warm the query workers before serving (None: unless TESTING)
+    "DOCUMENT_CACHE_BYTES": 64_000_000,  # entity documents kept per build (0: none)
+    "SPARQL_CACHE_BYTES": 64_000_000,  # SPARQL answers kept per build (0: none)
 }
 
 
@@ -68,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     store.init_app(app)
     pool.init_app(app)
     admission.init_app(app)
+    cache.init_app(app)
     CORS(
         app,
         send_wildcard=True,

@@ -5,6 +5,12 @@ differently (rdflib expands them everywhere first, pyoxigraph only inside string
 So SERVICE is never decided by one reading of the text alone: with no allowlist, any query
 whose text mentions "service" in any reading is refused; with one, every reading must parse and
 agree on the endpoints.
+
+rdflib's parse costs milliseconds, so it runs only when it can change the outcome: when some
+reading of the text mentions "service" (which endpoints) or "from" (whether the query names its
+own dataset). A text that mentions neither, in any letter case or escape reading, has no SERVICE
+and no FROM for either parser, so it runs as it is; an update in it fails pyoxigraph's parse and
+is refused then (``refuse_update``).
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ class QueryShape:
 
 _SERVICE_WORD = re.compile(r"service", re.IGNORECASE)
 _FROM_WORD = re.compile(r"\bfrom\b", re.IGNORECASE)
+#: Any mention of FROM, even inside a longer word: the lexical proof that rdflib is not needed
+#: must not depend on where a parser ends a token.
+_FROM_ANYWHERE = re.compile(r"from", re.IGNORECASE)
 #: rdflib's reading of escapes: \u or \U (any case) with 4 or 8 hex digits, anywhere in the text.
 _LOOSE_ESCAPE = re.compile(r"\\u([0-9a-f]{4}(?:[0-9a-f]{4})?)", re.IGNORECASE)
 #: the SPARQL grammar's reading (pyoxigraph's, in strings and IRIs): \uXXXX and \UXXXXXXXX.
@@ -78,6 +87,23 @@ def readings(text: str) -> set[str]:
 def mentions_service(text: str) -> bool:
     """True when the word "service" appears in the text or in any reading of its escapes."""
     return any(_SERVICE_WORD.search(reading) for reading in readings(text))
+
+
+def needs_parse(text: str) -> bool:
+    """False when no reading of the text mentions "service" or "from" in any letter case: then
+    neither parser can find a SERVICE call or a dataset clause in it, and rdflib's parse (which
+    decides both) cannot change what happens to the query."""
+    return any(
+        _SERVICE_WORD.search(reading) or _FROM_ANYWHERE.search(reading)
+        for reading in readings(text)
+    )
+
+
+def refuse_update(text: str) -> QueryFailure | None:
+    """The read-only refusal for a text the query parser rejected, when it is an update."""
+    if is_update(text):
+        return QueryFailure("forbidden", "this endpoint is read-only: updates are refused")
+    return None
 
 
 def inspect_query(
@@ -167,6 +193,8 @@ def check_query(
     Returns a failure, or whether the default graph should be the union of the named graphs
     (not when the query names its own dataset with FROM / FROM NAMED).
     """
+    if not needs_parse(text):
+        return True  # no SERVICE and no FROM in any reading: the default graph is the union
     service = mentions_service(text)
     if service and not allowlist:
         return QueryFailure("forbidden", NO_FEDERATION)
@@ -183,8 +211,9 @@ def check_query(
             "write it without escapes outside strings and IRIs",
         )
     if shape is None:
-        if is_update(text):
-            return QueryFailure("forbidden", "this endpoint is read-only: updates are refused")
+        update = refuse_update(text)
+        if update is not None:
+            return update
         if service:
             # rdflib could not check it, so a SERVICE inside cannot be ruled out: refuse.
             return QueryFailure(

@@ -59,8 +59,18 @@ def build_sample(build_dir: Path) -> None:
 @click.option(
     "--port", default=8080, type=click.IntRange(0, 65535), show_default=True, help="TCP port."
 )
+@click.option(
+    "--store",
+    "store_mode",
+    type=click.Choice(["disk", "memory"]),
+    default=None,
+    help="Serve from the build's store on disk (default) or from a copy in memory (faster "
+    "queries; memory for the web process and each query worker, reported at start).",
+)
 @click.pass_context
-def serve_command(ctx: click.Context, build_dir: Path, host: str, port: int) -> None:
+def serve_command(
+    ctx: click.Context, build_dir: Path, host: str, port: int, store_mode: str | None
+) -> None:
     """Serve a built knowledge graph: SPARQL endpoint, entity URIs, dumps and pages.
 
     With no build in DIR yet, builds the bundled sample first. This uses werkzeug's server;
@@ -70,16 +80,23 @@ def serve_command(ctx: click.Context, build_dir: Path, host: str, port: int) -> 
 
     from server import create_app
     from server.framing import StrictFramingRequestHandler
+    from server.store import served_build
 
     current = build_dir / CURRENT
     if not current.exists() and not current.is_symlink():  # a dangling link is a broken build
         build_sample(build_dir)
     try:
-        app = create_app({"BUILD_DIR": str(build_dir)})
+        settings = {"BUILD_DIR": str(build_dir)}
+        if store_mode is not None:
+            settings["STORE"] = store_mode
+        app = create_app(settings)
         check_port_free(host, port)
     except OsceKgError as error:
         click.echo(f"Error: {error}", err=True)
         ctx.exit(2)
+    click.echo(
+        f"Build {served_build(app).build_id}: {served_build(app).store_facts.describe()}.", err=True
+    )
     click.echo(f"Serving {build_dir} at http://{host}:{port}/ (Ctrl-C stops).", err=True)
     # SIGTERM ends the server like Ctrl-C does, so exit handlers stop the query workers.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))

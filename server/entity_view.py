@@ -15,7 +15,7 @@ from server.limits import current_limits
 from server.prefixes import with_prefixes
 from server.responses import RDF_FORMATS
 from server.sections import Section, sections_for
-from server.store import construct, select
+from server.store import construct, links_into, select
 
 RDF_TYPE = str(RDF.type)
 #: Properties listed first on an entity page, in this order: what it is, then what it is called.
@@ -32,13 +32,6 @@ CONSTRUCT { ?s ?p ?o . ?o ?op ?oo . } WHERE {
     FILTER(isBlank(?o) || (?op IN (rdfs:label, skos:prefLabel, schema:name)))
   }
 }""")
-
-# LIMIT and OFFSET take no variables in SPARQL, so the page is written into the text as two
-# integers (formatted with ``d``, which refuses anything else); the entity is still bound.
-_INCOMING_QUERY = (
-    "SELECT DISTINCT ?s ?x ?p WHERE {{ ?x ?p ?s . FILTER(!isBlank(?x)) }} ORDER BY ?x ?p "
-    "LIMIT {limit:d} OFFSET {offset:d}"
-)
 
 _STATEMENTS_QUERY = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?p ?o ?g"
 
@@ -65,8 +58,7 @@ class IncomingLinks:
 def incoming_links(node: ox.NamedNode, page: int) -> IncomingLinks:
     """The links into an entity on page ``page`` (from 1), the page size the limits give."""
     size = current_limits().page_size
-    query = _INCOMING_QUERY.format(limit=size + 1, offset=(page - 1) * size)
-    rows = [(row["x"], row["p"]) for row in select(query, {"s": node})]
+    rows = links_into(node, offset=(page - 1) * size, limit=size + 1)
     return IncomingLinks(tuple(rows[:size]), len(rows) > size)
 
 

@@ -98,6 +98,7 @@ def health() -> Response:
         build=build.build_id,
         built_at=build.built_at.isoformat(),
         base=urls.base(),
+        store=build.store_facts.as_json(),
     )
 
 

@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -27,7 +27,7 @@ from server.query import (
     QueryTimeoutError,
     failure_error,
 )
-from server.store import served_build
+from server.store import StoreFacts, served_build, store_in_memory
 from server.worker import serve_jobs
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ class _Worker:
     ready: bool = False
     #: When it last became idle (monotonic seconds); None while it runs a query.
     idle_since: float | None = None
+    #: How the worker holds the store (its memory copy's size), once it is ready.
+    facts: StoreFacts | None = None
 
     def wait_ready(self, timeout: float) -> None:
         """Waits for the worker to have opened the store."""
@@ -61,6 +63,8 @@ class _Worker:
         message = self.conn.recv()
         if isinstance(message, QueryFailure):
             raise QueryFailedError(message.message, message.detail)
+        if isinstance(message, StoreFacts):
+            self.facts = message
         self.ready = True
 
     def stop(self) -> None:
@@ -87,6 +91,8 @@ class PoolPlan:
     nice: int = 0
     #: Workers lose their network (no SERVICE allowlist: nothing to call).
     offline: bool = True
+    #: Workers copy the store into memory (setting ``STORE=memory``).
+    in_memory: bool = False
 
     @classmethod
     def from_limits(cls, limits: Limits) -> PoolPlan:
@@ -134,7 +140,14 @@ class QueryPool:
         parent, child = self._context.Pipe()
         process = self._context.Process(  # type: ignore[attr-defined]
             target=serve_jobs,
-            args=(self.store_path, child, self.plan.memory_mb, self.plan.offline, self.plan.nice),
+            args=(
+                self.store_path,
+                child,
+                self.plan.memory_mb,
+                self.plan.offline,
+                self.plan.nice,
+                self.plan.in_memory,
+            ),
             daemon=True,
             name="sparql-worker",
         )
@@ -265,6 +278,15 @@ class QueryPool:
             self._forget(worker)
         return stale
 
+    def wait_until_warm(self) -> list[StoreFacts]:
+        """Waits for the idle workers to have opened the store and run their warm-up query
+        (QueryFailedError if one cannot); returns how each holds the store."""
+        with self._changed:
+            idle = list(self._idle)
+        for worker in idle:
+            worker.wait_ready(self.start_timeout)
+        return [worker.facts or StoreFacts() for worker in idle]
+
     def retire(self) -> None:
         """Takes no new queries; stops idle workers now and busy ones when their query ends."""
         with self._changed:
@@ -339,11 +361,30 @@ class QueryPools:
 def init_app(app: Flask) -> None:
     """Gives the app its query pools, closed when the app goes away or the interpreter exits."""
     limits = limits_of(app)
-    pools = QueryPools(PoolPlan.from_limits(limits))
+    plan = replace(PoolPlan.from_limits(limits), in_memory=store_in_memory(app))
+    pools = QueryPools(plan)
     app.extensions[EXTENSION_KEY] = pools
     # finalize runs at exit too (SIGTERM is turned into an exit by `osce-kg serve`), so a
     # query still running in a worker is stopped with the server.
     weakref.finalize(app, pools.close)
+    warm = app.config.get("WARM_START")
+    if warm if warm is not None else not app.testing:
+        warm_up(app)
+
+
+def warm_up(app: Flask) -> list[StoreFacts]:
+    """Starts the query workers and waits until each has run a first query, and runs one in
+    this process too, so the first client's query pays for no start-up (the app answers
+    nothing, /healthz included, before this returns). Returns how each worker holds the store."""
+    build = served_build(app)
+    build.store.query("ASK { ?s ?p ?o }")
+    facts = query_pool(app).wait_until_warm()
+    log.info(
+        "%d query workers warm; %s",
+        len(facts),
+        "; ".join(f.describe() for f in facts[:1]) or "none",
+    )
+    return facts
 
 
 def query_pool(app: Flask) -> QueryPool:

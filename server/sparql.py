@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -28,6 +29,7 @@ from kg.rdf.uris import sparql_endpoint_iri
 from kg.rdf.vocab import PREFIXES
 from server import conneg, urls
 from server.admission import admission_of, client_of
+from server.cache import caches_of
 from server.checks import nesting_depth
 from server.description import (
     ServiceFacts,
@@ -51,7 +53,7 @@ from server.query import (
     QueryUnsupportedError,
     ResultNotAcceptableError,
 )
-from server.store import current_store
+from server.store import current_build, current_store
 from server.yasgui import current_yasgui
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,14 @@ QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
 
 #: Headers a browser script may read from a cross-origin answer.
-EXPOSED_HEADERS = ["X-SPARQL-Max-Rows", "X-SPARQL-Truncated", "X-SPARQL-Rows", "Vary"]
+EXPOSED_HEADERS = [
+    "X-SPARQL-Max-Rows",
+    "X-SPARQL-Truncated",
+    "X-SPARQL-Rows",
+    "X-Cache",
+    "Server-Timing",
+    "Vary",
+]
 
 READ_ONLY = (
     "this endpoint is read-only: SPARQL updates are refused and the data stays as published; "
@@ -93,10 +102,15 @@ _with_cors = cast(
 @_with_cors
 def endpoint() -> Response:
     """Answers a query, or describes the service when there is none."""
+    started = time.perf_counter()
     operation = read_protocol_request()
     if operation is None:
         return service_description()
-    return answer_query(operation)
+    response = answer_query(operation)
+    # the time this process spent on the request, for clients and benchmarks (Server-Timing)
+    elapsed = (time.perf_counter() - started) * 1000
+    response.headers["Server-Timing"] = f"app;dur={elapsed:.3f}"
+    return response
 
 
 def read_protocol_request() -> ProtocolRequest | None:
@@ -228,7 +242,7 @@ def answer_query(operation: ProtocolRequest) -> Response:
         service_allowlist=limits.service_allowlist,
         base_iri=request.base_url,
     )
-    answer = _run(job)
+    answer, hit = _run(job)
     offer = offers[answer.form]
     if offer is None:  # the worker wrote a form the client accepts no format of
         log.error("a %s answer came back although no format of it was acceptable", answer.form)
@@ -237,6 +251,7 @@ def answer_query(operation: ProtocolRequest) -> Response:
         response = _query_page(operation.query, answer)
     else:
         response = Response(answer.body, content_type=offer.content_type)
+    response.headers["X-Cache"] = "hit" if hit else "miss"
     return _with_row_headers(response, answer)
 
 
@@ -269,14 +284,16 @@ def _graph_iris(values: tuple[str, ...], parameter: str) -> tuple[str, ...]:
     return values
 
 
-def _run(job: QueryJob) -> QueryAnswer:
-    """Runs a job in the pool, once admitted, turning each way it can fail into an HTTP error."""
+def _run(job: QueryJob) -> tuple[QueryAnswer, bool]:
+    """Answers a job once admitted (a client over its limit gets 429 even for a kept answer),
+    from the cache or else in the pool, turning each way it can fail into an HTTP error.
+    Returns the answer and whether it came from the cache."""
     limits = current_limits()
     timeout = limits.timeout
     client = client_of(request.remote_addr, request.headers, limits.trusted_proxies)
     try:
         with admission_of(current_app).admit(client):
-            return run_job(current_app, job, timeout=timeout)
+            return cached_answer(job, timeout)
     except ClientBusyError as error:
         raise TooManyRequests(str(error), retry_after=error.retry_after) from error
     except QuerySyntaxError as error:
@@ -298,6 +315,21 @@ def _run(job: QueryJob) -> QueryAnswer:
         raise InternalServerError(
             "the query could not be answered; the server's log says why"
         ) from error
+
+
+def cached_answer(job: QueryJob, timeout: float) -> tuple[QueryAnswer, bool]:
+    """The answer kept for this build and job (text, dataset, formats, row limit), else one
+    from the pool, kept unless cut at the row limit; failures and timeouts raise, never kept."""
+    build_id = current_build().build_id
+    results = caches_of(current_app).results
+    kept = results.get(build_id, job)
+    if kept is not None:
+        return kept, True
+    answer = run_job(current_app, job, timeout=timeout)
+    # a build published while the query ran: the answer may be the new build's, so not kept
+    if not answer.truncated and current_build().build_id == build_id:
+        results.put(build_id, job, answer)
+    return answer, False
 
 
 def _available(form: Form | None) -> str:

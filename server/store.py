@@ -1,9 +1,21 @@
-"""Opens a built knowledge graph read-only for the server: its store, dumps and reports."""
+"""Opens a built knowledge graph read-only for the server: its store, dumps and reports.
+
+The store interface: everything the web process asks of the served store goes through
+``select``, ``construct``, ``ask`` and ``links_into`` here (values always as bindings), and
+``Build.store`` for the list of named graphs and /healthz; the query workers open the store
+themselves from ``BuildLayout.store`` (``server/worker.py``). Another backend (an external
+SPARQL endpoint) implements these four functions and the workers' ``open_store``.
+
+``STORE`` chooses where the served copy lives: ``disk`` (RocksDB, read-only; the default) or
+``memory`` (a copy loaded into pyoxigraph's in-memory store when the build is opened: faster
+queries, about 550 bytes of memory per quad, held by the web process and each query worker).
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import logging
 import os
 import threading
@@ -25,6 +37,62 @@ log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "osce_kg_build"
 
+#: Where the served store lives: on disk (read-only RocksDB) or copied into memory.
+STORE_MODES = ("disk", "memory")
+
+
+def resident_bytes() -> int:
+    """This process's resident memory in bytes (0 where /proc is not there)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text(encoding="ascii").split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """How a store is held: on disk or in memory, and what the memory copy cost."""
+
+    mode: str = "disk"
+    quads: int | None = None
+    memory_bytes: int = 0
+    load_seconds: float = 0.0
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "mode": self.mode,
+            "quads": self.quads,
+            "memory_mb": round(self.memory_bytes / 1e6, 1),
+            "load_seconds": round(self.load_seconds, 2),
+        }
+
+    def describe(self) -> str:
+        if self.mode == "disk":
+            return "store on disk (read-only)"
+        return (
+            f"store in memory: {self.quads} quads, {self.memory_bytes / 1e6:.0f} MB in this "
+            f"process and as much in each query worker, loaded in {self.load_seconds:.1f} s"
+        )
+
+
+def open_store(
+    path: str | os.PathLike[str], *, in_memory: bool = False
+) -> tuple[ox.Store, StoreFacts]:
+    """The store at ``path`` opened read-only, or copied into memory; OSError when it cannot be
+    opened (RuntimeError when RocksDB finds corruption)."""
+    disk = ox.Store.read_only(os.fspath(path))
+    if not in_memory:
+        return disk, StoreFacts()
+    before, started = resident_bytes(), time.monotonic()
+    memory = ox.Store()
+    memory.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+    del disk
+    facts = StoreFacts(
+        "memory", len(memory), max(0, resident_bytes() - before), time.monotonic() - started
+    )
+    return memory, facts
+
 
 @dataclass(frozen=True)
 class Build:
@@ -34,6 +102,7 @@ class Build:
     store: ox.Store
     summary: BuildSummary = field(default_factory=BuildSummary)
     built_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    store_facts: StoreFacts = field(default_factory=StoreFacts)
 
     @functools.cached_property
     def base(self) -> str | None:
@@ -94,19 +163,20 @@ def build_time(layout: BuildLayout, summary: BuildSummary) -> datetime:
     return datetime.fromtimestamp(int(stamp), UTC)
 
 
-def open_build(build_dir: str | os.PathLike[str]) -> Build:
-    """Resolves ``DIR/current`` once and opens that build's store read-only."""
+def open_build(build_dir: str | os.PathLike[str], *, in_memory: bool = False) -> Build:
+    """Resolves ``DIR/current`` once and opens that build's store read-only (or copies it into
+    memory)."""
     layout = BuildLayout(resolve_build_root(build_dir))
     try:
-        store = ox.Store.read_only(str(layout.store))
+        store, facts = open_store(layout.store, in_memory=in_memory)
     except (OSError, RuntimeError) as error:  # RuntimeError: RocksDB found corruption
         raise ConfigError(
             f"{layout.store}: cannot open the store read-only ({error}); "
             f"rebuild with `osce-kg build --out {build_dir}`"
         ) from error
-    log.info("serving build %s from %s", layout.build_id, layout.root)
+    log.info("serving build %s from %s; %s", layout.build_id, layout.root, facts.describe())
     summary = read_summary(layout)
-    return Build(layout.root, store, summary, build_time(layout, summary))
+    return Build(layout.root, store, summary, build_time(layout, summary), facts)
 
 
 @dataclass
@@ -121,6 +191,7 @@ class BuildWatcher:
     build_dir: str
     interval: float
     build: Build
+    in_memory: bool = False
     _checked: float = field(default=0.0, repr=False)
     _refused: Path | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -141,7 +212,7 @@ class BuildWatcher:
         if real in (self.build.root, self._refused):
             return
         try:
-            self.build = open_build(self.build_dir)
+            self.build = open_build(self.build_dir, in_memory=self.in_memory)
         except ConfigError as error:
             self._refused = real  # warn once per broken build, not once a second
             log.warning(
@@ -155,7 +226,20 @@ def init_app(app: Flask) -> None:
     """Opens the configured build and keeps it (and later builds) on the app for every request."""
     build_dir = app.config["BUILD_DIR"]
     interval = float(app.config.get("BUILD_CHECK_INTERVAL", 1.0))
-    app.extensions[EXTENSION_KEY] = BuildWatcher(build_dir, interval, open_build(build_dir))
+    in_memory = store_in_memory(app)
+    build = open_build(build_dir, in_memory=in_memory)
+    app.extensions[EXTENSION_KEY] = BuildWatcher(build_dir, interval, build, in_memory)
+
+
+def store_in_memory(app: Flask) -> bool:
+    """Whether the setting ``STORE`` asks for an in-memory copy; ConfigError if it is neither."""
+    mode = str(app.config.get("STORE", "disk")).lower()
+    if mode not in STORE_MODES:
+        raise ConfigError(
+            f"setting STORE={mode!r} is not one of {', '.join(STORE_MODES)}; set OSCE_KG_STORE "
+            "(or `osce-kg serve --store`) to disk or memory"
+        )
+    return mode == "memory"
 
 
 def served_build(app: Flask) -> Build:
@@ -207,3 +291,19 @@ def _run(
     return current_store().query(
         query, substitutions=substitutions, use_default_graph_as_union=union
     )
+
+
+# Every link into an entity, unsorted: pyoxigraph sorts a whole solution sequence for ORDER BY
+# even under LIMIT, which costs 5x more than a heap over the rows when thousands of releases
+# point at a State.
+_LINKS_INTO_QUERY = "SELECT ?s ?x ?p WHERE { ?x ?p ?s . FILTER(!isBlank(?x)) }"
+
+
+def links_into(
+    node: ox.NamedNode, *, offset: int, limit: int
+) -> list[tuple[ox.NamedNode, ox.NamedNode]]:
+    """The distinct (subject, predicate) pairs of the links into ``node`` from IRIs, ordered by
+    subject then predicate IRI (as ``ORDER BY ?x ?p`` orders them), ``limit`` from ``offset``."""
+    pairs = {(row[1].value, row[2].value) for row in select(_LINKS_INTO_QUERY, {"s": node})}
+    page = heapq.nsmallest(offset + limit, pairs)[offset:]
+    return [(ox.NamedNode(subject), ox.NamedNode(predicate)) for subject, predicate in page]

@@ -10,10 +10,11 @@ from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
-from server.checks import check_query
+from server.checks import check_query, refuse_update
 from server.query import QueryAnswer, QueryFailure, QueryJob
 from server.results import write_result
 from server.sandbox import deny_network
+from server.store import StoreFacts, open_store
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ def execute_job(store: ox.Store, job: QueryJob) -> QueryAnswer | QueryFailure:
     try:
         result = run_query(store, job, union_default_graph=checked)
     except SyntaxError as error:
-        return QueryFailure("syntax", str(error))  # the parser's message, for the client
+        # an update only reaches pyoxigraph's query parser when the check skipped rdflib
+        return refuse_update(job.text) or QueryFailure("syntax", str(error))
     except RuntimeError as error:
         return _unsupported(error) or _unexpected("the query could not be started", error)
     except (ValueError, OSError) as error:
@@ -93,10 +95,33 @@ def limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
 
 
+#: Run once by a new worker before it says it is ready: the first real query then finds the
+#: store, the query engine, the result writer and rdflib's parser (FROM) warm.
+WARM_UP_JOBS = tuple(
+    QueryJob(
+        text,
+        "application/sparql-results+json",
+        "application/sparql-results+json",
+        "text/turtle",
+        max_rows=1,
+    )
+    for text in (
+        "SELECT * WHERE { ?s ?p ?o } LIMIT 1",
+        "SELECT * FROM <urn:x-osce-kg:warm-up> WHERE { ?s ?p ?o } LIMIT 1",
+    )
+)
+
+
 def serve_jobs(
-    store_path: str, conn: Connection, memory_mb: int, offline: bool = True, nice: int = 0
+    store_path: str,
+    conn: Connection,
+    memory_mb: int,
+    offline: bool = True,
+    nice: int = 0,
+    in_memory: bool = False,
 ) -> None:
-    """A worker's life: open the store read-only once, then answer jobs until the pipe closes.
+    """A worker's life: open the store read-only once (or copy it into memory), run a warm-up
+    query, then answer jobs until the pipe closes. Its ready message is its StoreFacts.
 
     An offline worker first loses its network, before pyoxigraph starts any thread: a SERVICE
     call that got past the check still cannot connect anywhere. A positive ``nice`` lowers its
@@ -108,20 +133,23 @@ def serve_jobs(
     if offline:
         deny_network()
     try:
-        store = ox.Store.read_only(store_path)
-    except OSError as error:
+        store, facts = open_store(store_path, in_memory=in_memory)
+    except (OSError, RuntimeError) as error:
         detail = f"{store_path}: cannot open the store read-only: {error}"
         conn.send(QueryFailure("failed", "a query worker could not open the store", detail=detail))
         return
-    conn.send("ready")
+    for warm_up in WARM_UP_JOBS:
+        execute_job(store, warm_up)
+    reply: StoreFacts = facts
+    conn.send(reply)
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            reply: QueryAnswer | QueryFailure = execute_job(store, job)
+            answer: QueryAnswer | QueryFailure = execute_job(store, job)
         except Exception as error:  # keep the worker (and its open store) alive
             log.exception("query failed in a worker")
-            reply = _unexpected(FAILED_WHILE_RUNNING, error)
-        conn.send(reply)
+            answer = _unexpected(FAILED_WHILE_RUNNING, error)
+        conn.send(answer)

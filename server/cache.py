@@ -1,0 +1,162 @@
+"""Finished answers kept per build: entity documents and SPARQL results, bounded in bytes.
+
+A published build never changes, so an answer computed once for it stays right until another
+build is served. Each cache holds the answers of one build: the first use with a new build id
+empties it. Least recently used answers go first when the byte bound is reached, and an answer
+larger than a quarter of the bound is not kept (it would push out everything else).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from cachetools import LRUCache
+from flask import Flask
+
+from kg.errors import ConfigError
+from server.query import QueryAnswer
+
+EXTENSION_KEY = "osce_kg_caches"
+
+#: Bytes counted for an entry besides its body: the key, the record, the LRU's bookkeeping.
+ENTRY_OVERHEAD = 512
+#: An entry larger than this share of a cache's bound is answered but not kept.
+LARGEST_SHARE = 4
+
+Value = TypeVar("Value")
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """How a cache is doing: for /healthz and the benchmarks."""
+
+    hits: int
+    misses: int
+    entries: int
+    bytes: int
+    max_bytes: int
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "entries": self.entries,
+            "bytes": self.bytes,
+            "max_bytes": self.max_bytes,
+        }
+
+
+class BuildCache(Generic[Value]):
+    """A thread-safe LRU map from keys to the answers of one build, bounded in bytes."""
+
+    def __init__(self, max_bytes: int, size_of: Callable[[Value], int]) -> None:
+        self.max_bytes = max(0, max_bytes)
+        self._size_of = size_of
+        self._entries: LRUCache[Hashable, Value] = LRUCache(
+            maxsize=max(1, self.max_bytes), getsizeof=self._entry_size
+        )
+        self._build_id: str | None = None
+        self._lock = threading.Lock()
+        self._hits = 0
+        self._misses = 0
+
+    def _entry_size(self, value: Value) -> int:
+        return self._size_of(value) + ENTRY_OVERHEAD
+
+    def _follow(self, build_id: str) -> None:
+        """Empties the cache when the build changed (holding the lock)."""
+        if build_id != self._build_id:
+            self._entries.clear()
+            self._build_id = build_id
+
+    def get(self, build_id: str, key: Hashable) -> Value | None:
+        """The answer kept for ``key`` in build ``build_id``, or None."""
+        if not self.max_bytes:
+            return None
+        with self._lock:
+            self._follow(build_id)
+            value = self._entries.get(key)
+            if value is None:
+                self._misses += 1
+            else:
+                self._hits += 1
+            return value
+
+    def put(self, build_id: str, key: Hashable, value: Value) -> bool:
+        """Keeps an answer of build ``build_id``; False when it is too large to keep."""
+        if self._entry_size(value) * LARGEST_SHARE > self.max_bytes:
+            return False
+        with self._lock:
+            self._follow(build_id)
+            self._entries[key] = value
+        return True
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(
+                self._hits,
+                self._misses,
+                len(self._entries),
+                int(self._entries.currsize),
+                self.max_bytes,
+            )
+
+
+@dataclass(frozen=True)
+class CachedDocument:
+    """A finished 200 answer: its body and the headers the view gave it."""
+
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+
+    def size(self) -> int:
+        return len(self.body) + sum(len(name) + len(value) for name, value in self.headers)
+
+
+@dataclass(frozen=True)
+class Caches:
+    """An app's caches: entity documents (data and pages) and SPARQL results."""
+
+    documents: BuildCache[CachedDocument]
+    results: BuildCache[QueryAnswer]
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return {
+            "documents": self.documents.stats().as_json(),
+            "results": self.results.stats().as_json(),
+        }
+
+
+def _bytes_setting(config: Mapping[str, Any], name: str) -> int:
+    value = config[name]
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(
+            f"setting {name}={value!r} is not a number of bytes; set OSCE_KG_{name} to one "
+            "(0 turns the cache off)"
+        ) from error
+    if number < 0:
+        raise ConfigError(f"setting {name}={number} is negative; set OSCE_KG_{name} to 0 or more")
+    return number
+
+
+def init_app(app: Flask) -> None:
+    """Gives the app its caches, sized by ``DOCUMENT_CACHE_BYTES`` and ``SPARQL_CACHE_BYTES``."""
+    app.extensions[EXTENSION_KEY] = Caches(
+        documents=BuildCache(
+            _bytes_setting(app.config, "DOCUMENT_CACHE_BYTES"), CachedDocument.size
+        ),
+        results=BuildCache(
+            _bytes_setting(app.config, "SPARQL_CACHE_BYTES"), lambda answer: len(answer.body)
+        ),
+    )
+
+
+def caches_of(app: Flask) -> Caches:
+    """The caches ``app`` was made with."""
+    caches: Caches = app.extensions[EXTENSION_KEY]
+    return caches
