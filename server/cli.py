@@ -67,9 +67,22 @@ def build_sample(build_dir: Path) -> None:
     help="Serve from the build's store on disk (default) or from a copy in memory (faster "
     "queries; memory for the web process and each query worker, reported at start).",
 )
+@click.option(
+    "--sparql-endpoint",
+    default=None,
+    envvar="OSCE_KG_SPARQL_ENDPOINT",
+    help="Answer /sparql and the entity documents from this external SPARQL store's query URL "
+    "(loaded with `osce-kg publish`), with the same limits; dumps and reports still come "
+    "from --build.",
+)
 @click.pass_context
 def serve_command(
-    ctx: click.Context, build_dir: Path, host: str, port: int, store_mode: str | None
+    ctx: click.Context,
+    build_dir: Path,
+    host: str,
+    port: int,
+    store_mode: str | None,
+    sparql_endpoint: str | None,
 ) -> None:
     """Serve a built knowledge graph: SPARQL endpoint, entity URIs, dumps and pages.
 
@@ -89,6 +102,8 @@ def serve_command(
         settings = {"BUILD_DIR": str(build_dir)}
         if store_mode is not None:
             settings["STORE"] = store_mode
+        if sparql_endpoint:
+            settings["SPARQL_ENDPOINT"] = sparql_endpoint
         app = create_app(settings)
         check_port_free(host, port)
     except OsceKgError as error:

@@ -139,7 +139,7 @@ def export_build(
 ) -> ExportSummary:
     """``export_static`` for the build in ``build_dir`` (its ``current``), with the settings of
     the environment (``OSCE_KG_*``), as ``osce-kg serve`` would serve it."""
-    app = create_app({"BUILD_DIR": str(build_dir)})
+    app = create_app({"BUILD_DIR": str(build_dir), "WARM_START": False})  # asks no /sparql
     try:
         return export_static(app, out_dir, on_entity=on_entity)
     finally:

@@ -14,7 +14,7 @@ from server.checks import check_query, refuse_update
 from server.query import QueryAnswer, QueryFailure, QueryJob
 from server.results import write_result
 from server.sandbox import deny_network
-from server.store import StoreFacts, open_store
+from server.store import Store, StoreFacts, open_store
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 FAILED_WHILE_RUNNING = "the query failed while running"
 
 
-def execute_job(store: ox.Store, job: QueryJob) -> QueryAnswer | QueryFailure:
+def execute_job(store: Store, job: QueryJob) -> QueryAnswer | QueryFailure:
     """Checks, runs and writes one query on a store (in the worker process)."""
     checked = check_query(job.text, job.service_allowlist, job.base_iri)
     if isinstance(checked, QueryFailure):
@@ -61,7 +61,7 @@ def _unsupported(error: RuntimeError) -> QueryFailure | None:
 
 
 def run_query(
-    store: ox.Store, job: QueryJob, *, union_default_graph: bool = True
+    store: Store, job: QueryJob, *, union_default_graph: bool = True
 ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
     """Starts a job's query with its dataset: the protocol's graphs win over the query's own."""
     if job.default_graphs or job.named_graphs:
