@@ -33,6 +33,11 @@ GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=
 #: What some stores call N-Triples (Virtuoso: text/plain).
 RDF_ALIASES = {"text/plain": ox.RdfFormat.N_TRIPLES}
 
+#: No row is the right answer; a store that drops the FILTER answers one.
+_VALUES_PROBE = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n" + (
+    "SELECT ?x WHERE { VALUES (?x) { (<urn:x-osce-kg:probe>) } OPTIONAL { ?x rdfs:label ?y } "
+    "OPTIONAL { ?x a ?z } FILTER(BOUND(?y) || BOUND(?z)) }"
+)
 _NAMED_GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 _ALL_TRIPLES = "CONSTRUCT WHERE { ?s ?p ?o }"
 
@@ -73,23 +78,30 @@ def values_block(bindings: Mapping[ox.Variable, Term]) -> str:
     return f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
 
 
-def where_clause_start(query: str) -> int:
-    """The position just after the ``{`` that opens the query's WHERE clause.
+def where_clause_span(query: str) -> tuple[int, int]:
+    """Where the query's WHERE clause is: just after its opening ``{`` and at its closing ``}``.
 
     The keyword WHERE at the top level, else (it is optional) the first top-level ``{`` of a
     SELECT, ASK or DESCRIBE; a CONSTRUCT's first group is its template. ValueError if none.
     """
     depth = 0
     form = None
-    after_where = False
+    start: int | None = None
+    after_where = template = False
     for token in _TOKENS.finditer(query):
         text = token.group()
         if text == "{":
-            if depth == 0 and (after_where or form in ("select", "ask", "describe")):
-                return token.end()
+            if start is None and depth == 0:
+                if form == "construct" and after_where and not template:
+                    break  # CONSTRUCT WHERE { ... }: the pattern is the template, no VALUES
+                if after_where or form in ("select", "ask", "describe"):
+                    start = token.end()
+                template = template or form == "construct"
             depth += 1
         elif text == "}":
             depth = max(0, depth - 1)
+            if depth == 0 and start is not None:
+                return start, token.start()
         elif depth == 0 and text.lower() in _FORMS and form is None:
             form = text.lower()
         elif depth == 0 and text.lower() == "where":
@@ -97,12 +109,25 @@ def where_clause_start(query: str) -> int:
     raise ValueError("the query has no WHERE clause to bind values in")
 
 
-def bind_values(query: str, bindings: Mapping[ox.Variable, Term]) -> str:
-    """The query with its variables bound by a VALUES block opening its WHERE clause."""
+def where_clause_start(query: str) -> int:
+    """The position just after the ``{`` that opens the query's WHERE clause."""
+    return where_clause_span(query)[0]
+
+
+def bind_values(query: str, bindings: Mapping[ox.Variable, Term], *, nested: bool = False) -> str:
+    """The query with its variables bound by a VALUES block opening its WHERE clause.
+
+    ``nested`` puts the clause's own patterns in a group of their own, joined with the VALUES
+    block: for stores that drop a FILTER after OPTIONALs when a VALUES block opens the group
+    (Virtuoso 7; see ``RemoteStore.nests_values``).
+    """
     if not bindings:
         return query
-    start = where_clause_start(query)
-    return f"{query[:start]} {values_block(bindings)} {query[start:]}"
+    start, end = where_clause_span(query)
+    values = values_block(bindings)
+    if nested:
+        return f"{query[:start]} {values} {{{query[start:end]}}} {query[end:]}"
+    return f"{query[:start]} {values} {query[start:]}"
 
 
 @dataclass
@@ -118,6 +143,7 @@ class RemoteStore:
     graph_prefix: str | None = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _graphs: tuple[ox.NamedNode, ...] | None = field(default=None, repr=False)
+    _nested: bool | None = field(default=None, repr=False)
 
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
@@ -145,7 +171,7 @@ class RemoteStore:
         if any(isinstance(term, ox.BlankNode) for term in bindings.values()):
             # a blank node of an earlier answer names nothing the endpoint can look up
             return empty_like(form)
-        text = bind_values(query, bindings)
+        text = bind_values(query, bindings, nested=bool(bindings) and self.nests_values())
         if base_iri is not None:
             text = f"BASE <{ox.NamedNode(base_iri).value}>\n{text}"
         fields: list[tuple[str, str]] = [("query", text)]
@@ -170,8 +196,9 @@ class RemoteStore:
                     said = " ".join(answer.text.split())[:500]
                     raise SyntaxError(f"the SPARQL store refused the query: {said}")
                 if answer.status_code != 200:
+                    said = " ".join(answer.text.split())[:300]
                     raise RemoteStoreError(
-                        f"the SPARQL store answered {answer.status_code}; try again later"
+                        f"the SPARQL store could not answer ({answer.status_code}: {said})"
                     )
                 chunks, size = [], 0
                 for chunk in answer.iter_content(1 << 16):
@@ -194,6 +221,15 @@ class RemoteStore:
             ) from error
         except requests.RequestException as error:
             raise RemoteStoreError(f"the SPARQL store cannot be reached ({error})") from error
+
+    def nests_values(self) -> bool:
+        """Whether bound values must stand apart from the query's own patterns here: asked
+        once, by a query whose right answer is no row (a FILTER no binding passes)."""
+        if self._nested is None:
+            answer = self.query(_VALUES_PROBE)
+            assert isinstance(answer, ox.QuerySolutions)
+            self._nested = any(True for _ in answer)
+        return self._nested
 
     def named_graphs(self) -> Iterator[ox.NamedNode]:
         """The endpoint's named graphs (under ``graph_prefix``), asked once: a build is
@@ -238,9 +274,27 @@ def read_answer(form: Result, media_type: str, body: bytes) -> Result:
         answer = ox.parse_query_results(body, results_format)
     except SyntaxError as error:
         raise RemoteStoreError(f"the SPARQL store's answer does not parse: {error}") from error
+    if isinstance(form, ox.QueryBoolean) and isinstance(answer, ox.QuerySolutions):
+        answer = ask_answer(answer)
     if type(answer) is not type(form):
         raise RemoteStoreError("the SPARQL store answered another form of query than was asked")
     return answer
+
+
+#: Virtuoso 7 answers ASK as a one-row SELECT of this variable, 1 for true.
+ASK_RETVAL = "__ASK_RETVAL"
+
+
+def ask_answer(solutions: ox.QuerySolutions) -> ox.QuerySolutions | ox.QueryBoolean:
+    """The boolean of an ASK answered as Virtuoso 7 does; other solutions as they are."""
+    if [variable.value for variable in solutions.variables] != [ASK_RETVAL]:
+        return solutions
+    true = any(
+        isinstance(row[ASK_RETVAL], ox.Literal) and row[ASK_RETVAL].value in ("1", "true")
+        for row in solutions
+    )
+    text = b'{"head":{},"boolean":true}' if true else b'{"head":{},"boolean":false}'
+    return ox.parse_query_results(text, ox.QueryResultsFormat.JSON)
 
 
 def check_endpoint(store: RemoteStore) -> None:

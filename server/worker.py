@@ -12,6 +12,7 @@ import pyoxigraph as ox
 
 from server.checks import check_query, refuse_update
 from server.query import QueryAnswer, QueryFailure, QueryJob
+from server.remote import RemoteStoreError
 from server.results import write_result
 from server.sandbox import deny_network
 from server.store import Store, StoreFacts, open_store
@@ -36,6 +37,8 @@ def execute_job(store: Store, job: QueryJob) -> QueryAnswer | QueryFailure:
         return _unsupported(error) or _unexpected("the query could not be started", error)
     except (ValueError, OSError) as error:
         return _unexpected("the query could not be started", error)
+    except RemoteStoreError as error:  # the external SPARQL store's answer, read already
+        return QueryFailure("unavailable", error.description or "the SPARQL store did not answer")
     try:
         return write_result(result, job)
     except RuntimeError as error:  # results are computed lazily, while they are written
