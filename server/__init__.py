@@ -52,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1_000_000,  # the largest request body accepted
     "PUBLIC_URL": None,  # the endpoint's public address in its Service Description (None: BASE's)
     "SEARCH_CACHE_DIR": None,  # where a search index is made for an older build (None: ~/.cache)
+    "SPARQL_ENDPOINT": None,  # an external SPARQL store's query URL to answer from (None: own)
     "STORE": "disk",  # where the served store lives: disk (read-only) or memory (a copy)
     "WARM_START": None,  # start and warm the query workers before serving (None: unless TESTING)
     "DOCUMENT_CACHE_BYTES": 64_000_000,  # entity documents kept per build (0: none)

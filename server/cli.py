@@ -67,9 +67,22 @@ def build_sample(build_dir: Path) -> None:
     help="Serve from the build's store on disk (default) or from a copy in memory (faster "
     "queries; memory for the web process and each query worker, reported at start).",
 )
+@click.option(
+    "--sparql-endpoint",
+    default=None,
+    envvar="OSCE_KG_SPARQL_ENDPOINT",
+    help="Answer /sparql and the entity documents from this external SPARQL store's query URL "
+    "(loaded with `osce-kg publish`), with the same limits; dumps and reports still come "
+    "from --build.",
+)
 @click.pass_context
 def serve_command(
-    ctx: click.Context, build_dir: Path, host: str, port: int, store_mode: str | None
+    ctx: click.Context,
+    build_dir: Path,
+    host: str,
+    port: int,
+    store_mode: str | None,
+    sparql_endpoint: str | None,
 ) -> None:
     """Serve a built knowledge graph: SPARQL endpoint, entity URIs, dumps and pages.
 
@@ -89,6 +102,8 @@ def serve_command(
         settings = {"BUILD_DIR": str(build_dir)}
         if store_mode is not None:
             settings["STORE"] = store_mode
+        if sparql_endpoint:
+            settings["SPARQL_ENDPOINT"] = sparql_endpoint
         app = create_app(settings)
         check_port_free(host, port)
     except OsceKgError as error:
@@ -101,6 +116,151 @@ def serve_command(
     # SIGTERM ends the server like Ctrl-C does, so exit handlers stop the query workers.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     run_simple(host, port, app, threaded=True, request_handler=StrictFramingRequestHandler)
+
+
+@cli.command("export-static")
+@click.argument("out_dir", metavar="OUT", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--build",
+    "build_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    envvar="OSCE_KG_BUILD_DIR",
+    help="The build directory whose entity documents to write.",
+)
+@click.pass_context
+def export_static_command(ctx: click.Context, out_dir: Path, build_dir: Path) -> None:
+    """Write every entity's HTML page and RDF documents as static files into OUT.
+
+    The files are the bytes the server answers; OUT/current points to the newest export.
+    Serve them with server/deploy/nginx-static.conf (see the README).
+    """
+    from tqdm import tqdm
+
+    from server.export import export_build
+
+    bar: tqdm[None] | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:  # disable=None: no bar when stderr is not a terminal
+            bar = tqdm(total=total, desc="exporting", unit="entity", disable=None)
+        bar.update(done - bar.n)
+
+    try:
+        summary = export_build(build_dir, out_dir, on_entity=progress)
+    except OsceKgError as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(2)
+    finally:
+        if bar is not None:
+            bar.close()
+    click.echo(
+        f"Exported {summary.entities} entities of build {summary.build_id}: {summary.files} "
+        f"files, {summary.bytes} bytes, in {out_dir}/current."
+    )
+    for url, status in summary.skipped.items():
+        click.echo(f"  {url} answered {status}; left to the server", err=True)
+
+
+def port_range(text: str) -> range:
+    """``8101-8120`` -> range(8101, 8121)."""
+    first, _, last = text.partition("-")
+    try:
+        ports = range(int(first), int(last or first) + 1)
+    except ValueError as error:
+        raise click.BadParameter(f"{text!r} is not a port range like 8101-8120") from error
+    if not ports or ports.start < 1 or ports.stop > 65536:
+        raise click.BadParameter(f"{text!r} is not a port range like 8101-8120")
+    return ports
+
+
+@cli.command("rollout")
+@click.option(
+    "--build",
+    "build_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    envvar="OSCE_KG_BUILD_DIR",
+    help="The build directory whose current build to roll out.",
+)
+@click.option(
+    "--deploy",
+    "deploy_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Where the replicas' build copies, the static export, logs and replicas.json live.",
+)
+@click.option("--replicas", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--ports", default="8101-8120", show_default=True, help="Ports the replicas may listen on."
+)
+@click.option(
+    "--nginx-site",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The nginx site file to write (nginx's configuration includes it).",
+)
+@click.option(
+    "--nginx-pid",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("/run/nginx.pid"),
+    show_default=True,
+    help="nginx's pid file: nginx is reloaded through it (not running: the site is written).",
+)
+@click.option("--listen", default="80", show_default=True, help="nginx's listen address.")
+@click.option(
+    "--server",
+    type=click.Choice(["serve", "gunicorn"]),
+    default="serve",
+    show_default=True,
+    help="Each replica runs `osce-kg serve` or gunicorn with the shipped settings.",
+)
+@click.pass_context
+def rollout_command(
+    ctx: click.Context,
+    build_dir: Path,
+    deploy_dir: Path,
+    replicas: int,
+    ports: str,
+    nginx_site: Path,
+    nginx_pid: Path,
+    listen: str,
+    server: str,
+) -> None:
+    """Roll the current build out to new replicas behind nginx, then stop the old ones.
+
+    Starts REPLICAS servers, each over its own copy of the build, exports the static
+    documents, switches nginx's upstream with a reload, waits for nginx's old workers to
+    finish their requests, and stops the old replicas by their pids. No request fails.
+    """
+    from server.deploy.rollout import RolloutPlan, rollout
+    from server.export import export_build
+
+    plan = RolloutPlan(
+        build_dir=build_dir,
+        deploy_dir=deploy_dir,
+        replicas=replicas,
+        ports=port_range(ports),
+        site_file=nginx_site,
+        nginx_pid_file=nginx_pid,
+        listen=listen,
+        server=server,
+    )
+    try:
+        result = rollout(plan, export=export_build)
+    except OsceKgError as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(2)
+    ports_now = ", ".join(str(r.port) for r in result.started)
+    click.echo(
+        f"Build {result.build_id} is served by {len(result.started)} replicas (ports "
+        f"{ports_now}); stopped {len(result.stopped)} old ones in {result.seconds:.1f} s."
+    )
+    if not result.reloaded:
+        click.echo(f"nginx is not running: start it with {nginx_site} in its configuration.")
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -362,6 +362,8 @@ def init_app(app: Flask) -> None:
     """Gives the app its query pools, closed when the app goes away or the interpreter exits."""
     limits = limits_of(app)
     plan = replace(PoolPlan.from_limits(limits), in_memory=store_in_memory(app))
+    if served_build(app).endpoint is not None:  # the workers ask an external SPARQL store
+        plan = replace(plan, offline=False)
     pools = QueryPools(plan)
     app.extensions[EXTENSION_KEY] = pools
     # finalize runs at exit too (SIGTERM is turned into an exit by `osce-kg serve`), so a
@@ -390,7 +392,7 @@ def warm_up(app: Flask) -> list[StoreFacts]:
 def query_pool(app: Flask) -> QueryPool:
     """The app's pool of query workers over the build it serves now."""
     pools: QueryPools = app.extensions[EXTENSION_KEY]
-    return pools.for_store(str(served_build(app).layout.store))
+    return pools.for_store(served_build(app).store_location)
 
 
 def run_job(app: Flask, job: QueryJob, *, timeout: float) -> QueryAnswer:

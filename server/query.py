@@ -8,7 +8,9 @@ from typing import Literal
 from kg.errors import OsceKgError
 
 Form = Literal["solutions", "boolean", "graph"]
-FailureKind = Literal["syntax", "unsupported", "not-acceptable", "forbidden", "failed"]
+FailureKind = Literal[
+    "syntax", "unsupported", "not-acceptable", "forbidden", "unavailable", "failed"
+]
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,8 @@ def failure_error(failure: QueryFailure) -> QueryError:
     """The error a worker's failure stands for, raised in the web process."""
     if failure.kind == "syntax":
         return QuerySyntaxError(failure.message)
+    if failure.kind == "unavailable":  # an external SPARQL store could not answer
+        return QueryUnavailableError(failure.message)
     if failure.kind == "unsupported":
         return QueryUnsupportedError(failure.message)
     if failure.kind == "forbidden":

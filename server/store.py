@@ -4,7 +4,8 @@ The store interface: everything the web process asks of the served store goes th
 ``select``, ``construct``, ``ask`` and ``links_into`` here (values always as bindings), and
 ``Build.store`` for the list of named graphs and /healthz; the query workers open the store
 themselves from ``BuildLayout.store`` (``server/worker.py``). Another backend (an external
-SPARQL endpoint) implements these four functions and the workers' ``open_store``.
+SPARQL endpoint, ``server/remote.py``, setting ``SPARQL_ENDPOINT``) stands in for the pyoxigraph
+store under these four functions and the workers' ``open_store``.
 
 ``STORE`` chooses where the served copy lives: ``disk`` (RocksDB, read-only; the default) or
 ``memory`` (a copy loaded into pyoxigraph's in-memory store when the build is opened: faster
@@ -32,8 +33,12 @@ from kg.errors import ConfigError
 from kg.publish.layout import CURRENT, BuildLayout
 from kg.publish.summary import BuildSummary
 from kg.rdf.uris import normalise_base
+from server.remote import RemoteStore, check_endpoint, is_endpoint
 
 log = logging.getLogger(__name__)
+
+#: What serves queries: the build's pyoxigraph store, or an external SPARQL endpoint.
+Store = ox.Store | RemoteStore
 
 EXTENSION_KEY = "osce_kg_build"
 
@@ -68,6 +73,8 @@ class StoreFacts:
         }
 
     def describe(self) -> str:
+        if self.mode == "remote":
+            return "store: an external SPARQL endpoint"
         if self.mode == "disk":
             return "store on disk (read-only)"
         return (
@@ -78,9 +85,11 @@ class StoreFacts:
 
 def open_store(
     path: str | os.PathLike[str], *, in_memory: bool = False
-) -> tuple[ox.Store, StoreFacts]:
+) -> tuple[Store, StoreFacts]:
     """The store at ``path`` opened read-only, or copied into memory; OSError when it cannot be
-    opened (RuntimeError when RocksDB finds corruption)."""
+    opened (RuntimeError when RocksDB finds corruption). A URL is an external SPARQL endpoint."""
+    if is_endpoint(os.fspath(path)):
+        return RemoteStore(os.fspath(path)), StoreFacts("remote")
     disk = ox.Store.read_only(os.fspath(path))
     if not in_memory:
         return disk, StoreFacts()
@@ -99,10 +108,17 @@ class Build:
     """One completed build, resolved once: its folder, store and summary."""
 
     root: Path
-    store: ox.Store
+    store: Store
     summary: BuildSummary = field(default_factory=BuildSummary)
     built_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     store_facts: StoreFacts = field(default_factory=StoreFacts)
+    #: the external SPARQL endpoint that answers for this build (None: its own store)
+    endpoint: str | None = None
+
+    @property
+    def store_location(self) -> str:
+        """What the query workers open: the endpoint's URL, or the build's store folder."""
+        return self.endpoint or str(self.layout.store)
 
     @functools.cached_property
     def base(self) -> str | None:
@@ -163,10 +179,27 @@ def build_time(layout: BuildLayout, summary: BuildSummary) -> datetime:
     return datetime.fromtimestamp(int(stamp), UTC)
 
 
-def open_build(build_dir: str | os.PathLike[str], *, in_memory: bool = False) -> Build:
+def open_build(
+    build_dir: str | os.PathLike[str], *, in_memory: bool = False, remote: RemoteStore | None = None
+) -> Build:
     """Resolves ``DIR/current`` once and opens that build's store read-only (or copies it into
-    memory)."""
+    memory); with ``remote``, the build's queries go to that SPARQL endpoint instead (checked
+    here), while its dumps and reports still come from ``DIR``."""
     layout = BuildLayout(resolve_build_root(build_dir))
+    if remote is not None:
+        check_endpoint(remote)
+        summary = read_summary(layout)
+        base = normalise_base(summary.base) if summary.base else None
+        prefix = remote.graph_prefix or (f"{base}graph/" if base else None)
+        log.info("serving build %s from %s, queries from %s", layout.build_id, layout.root, remote)
+        return Build(
+            layout.root,
+            RemoteStore(remote.endpoint, timeout=remote.timeout, graph_prefix=prefix),
+            summary,
+            build_time(layout, summary),
+            StoreFacts("remote"),
+            remote.endpoint,
+        )
     try:
         store, facts = open_store(layout.store, in_memory=in_memory)
     except (OSError, RuntimeError) as error:  # RuntimeError: RocksDB found corruption
@@ -192,6 +225,8 @@ class BuildWatcher:
     interval: float
     build: Build
     in_memory: bool = False
+    #: the external SPARQL endpoint every build is answered from (None: each build's store)
+    remote: RemoteStore | None = None
     _checked: float = field(default=0.0, repr=False)
     _refused: Path | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -212,7 +247,7 @@ class BuildWatcher:
         if real in (self.build.root, self._refused):
             return
         try:
-            self.build = open_build(self.build_dir, in_memory=self.in_memory)
+            self.build = open_build(self.build_dir, in_memory=self.in_memory, remote=self.remote)
         except ConfigError as error:
             self._refused = real  # warn once per broken build, not once a second
             log.warning(
@@ -227,8 +262,30 @@ def init_app(app: Flask) -> None:
     build_dir = app.config["BUILD_DIR"]
     interval = float(app.config.get("BUILD_CHECK_INTERVAL", 1.0))
     in_memory = store_in_memory(app)
-    build = open_build(build_dir, in_memory=in_memory)
-    app.extensions[EXTENSION_KEY] = BuildWatcher(build_dir, interval, build, in_memory)
+    remote = remote_store(app)
+    if remote is not None and in_memory:
+        raise ConfigError("SPARQL_ENDPOINT and STORE=memory exclude each other: choose one")
+    build = open_build(build_dir, in_memory=in_memory, remote=remote)
+    app.extensions[EXTENSION_KEY] = BuildWatcher(build_dir, interval, build, in_memory, remote)
+
+
+def remote_store(app: Flask) -> RemoteStore | None:
+    """The external SPARQL endpoint of the setting ``SPARQL_ENDPOINT``, or None."""
+    endpoint = app.config.get("SPARQL_ENDPOINT")
+    if not endpoint:
+        return None
+    if not is_endpoint(str(endpoint)):
+        raise ConfigError(
+            f"setting SPARQL_ENDPOINT={endpoint!r} is not an http(s) URL; give the store's "
+            "SPARQL query address (`osce-kg serve --sparql-endpoint URL`)"
+        )
+    # the endpoint's named graphs that are the build's, not the store's own
+    base = app.config.get("BASE")
+    return RemoteStore(
+        str(endpoint),
+        timeout=float(app.config["SPARQL_TIMEOUT"]),
+        graph_prefix=f"{base}graph/" if base else None,
+    )
 
 
 def store_in_memory(app: Flask) -> bool:
@@ -253,7 +310,7 @@ def current_build() -> Build:
     return served_build(current_app)
 
 
-def current_store() -> ox.Store:
+def current_store() -> Store:
     """The read-only pyoxigraph store of the build the running app serves."""
     return current_build().store
 

@@ -12,9 +12,10 @@ import pyoxigraph as ox
 
 from server.checks import check_query, refuse_update
 from server.query import QueryAnswer, QueryFailure, QueryJob
+from server.remote import RemoteStoreError
 from server.results import write_result
 from server.sandbox import deny_network
-from server.store import StoreFacts, open_store
+from server.store import Store, StoreFacts, open_store
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 FAILED_WHILE_RUNNING = "the query failed while running"
 
 
-def execute_job(store: ox.Store, job: QueryJob) -> QueryAnswer | QueryFailure:
+def execute_job(store: Store, job: QueryJob) -> QueryAnswer | QueryFailure:
     """Checks, runs and writes one query on a store (in the worker process)."""
     checked = check_query(job.text, job.service_allowlist, job.base_iri)
     if isinstance(checked, QueryFailure):
@@ -36,6 +37,8 @@ def execute_job(store: ox.Store, job: QueryJob) -> QueryAnswer | QueryFailure:
         return _unsupported(error) or _unexpected("the query could not be started", error)
     except (ValueError, OSError) as error:
         return _unexpected("the query could not be started", error)
+    except RemoteStoreError as error:  # the external SPARQL store's answer, read already
+        return QueryFailure("unavailable", error.description or "the SPARQL store did not answer")
     try:
         return write_result(result, job)
     except RuntimeError as error:  # results are computed lazily, while they are written
@@ -61,7 +64,7 @@ def _unsupported(error: RuntimeError) -> QueryFailure | None:
 
 
 def run_query(
-    store: ox.Store, job: QueryJob, *, union_default_graph: bool = True
+    store: Store, job: QueryJob, *, union_default_graph: bool = True
 ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
     """Starts a job's query with its dataset: the protocol's graphs win over the query's own."""
     if job.default_graphs or job.named_graphs:

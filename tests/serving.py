@@ -98,6 +98,11 @@ def nginx_config(prefix: Path, listen: int, upstream: int) -> Path:
         assert site.count(placeholder) == 1, f"the shipped site no longer says {placeholder!r}"
     site = site.replace(SITE_LISTEN, f"listen 127.0.0.1:{listen};")
     site = site.replace(SITE_UPSTREAM, f"server 127.0.0.1:{upstream};")
+    return nginx_main_config(prefix, site)
+
+
+def nginx_main_config(prefix: Path, site: str) -> Path:
+    """A whole nginx configuration around a site's text, everything under ``prefix``."""
     (prefix / "site.conf").write_text(site, encoding="utf-8")
     temp = "".join(
         f"    {kind}_temp_path {prefix / kind};\n"
@@ -117,5 +122,9 @@ def nginx_config(prefix: Path, listen: int, upstream: int) -> Path:
 
 def nginx_command(nginx: str, prefix: Path, listen: int, upstream: int) -> list[str]:
     """Runs nginx in the foreground with ``nginx_config`` (for ``running``)."""
-    config = nginx_config(prefix, listen, upstream)
+    return nginx_site_command(nginx, prefix, nginx_config(prefix, listen, upstream))
+
+
+def nginx_site_command(nginx: str, prefix: Path, config: Path) -> list[str]:
+    """Runs nginx in the foreground with a whole configuration (``nginx_main_config``)."""
     return [nginx, "-p", str(prefix), "-c", str(config), "-e", str(prefix / "error.log")]

@@ -124,6 +124,10 @@ from kg.cli.parse import parse_command  # noqa: E402
 
 cli.add_command(parse_command)
 
+from kg.cli.publish import publish_command  # noqa: E402
+
+cli.add_command(publish_command)
+
 
 def main() -> None:
     """Entry point of the library commands (without ``serve``)."""
