@@ -44,6 +44,19 @@ SAMPLE_SECONDS = 0.05
 MONTHS = (
     "January February March April May June July August September October November December"
 ).split()
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 CONTENT_TYPES = ("Press release", "News", "Press release", "Statement", "News", "Weekly report")
 FIELDS_OF_WORK = (
     "Arms control",
@@ -335,7 +348,9 @@ def main() -> None:
         out = workdir / f"build-{count}"
         shutil.rmtree(out, ignore_errors=True)
         runs.append(run_build(f"{count:,} from scratch", inputs, out, args.build_arg))
-        print(f"  {runs[-1].label}: {runs[-1].wall:.1f} s, {gib(runs[-1].tree_rss)} GiB", flush=True)
+        print(
+            f"  {runs[-1].label}: {runs[-1].wall:.1f} s, {gib(runs[-1].tree_rss)} GiB", flush=True
+        )
         if count != sizes[-1] and not args.keep:
             shutil.rmtree(out, ignore_errors=True)
     if not args.no_rebuilds:
