@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 import kg.publish.build
 import kg.publish.dumps
+import kg.publish.work
 from kg.cli import cli
 from kg.errors import BuildError, InputError
 from kg.extraction.pipeline import read_releases
@@ -145,11 +146,11 @@ def test_a_full_disk_while_writing_dumps_names_the_file_and_keeps_the_build(
     before = os.readlink(out / "current")
     dumps_before = {p.name: p.read_bytes() for p in (out / "dumps").iterdir()}
 
-    def disk_full(path: Path, data: bytes) -> None:
-        path.write_bytes(data[: len(data) // 2])
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    def disk_full(source: Path, target: Path, **_: object) -> None:
+        target.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
 
-    monkeypatch.setattr(kg.publish.dumps, "write_gzip", disk_full)
+    monkeypatch.setattr(kg.publish.dumps, "gzip_file", disk_full)
     result = CliRunner().invoke(
         cli, ["build", str(RELEASES / "newsroom-2020.jsonl"), "--out", str(out)]
     )
@@ -337,7 +338,7 @@ def test_an_unusable_source_date_epoch_is_refused_before_converting(
     monkeypatch.setenv(SOURCE_DATE_EPOCH, epoch)
     converted: list[Path] = []
     monkeypatch.setattr(
-        kg.publish.build, "convert_file", lambda source, *_: converted.append(source)
+        kg.publish.work, "convert_file", lambda source, *_: converted.append(source)
     )
 
     result = CliRunner().invoke(

@@ -129,6 +129,8 @@ class ConversionCache:
             return 0
         removed = 0
         for path in self.folder.iterdir():
+            if not (path.suffix == ".json" or path.suffix.startswith(".tmp")):
+                continue  # not an entry (e.g. the verdicts database next to them)
             if path.name.removesuffix(".json") not in self.used:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()

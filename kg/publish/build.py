@@ -1,32 +1,35 @@
 """Builds the knowledge graph: convert, validate, load the store, write dumps and report, publish.
 
 The steps, in order: read the extra RDF (a syntax error stops the build before anything
-is written), convert each release file (or take it from the cache), validate all graphs in
-one pass, quarantine releases that failed, load the rest into a new on-disk store, write
-the dumps, VoID and report, and publish by swapping ``DIR/current``.
+is written); validate the context (ontology, vocabularies, reference graph, extras) once;
+convert and validate each release file in worker processes (``kg.publish.work``; each file
+and each release verdict from the cache when unchanged), quarantining releases that fail and
+streaming the others' statements to disk; sort them there (``kg.publish.spool``); bulk-load
+the store (the named graphs, and their RDF merge as the default graph) and write the dumps,
+VoID and report from the sorted files; and publish by swapping ``DIR/current``. A build
+killed midway leaves the published build alone, and a re-run takes what it finished from
+the cache.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import multiprocessing
 import os
+import shutil
+import signal
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Graph, URIRef
 
-from kg.conversion.cache import CacheEntry, ConversionCache, converter_fingerprint, entry_key
-from kg.conversion.convert import (
-    Converter,
-    ReadFunction,
-    convert_file,
-    refused_file,
-    unreadable_file,
-)
+from kg.conversion.cache import ConversionCache, converter_fingerprint
+from kg.conversion.convert import Converter, ReadFunction
 from kg.extraction.linking import default_gazetteer
 from kg.extraction.pipeline import read_releases
 from kg.ingest.inputs import (
@@ -50,12 +53,23 @@ from kg.publish.layout import (
 )
 from kg.publish.report import Quarantine, write_report
 from kg.publish.search_index import build_search_index
+from kg.publish.spool import QuadSpool
 from kg.publish.summary import BuildSummary
-from kg.publish.void import write_dumps_and_void
-from kg.rdf.quads import graph_quads, ntriples_quads, parse_ntriples, sort_quads
+from kg.publish.void import BuildFacts, write_dumps_and_void
+from kg.publish.work import FileOutcome, FileWork, install, process_file, process_installed
+from kg.rdf.quads import graph_quads
 from kg.rdf.rdffiles import MAX_RDF_BYTES
-from kg.rdf.uris import DEFAULT_BASE, graph_iri, parse_graph_iri
-from kg.validation.shacl import DatasetReport, load_shapes, validate_dataset
+from kg.rdf.uris import DEFAULT_BASE, graph_iri
+from kg.validation.batches import (
+    ReleaseVerdict,
+    ValidationContext,
+    context_fingerprint,
+    parse_documents,
+    results_of,
+    validate_context,
+)
+from kg.validation.shacl import load_shapes, read_results
+from kg.validation.verdicts import VerdictCache
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +78,8 @@ ProgressCallback = Callable[[int, int], None]
 #: told the name of each step as the build reaches it: "convert" after the first file,
 #: "publish" just before the swap (a test can stop a build there)
 StepCallback = Callable[[str], None]
+#: the scratch folder inside a build folder (the spool and sorted files), removed before publishing
+WORK = "work"
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,8 @@ class BuildOptions:
     max_release_bytes: int = MAX_RELEASE_BYTES
     #: an extra RDF file larger than this (bytes, after decompressing) stops the build
     max_rdf_bytes: int = MAX_RDF_BYTES
+    #: worker processes converting and validating files; None: one per core
+    jobs: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,17 +116,6 @@ class BuildResult:
         return 1 if self.quarantined else 0
 
 
-@dataclass
-class _Release:
-    """A usable release on its way into the store."""
-
-    key: str
-    file_name: str
-    item: int
-    ntriples: str
-    record: dict[str, object]
-
-
 def build(options: BuildOptions) -> BuildResult:
     """Runs a whole build and publishes it; raises OsceKgError when it cannot go on."""
     started = time.perf_counter()
@@ -118,89 +125,240 @@ def build(options: BuildOptions) -> BuildResult:
         return _build_locked(options, out_dir, started)
 
 
+@dataclass
+class _Sources:
+    """What a build loads before it converts anything."""
+
+    files: list[InputFile]
+    build_time: str
+    sources: SourceGraphs
+    extras: dict[URIRef, Graph]
+
+
 def _build_locked(options: BuildOptions, out_dir: Path, started: float) -> BuildResult:
     clock = _Clock()
-    prepared = _prepare(options, out_dir, clock)
+    base = options.base
+    files = collect_release_files(options.inputs or (bundled_samples_root(),))
+    when = build_time([f.path for f in files] + list(options.extra_rdf))  # a bad setting: stop now
+    extras = load_extra_rdf(options.extra_rdf, base=base, max_bytes=options.max_rdf_bytes)
+    loaded = _Sources(files, when, load_source_graphs(base=base), extras)
+    clock.lap("load")
     folder = prepare_build_folder(out_dir, new_build_id())
+    conversions = ConversionCache(out_dir / CACHE)
+    verdicts = VerdictCache(out_dir / CACHE)
     try:
-        summary = _write_build(BuildLayout(folder), prepared, options.base, clock, started)
+        layout = BuildLayout(folder)
+        prepared = _prepare(options, loaded, layout, conversions, verdicts, clock)
+        summary = _write_build(layout, prepared, base, clock, started)
+        shutil.rmtree(layout.root / WORK, ignore_errors=True)
         _reached(options, "publish")
         publish_build(out_dir, folder)
     except BaseException:
         if published_folder(out_dir) != Path(os.path.realpath(folder)):
             discard_build(folder)  # not published: DIR/current still names the last build
         raise
-    prepared.cache.prune()
-    return BuildResult(summary, prepared.out_dir, prepared.quarantine.entries())
+    finally:
+        verdicts.close()
+    conversions.prune()
+    cleaning = VerdictCache(out_dir / CACHE)
+    try:
+        cleaning.keep_only(prepared.verdict_keys)
+    finally:
+        cleaning.close()
+    return BuildResult(summary, out_dir, prepared.quarantine.entries())
 
 
 @dataclass
 class _Prepared:
-    """Everything a build decided before it writes anything into its build folder."""
+    """What a build found before it writes the store, dumps and report."""
 
-    out_dir: Path
-    files: list[InputFile]
+    files: int
     converted: int
-    cache: ConversionCache
-    published: list[_Release]
+    published: int
     quarantine: Quarantine
-    report: DatasetReport
-    quads: list[ox.Quad]
     build_time: str
+    quads: Path
+    triples: Path
+    #: the result documents of the whole build (context and releases), without repeats
+    documents: dict[str, None] = field(default_factory=dict)
+    violations_outside: int = 0
+    verdict_keys: set[str] = field(default_factory=set)
 
 
-def _prepare(options: BuildOptions, out_dir: Path, clock: _Clock) -> _Prepared:
-    """Loads, converts, validates and quarantines; returns the quads to publish."""
+def _prepare(
+    options: BuildOptions,
+    loaded: _Sources,
+    layout: BuildLayout,
+    conversions: ConversionCache,
+    verdicts: VerdictCache,
+    clock: _Clock,
+) -> _Prepared:
+    """Validates the context, converts and validates every file, spools what is published."""
     base = options.base
-    files = collect_release_files(options.inputs or (bundled_samples_root(),))
-    when = build_time([f.path for f in files] + list(options.extra_rdf))  # a bad setting: stop now
-    extras = load_extra_rdf(options.extra_rdf, base=base, max_bytes=options.max_rdf_bytes)
-    sources = load_source_graphs(base=base)
-    clock.lap("load")
-    cache = ConversionCache(out_dir / CACHE)
-    entries, converted = _convert_all(files, options, sources, base, cache)
-    clock.lap("convert")
-    quarantine = Quarantine()
-    releases = _usable_releases(entries, quarantine)
-    report = _validate(sources, extras, releases, base)
-    clock.lap("validate")
-    published = _drop_failing(releases, report, quarantine, base)
-    quads = _all_quads(sources, extras, published, base)
-    clock.lap("assemble")
-    return _Prepared(out_dir, files, converted, cache, published, quarantine, report, quads, when)
+    context_graphs = [*loaded.sources.named(base), *sorted(loaded.extras.items())]
+    shapes = load_shapes()
+    ontology = loaded.sources.ontology
+    fingerprint = context_fingerprint(shapes, ontology, [g for _, g in context_graphs])
+    context = ValidationContext(shapes, ontology, context_graphs, fingerprint)
+    spool = QuadSpool(layout.root / WORK)
+    for number, (name, graph) in enumerate(context_graphs):
+        spool.add_quads(graph_quads(graph, name, bnode_prefix=f"g{number}x"))
+    prepared = _Prepared(
+        len(loaded.files), 0, 0, Quarantine(), loaded.build_time, spool.path, spool.path
+    )
+    context_verdict = _context_verdict(context, verdicts, prepared)
+    prepared.documents.update(dict.fromkeys(context_verdict.results))
+    prepared.violations_outside = sum(
+        1 for r in results_of(context_verdict.results) if r.severity == "Violation"
+    )
+    clock.lap("context")
+    work = FileWork(
+        converter=_LazyConverter(options, loaded.sources),
+        context=context,
+        cache_folder=conversions.folder,
+        fingerprint=converter_fingerprint(),
+        base=base,
+        max_release_bytes=options.max_release_bytes,
+    )
+    seen: dict[str, tuple[str, int]] = {}
+    for number, outcome in enumerate(_outcomes(work, loaded.files, options.jobs), start=1):
+        _take(outcome, prepared, spool, seen, base)
+        if outcome.cache_key is not None:
+            conversions.used.add(outcome.cache_key)
+        _converted(options, number, len(loaded.files))
+    clock.lap("convert+validate")
+    prepared.quads, prepared.triples = spool.sorted_files()
+    clock.lap("sort")
+    return prepared
+
+
+def _context_verdict(
+    context: ValidationContext, verdicts: VerdictCache, prepared: _Prepared
+) -> ReleaseVerdict:
+    """The verdict on the context graphs alone, from the cache when nothing changed."""
+    key = context.verdict_key("context")
+    prepared.verdict_keys.add(key)
+    cached = verdicts.get_many([key]).get(key)
+    if cached is not None:
+        return cached
+    assignment, documents = validate_context(context)
+    del assignment  # every result of the context pass is outside the releases
+    failing = any(r.severity == "Violation" for r in results_of(documents))
+    verdict = ReleaseVerdict(documents, failing)
+    verdicts.put_many({key: verdict})
+    return verdict
+
+
+def _take(
+    outcome: FileOutcome,
+    prepared: _Prepared,
+    spool: QuadSpool,
+    seen: dict[str, tuple[str, int]],
+    base: str,
+) -> None:
+    """Publishes (spools) or quarantines each release of one file's outcome."""
+    prepared.converted += int(outcome.converted)
+    quarantine = prepared.quarantine
+    for release in outcome.releases:
+        if release.problem is not None or release.key is None:
+            quarantine.add(outcome.file_name, release.item, release.problem or {}, release.record)
+            continue
+        if release.key in seen:
+            first_file, first_item = seen[release.key]
+            problem = {
+                "stage": "map",
+                "field": "title",
+                "reason": f"same date and title as item {first_item} of {first_file} "
+                f"(release key {release.key}); give one of them another title or remove it",
+            }
+            quarantine.add(outcome.file_name, release.item, problem, release.record)
+            continue
+        seen[release.key] = (outcome.file_name, release.item)
+        verdict = release.verdict or ReleaseVerdict()
+        if release.verdict_key is not None:
+            prepared.verdict_keys.add(release.verdict_key)
+        prepared.documents.update(dict.fromkeys(verdict.results))
+        if verdict.failing:
+            violations = [r for r in results_of(verdict.results) if r.severity == "Violation"]
+            quarantine.add_violations(
+                outcome.file_name, release.item, release.key, violations, release.record
+            )
+            continue
+        spool.add_ntriples(release.ntriples, str(graph_iri("release", release.key, base=base)))
+        prepared.published += 1
+
+
+def _outcomes(
+    work: FileWork, files: Sequence[InputFile], jobs: int | None
+) -> Iterator[FileOutcome]:
+    """Each file's outcome, in file order: in worker processes when there is more than one file."""
+    workers = min(jobs or os.cpu_count() or 1, len(files))
+    if workers <= 1:
+        try:
+            for source in files:
+                yield process_file(work, source)
+        finally:
+            work.close()
+        return
+    context = multiprocessing.get_context("fork")  # workers inherit the loaded graphs
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(work,)
+    )
+    try:
+        yield from pool.map(process_installed, files)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(work: FileWork) -> None:
+    """A worker leaves Ctrl-C to the build, which stops the pool and tidies up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    install(work)
+
+
+class _LazyConverter:
+    """The converter, made on first use (building the name index takes a moment)."""
+
+    def __init__(self, options: BuildOptions, sources: SourceGraphs) -> None:
+        self._options = options
+        self._sources = sources
+        self._converter: Converter | None = None
+
+    def __call__(self) -> Converter:
+        if self._converter is None:
+            self._converter = Converter(
+                _reader(self._options), self._sources.labels(), self._options.base
+            )
+        return self._converter
 
 
 def _write_build(
     layout: BuildLayout, prepared: _Prepared, base: str, clock: _Clock, started: float
 ) -> BuildSummary:
     """Writes the store, dumps and report of a prepared build into its own folder."""
-    quads, published = prepared.quads, prepared.published
-    _load_store(layout.store, quads)
+    _load_store(layout.store, prepared.quads, prepared.triples)
     build_search_index(layout)
     clock.lap("store")
-    dumps = write_dumps_and_void(
-        layout.dumps,
-        quads,
-        prepared.build_time,
-        len(published),
-        len(prepared.quarantine),
-        base=base,
+    facts = BuildFacts(prepared.build_time, prepared.published, len(prepared.quarantine))
+    dumps, stats = write_dumps_and_void(
+        layout.dumps, prepared.quads, prepared.triples, facts, base=base
     )
     clock.lap("dumps")
+    report_graph = parse_documents(prepared.documents)
     summary = BuildSummary(
         build_id=layout.build_id,
         base=base,
         build_time=prepared.build_time,
-        files=len(prepared.files),
+        files=prepared.files,
         converted=prepared.converted,
-        reused=len(prepared.files) - prepared.converted,
-        releases=len(published),
+        reused=prepared.files - prepared.converted,
+        releases=prepared.published,
         quarantined=len(prepared.quarantine),
-        graphs=len({q.graph_name for q in quads}),
-        quads=len(quads),
-        triples=len({q.triple for q in quads}),
-        violations_outside_releases=_violations_outside(prepared.report, published, base),
-        warnings=prepared.report.report.count("Warning"),
+        graphs=len(stats.graphs),
+        quads=stats.quads,
+        triples=stats.triples,
+        violations_outside_releases=prepared.violations_outside,
+        warnings=sum(1 for r in read_results(report_graph) if r.severity == "Warning"),
         seconds=round(time.perf_counter() - started, 3),
         timings=clock.timings,
         dumps={
@@ -209,7 +367,6 @@ def _write_build(
         },
         quarantined_files=tuple(sorted({str(e["file"]) for e in prepared.quarantine.entries()})),
     )
-    report_graph = prepared.report.report.report_graph
     write_report(layout, report_graph, prepared.quarantine, summary)
     return summary
 
@@ -225,42 +382,6 @@ class _Clock:
         now = time.perf_counter()
         self.timings[step] = round(now - self.last, 3)
         self.last = now
-
-
-def _convert_all(
-    files: Sequence[InputFile],
-    options: BuildOptions,
-    sources: SourceGraphs,
-    base: str,
-    cache: ConversionCache,
-) -> tuple[list[CacheEntry], int]:
-    """Each file's conversion, from the cache when its content and the code did not change."""
-    fingerprint = converter_fingerprint()
-    converter: Converter | None = None
-    entries: list[CacheEntry] = []
-    converted = 0
-    for number, source in enumerate(files, start=1):
-        try:
-            too_large = source.size_problem(options.max_release_bytes)
-            sha256 = "" if too_large else source.sha256()
-        except OSError as exc:  # quarantined, never cached: it is read again next time
-            entries.append(unreadable_file(source, exc))
-            _converted(options, number, len(files))
-            continue
-        if too_large:  # never cached either: a higher limit reads it next time
-            entries.append(refused_file(source, too_large))
-            _converted(options, number, len(files))
-            continue
-        key = entry_key(file_name=source.name, sha256=sha256, base=base, fingerprint=fingerprint)
-        entry = cache.get(key)
-        if entry is None:
-            converter = converter or Converter(_reader(options), sources.labels(), base)
-            entry = convert_file(source, sha256, converter)
-            cache.put(key, entry)
-            converted += 1
-        entries.append(entry)
-        _converted(options, number, len(files))
-    return entries, converted
 
 
 def _converted(options: BuildOptions, done: int, total: int) -> None:
@@ -282,98 +403,11 @@ def _reader(options: BuildOptions) -> ReadFunction:
     return functools.partial(read_releases, gazetteer=default_gazetteer(options.base))
 
 
-def _usable_releases(entries: Sequence[CacheEntry], quarantine: Quarantine) -> list[_Release]:
-    """The releases that converted, each key once (a second one with a key is quarantined)."""
-    seen: dict[str, _Release] = {}
-    for entry in entries:
-        for item, cached in enumerate(entry.releases):
-            if cached.problem is not None or cached.key is None:
-                quarantine.add(entry.file_name, item, cached.problem or {}, cached.record)
-                continue
-            if cached.key in seen:
-                first = seen[cached.key]
-                problem = {
-                    "stage": "map",
-                    "field": "title",
-                    "reason": f"same date and title as item {first.item} of {first.file_name} "
-                    f"(release key {cached.key}); give one of them another title or remove it",
-                }
-                quarantine.add(entry.file_name, item, problem, cached.record)
-                continue
-            seen[cached.key] = _Release(
-                cached.key, entry.file_name, item, cached.ntriples, cached.record
-            )
-    return list(seen.values())
-
-
-def _validate(
-    sources: SourceGraphs, extras: dict[URIRef, Graph], releases: Sequence[_Release], base: str
-) -> DatasetReport:
-    """Validates every graph of the build together, in one pass."""
-    dataset = Dataset()
-    for name, graph in [*sources.named(base), *extras.items()]:
-        target = dataset.graph(name)
-        for triple in graph:
-            target.add(triple)
-    for release in releases:
-        target = dataset.graph(graph_iri("release", release.key, base=base))
-        for triple in parse_ntriples(release.ntriples):
-            target.add(triple)
-    return validate_dataset(dataset, shapes=load_shapes(), ontology=sources.ontology)
-
-
-def _drop_failing(
-    releases: Sequence[_Release], report: DatasetReport, quarantine: Quarantine, base: str
-) -> list[_Release]:
-    """The releases without violations; the others go to quarantine with their SHACL results."""
-    failing = report.assignment.failing_graphs()
-    kept = []
-    for release in releases:
-        name = graph_iri("release", release.key, base=base)
-        if name not in failing:
-            kept.append(release)
-            continue
-        results = [r for r in report.assignment.by_graph[name] if r.severity == "Violation"]
-        quarantine.add_violations(
-            release.file_name, release.item, release.key, results, release.record
-        )
-    return kept
-
-
-def _violations_outside(report: DatasetReport, published: Sequence[_Release], base: str) -> int:
-    release_graphs = {graph_iri("release", r.key, base=base) for r in published}
-    outside = [
-        r
-        for graph, results in report.assignment.by_graph.items()
-        if graph not in release_graphs and not _is_release_graph(graph, base)
-        for r in results
-        if r.severity == "Violation"
-    ]
-    unassigned = [r for r in report.assignment.unassigned if r.severity == "Violation"]
-    for result in [*outside, *unassigned][:20]:
-        log.warning("violation outside the releases: %s %s", result.focus_node, result.message)
-    return len(outside) + len(unassigned)
-
-
-def _is_release_graph(graph: URIRef, base: str) -> bool:
-    parsed = parse_graph_iri(str(graph), base=base)
-    return parsed is not None and parsed[0] == "release"
-
-
-def _all_quads(
-    sources: SourceGraphs, extras: dict[URIRef, Graph], releases: Sequence[_Release], base: str
-) -> list[ox.Quad]:
-    quads: list[ox.Quad] = []
-    for number, (name, graph) in enumerate([*sources.named(base), *sorted(extras.items())]):
-        quads.extend(graph_quads(graph, name, bnode_prefix=f"g{number}x"))
-    for release in releases:
-        quads.extend(ntriples_quads(release.ntriples, graph_iri("release", release.key, base=base)))
-    return sort_quads(quads)
-
-
-def _load_store(path: Path, quads: Sequence[ox.Quad]) -> None:
-    """Bulk-loads the quads into a new on-disk store and closes it."""
+def _load_store(path: Path, quads: Path, triples: Path) -> None:
+    """Bulk-loads the named graphs and, as the default graph, their RDF merge (each triple
+    once, so the SPARQL default graph is a set, not a bag) into a new on-disk store."""
     store = ox.Store(str(path))
-    store.bulk_extend(quads)
+    store.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(path=str(triples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
     store.flush()
     del store

@@ -5,13 +5,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-
-from kg.rdf.quads import serialize_rdf, turtle_bytes
 
 TURTLE_DUMP = "osce-kg.ttl.gz"
 NTRIPLES_DUMP = "osce-kg.nt.gz"
@@ -69,33 +68,67 @@ def describe_file(path: Path, *, statements: int) -> DumpFile:
     )
 
 
-def write_rdf_dumps(
-    folder: Path, quads: list[ox.Quad], *, prefixes: Mapping[str, str]
-) -> list[DumpFile]:
-    """Writes the three dumps of ``quads`` (already in canonical order) into ``folder``.
-
-    N-Triples and N-Quads are canonical and sorted; the Turtle is the union of all graphs,
-    written by pyoxigraph from the sorted triples, so it is as deterministic as its input.
-    """
-    triples = _union_triples(quads)
-    nquads = serialize_rdf(quads, ox.RdfFormat.N_QUADS)
-    ntriples = serialize_rdf(triples, ox.RdfFormat.N_TRIPLES)
-    turtle = turtle_bytes(triples, prefixes)
-    written = []
-    for name, data, count in (
-        (TURTLE_DUMP, turtle, len(triples)),
-        (NTRIPLES_DUMP, ntriples, len(triples)),
-        (NQUADS_DUMP, nquads, len(quads)),
+def gzip_file(source: Path, target: Path, *, head: Iterable[bytes] = ()) -> None:
+    """Gzips ``head`` then the bytes of ``source`` into ``target``, as :func:`write_gzip` does
+    (no file name, mtime 0), a megabyte at a time: equal bytes in, equal bytes out."""
+    with (
+        target.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz,
     ):
-        write_gzip(folder / name, data)
+        for part in head:
+            gz.write(part)
+        with source.open("rb") as handle:
+            shutil.copyfileobj(handle, gz, 1 << 20)
+
+
+def write_rdf_dumps(
+    folder: Path, quads: Path, triples: Path, *, prefixes: Mapping[str, str], counts: DumpCounts
+) -> list[DumpFile]:
+    """Writes the three dumps into ``folder`` from the sorted distinct quads and triples files.
+
+    N-Triples and N-Quads are those files compressed; the Turtle is the merge of all graphs,
+    written by pyoxigraph from the sorted triples (streamed), with its prefix lines sorted
+    (pyoxigraph writes them in hash-map order, which changes from one process to the next).
+    """
+    turtle = folder / "osce-kg.ttl.tmp"
+    ox.serialize(
+        ox.parse(path=str(triples), format=ox.RdfFormat.N_TRIPLES),
+        output=str(turtle),
+        format=ox.RdfFormat.TURTLE,
+        prefixes=dict(prefixes),
+    )
+    with turtle.open("rb") as handle:
+        head = []
+        for line in handle:
+            if not line.startswith(b"@prefix "):
+                rest = line
+                break
+            head.append(line)
+        else:
+            rest = b""
+        body = folder / "osce-kg.ttl.body"
+        with body.open("wb") as target:
+            target.write(rest)
+            shutil.copyfileobj(handle, target, 1 << 20)
+    turtle.unlink()
+    written = []
+    for name, source, prefix, count in (
+        (TURTLE_DUMP, body, sorted(head), counts.triples),
+        (NTRIPLES_DUMP, triples, [], counts.triples),
+        (NQUADS_DUMP, quads, [], counts.quads),
+    ):
+        gzip_file(source, folder / name, head=prefix)
         written.append(describe_file(folder / name, statements=count))
+    body.unlink()
     return written
 
 
-def _union_triples(quads: Iterable[ox.Quad]) -> list[ox.Triple]:
-    """The distinct triples of all graphs, sorted by their N-Triples text."""
-    unique = {str(q.triple): q.triple for q in quads}
-    return [unique[key] for key in sorted(unique)]
+@dataclass(frozen=True)
+class DumpCounts:
+    """How many statements the dumps hold."""
+
+    triples: int
+    quads: int
 
 
 def write_checksums(folder: Path, names: Iterable[str]) -> Path:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph as ox
 from rdflib import Graph, Literal, Namespace, URIRef
 
-from kg.publish.dumps import VOID_FILE, DumpFile, write_checksums, write_rdf_dumps
+from kg.publish.dumps import (
+    VOID_FILE,
+    DumpCounts,
+    DumpFile,
+    write_checksums,
+    write_rdf_dumps,
+)
+from kg.publish.spool import DatasetStats, count_statements
 from kg.rdf.quads import graph_quads, turtle_bytes
 from kg.rdf.uris import dump_iri, entity_iri, short_hash, slugify, sparql_endpoint_iri
 from kg.rdf.vocab import (
@@ -20,7 +25,6 @@ from kg.rdf.vocab import (
     PREFIXES,
     PROV,
     RDF,
-    SCHEMA,
     SD,
     VOID,
     XSD,
@@ -31,10 +35,6 @@ from kg.rdf.vocab import (
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 #: IANA media-type IRIs, as DCAT recommends for dcat:mediaType
 IANA_MEDIA_TYPES = Namespace("https://www.iana.org/assignments/media-types/")
-
-_RDF_TYPE = ox.NamedNode(str(RDF.type))
-_DATE_PUBLISHED = ox.NamedNode(str(SCHEMA.datePublished))
-_XSD_DATE = ox.NamedNode(str(XSD.date))
 
 
 @dataclass(frozen=True)
@@ -52,28 +52,27 @@ def dataset_iri(*, base: str) -> URIRef:
 
 
 def describe_dataset(
-    quads: Sequence[ox.Quad],
+    stats: DatasetStats,
     dumps: Iterable[DumpFile],
     facts: BuildFacts,
     *,
     base: str,
 ) -> Graph:
-    """The VoID + DCAT description of a build whose statements are ``quads``."""
+    """The VoID + DCAT description of a build whose statements ``stats`` counted."""
     graph = bind_prefixes(Graph(bind_namespaces="none"))
     graph.bind("spdx", SPDX)
     dataset = dataset_iri(base=base)
-    _describe_whole(graph, dataset, quads, facts, base)
-    _describe_graphs(graph, dataset, quads, base)
-    _describe_classes(graph, dataset, quads, base)
+    _describe_whole(graph, dataset, stats, facts, base)
+    _describe_graphs(graph, dataset, stats, base)
+    _describe_classes(graph, dataset, stats, base)
     for dump in dumps:
         _describe_dump(graph, dataset, dump, base)
     return graph
 
 
 def _describe_whole(
-    graph: Graph, dataset: URIRef, quads: Sequence[ox.Quad], facts: BuildFacts, base: str
+    graph: Graph, dataset: URIRef, stats: DatasetStats, facts: BuildFacts, base: str
 ) -> None:
-    triples = {q.triple for q in quads}
     when = Literal(facts.build_time, datatype=XSD.dateTime)
     for cls in (VOID.Dataset, DCAT.Dataset):
         graph.add((dataset, RDF.type, cls))
@@ -91,36 +90,28 @@ def _describe_whole(
     )
     graph.add((dataset, DCTERMS.modified, when))
     graph.add((dataset, PROV.generatedAtTime, when))
-    graph.add((dataset, VOID.triples, Literal(len(triples), datatype=XSD.integer)))
-    graph.add((dataset, VOID.distinctSubjects, Literal(len({t.subject for t in triples}))))
+    graph.add((dataset, VOID.triples, Literal(stats.triples, datatype=XSD.integer)))
+    graph.add((dataset, VOID.distinctSubjects, Literal(stats.subjects)))
     graph.add((dataset, VOID.uriSpace, Literal(f"{base}id/")))
     graph.add((dataset, VOID.vocabulary, URIRef(ONTOLOGY_NS)))
     graph.add((dataset, VOID.sparqlEndpoint, sparql_endpoint_iri(base=base)))
     graph.add((dataset, VOID.documents, Literal(facts.release_count, datatype=XSD.integer)))
-    _describe_period(graph, dataset, quads, base)
+    _describe_period(graph, dataset, stats, base)
 
 
-def _describe_period(graph: Graph, dataset: URIRef, quads: Sequence[ox.Quad], base: str) -> None:
+def _describe_period(graph: Graph, dataset: URIRef, stats: DatasetStats, base: str) -> None:
     """The span of publication dates of the releases (dcterms:temporal)."""
-    dates = sorted(
-        q.object.value
-        for q in quads
-        if q.predicate == _DATE_PUBLISHED
-        and isinstance(q.object, ox.Literal)
-        and q.object.datatype == _XSD_DATE
-    )
-    if not dates:
+    if stats.first_date is None or stats.last_date is None:
         return
     period = entity_iri("dataset", "osce-kg-period", base=base)
     graph.add((dataset, DCTERMS.temporal, period))
     graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
-    graph.add((period, DCAT.startDate, Literal(dates[0], datatype=XSD.date)))
-    graph.add((period, DCAT.endDate, Literal(dates[-1], datatype=XSD.date)))
+    graph.add((period, DCAT.startDate, Literal(stats.first_date, datatype=XSD.date)))
+    graph.add((period, DCAT.endDate, Literal(stats.last_date, datatype=XSD.date)))
 
 
-def _describe_graphs(graph: Graph, dataset: URIRef, quads: Sequence[ox.Quad], base: str) -> None:
-    counts = Counter(q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode))
-    for name, count in sorted(counts.items()):
+def _describe_graphs(graph: Graph, dataset: URIRef, stats: DatasetStats, base: str) -> None:
+    for name, count in sorted(stats.graphs.items()):
         subset = entity_iri("dataset", f"osce-kg-graph-{short_hash(name, length=12)}", base=base)
         graph.add((dataset, VOID.subset, subset))
         graph.add((subset, RDF.type, VOID.Dataset))
@@ -129,18 +120,14 @@ def _describe_graphs(graph: Graph, dataset: URIRef, quads: Sequence[ox.Quad], ba
         graph.add((subset, VOID.triples, Literal(count, datatype=XSD.integer)))
 
 
-def _describe_classes(graph: Graph, dataset: URIRef, quads: Sequence[ox.Quad], base: str) -> None:
-    members: dict[str, set[str]] = {}
-    for quad in quads:
-        if quad.predicate == _RDF_TYPE and isinstance(quad.object, ox.NamedNode):
-            members.setdefault(quad.object.value, set()).add(str(quad.subject))
-    graph.add((dataset, VOID.classes, Literal(len(members), datatype=XSD.integer)))
-    for cls, subjects in sorted(members.items()):
+def _describe_classes(graph: Graph, dataset: URIRef, stats: DatasetStats, base: str) -> None:
+    graph.add((dataset, VOID.classes, Literal(len(stats.classes), datatype=XSD.integer)))
+    for cls, count in sorted(stats.classes.items()):
         key = f"osce-kg-class-{slugify(cls.rsplit('/', 1)[-1], max_length=40)}-{short_hash(cls)}"
         partition = entity_iri("dataset", key.replace("--", "-"), base=base)
         graph.add((dataset, VOID.classPartition, partition))
         graph.add((partition, VOID["class"], URIRef(cls)))
-        graph.add((partition, VOID.entities, Literal(len(subjects), datatype=XSD.integer)))
+        graph.add((partition, VOID.entities, Literal(count, datatype=XSD.integer)))
 
 
 def _describe_dump(graph: Graph, dataset: URIRef, dump: DumpFile, base: str) -> None:
@@ -169,20 +156,21 @@ def _describe_dump(graph: Graph, dataset: URIRef, dump: DumpFile, base: str) -> 
 
 def write_dumps_and_void(
     folder: Path,
-    quads: list[ox.Quad],
-    build_time: str,
-    release_count: int,
-    quarantined_count: int,
+    quads: Path,
+    triples: Path,
+    facts: BuildFacts,
     *,
     base: str,
-) -> list[DumpFile]:
-    """Writes the dumps, their VoID description and SHA256SUMS into ``folder``."""
+) -> tuple[list[DumpFile], DatasetStats]:
+    """Writes the dumps (from the sorted quads and triples files), their VoID description and
+    SHA256SUMS into ``folder``; returns the dumps and the counts."""
     folder.mkdir(parents=True, exist_ok=True)
-    dumps = write_rdf_dumps(folder, quads, prefixes=PREFIXES)
-    facts = BuildFacts(build_time, release_count, quarantined_count)
-    void = describe_dataset(quads, dumps, facts, base=base)
+    stats = count_statements(quads, triples)
+    counts = DumpCounts(triples=stats.triples, quads=stats.quads)
+    dumps = write_rdf_dumps(folder, quads, triples, prefixes=PREFIXES, counts=counts)
+    void = describe_dataset(stats, dumps, facts, base=base)
     void_quads = graph_quads(void, dataset_iri(base=base), bnode_prefix="v")
-    triples = sorted((q.triple for q in void_quads), key=str)
-    (folder / VOID_FILE).write_bytes(turtle_bytes(triples, {**PREFIXES, "spdx": str(SPDX)}))
+    ordered = sorted((q.triple for q in void_quads), key=str)
+    (folder / VOID_FILE).write_bytes(turtle_bytes(ordered, {**PREFIXES, "spdx": str(SPDX)}))
     write_checksums(folder, [d.name for d in dumps] + [VOID_FILE])
-    return dumps
+    return dumps, stats

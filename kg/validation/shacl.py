@@ -68,7 +68,7 @@ class ValidationReport:
             return worst, str(node)
 
         return {
-            node: tuple(sorted(groups[node], key=_result_sort_key))
+            node: tuple(sorted(groups[node], key=result_sort_key))
             for node in sorted(groups, key=rank)
         }
 
@@ -141,7 +141,7 @@ def validate_graph(
     )
     seconds = time.perf_counter() - started
     assert isinstance(report_graph, Graph)
-    results = tuple(sorted(_read_results(report_graph), key=_result_sort_key))
+    results = tuple(sorted(read_results(report_graph), key=result_sort_key))
     log.info("validated %d triples in %.2f s: %d results", len(data), seconds, len(results))
     return ValidationReport(
         conforms=bool(conforms), results=results, report_graph=report_graph, seconds=seconds
@@ -211,7 +211,8 @@ def _graphs_of(dataset: Dataset, result: ValidationResult) -> list[URIRef]:
     return []
 
 
-def _read_results(report: Graph) -> Iterable[ValidationResult]:
+def read_results(report: Graph) -> Iterable[ValidationResult]:
+    """The results of a SHACL report graph as records."""
     # Only the report's own results: nested sh:detail results (from sh:node) repeat them.
     for node in report.objects(None, SH.result):
         severity = report.value(node, SH.resultSeverity)
@@ -243,7 +244,8 @@ def _required(node: Node | None) -> Node:
     return node if node is not None else BNode()
 
 
-def _result_sort_key(result: ValidationResult) -> tuple[int, str, str, str, str]:
+def result_sort_key(result: ValidationResult) -> tuple[int, str, str, str, str]:
+    """The order of results in a report: severity, focus node, path, shape, value."""
     return (
         SEVERITY_ORDER.index(result.severity) if result.severity in SEVERITY_ORDER else 3,
         str(result.focus_node),

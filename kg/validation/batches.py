@@ -1,0 +1,277 @@
+"""Validates release graphs a batch at a time, each with the slice of the context it links to.
+
+A build validates the context (ontology, vocabularies, reference graph, extra RDF) once, and
+each release graph together with the part of the context it refers to: the statements about
+every node the release names, and the types of the nodes those statements name (enough for
+``sh:class``, ``sh:node`` and ``sh:or`` on a linked State, structure or concept). Releases never
+make statements about each other's nodes (every node a release mints carries its key), so a
+release's verdict does not depend on the other releases: a batch gives each release the
+results a one-pass validation of everything would give it. That is what lets a build cache
+each release's verdict (:class:`ReleaseVerdict`) by the hash of its graph and the context.
+
+A shape whose verdict on a release would need more of the graph than that (a SPARQL-based
+constraint, a path of two or more steps into the reference graph) breaks this assumption;
+``tests/test_build_validation.py`` compares with a one-pass validation to catch it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rdflib import RDF, SH, BNode, Dataset, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from kg.validation.shacl import (
+    GraphAssignment,
+    ValidationResult,
+    assign_results_to_graphs,
+    read_results,
+    result_sort_key,
+    validate_graph,
+)
+
+log = logging.getLogger(__name__)
+
+#: the name the context slice of a batch is given when results are put in graphs
+CONTEXT_SLICE = URIRef("urn:x-osce-kg:context-slice")
+_REPORT = BNode("report")
+_ROOT_LABEL = "r"
+Triple = tuple[Node, Node, Node]
+
+
+@dataclass(frozen=True)
+class ReleaseVerdict:
+    """What validating one release graph found: each result as a small N-Triples document.
+
+    Each document holds the result's own statements (with its nested details) and one
+    ``_:report sh:result _:r`` statement naming its root, so verdicts can be cached as text
+    and merged into one report.
+    """
+
+    results: tuple[str, ...] = ()
+    #: True when at least one result is a Violation: the release is quarantined
+    failing: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {"results": list(self.results), "failing": self.failing}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> ReleaseVerdict:
+        results = data["results"]
+        assert isinstance(results, list)
+        return cls(tuple(str(r) for r in results), bool(data["failing"]))
+
+
+class ValidationContext:
+    """The shapes, the ontology and the context graphs of one build, indexed for slicing."""
+
+    def __init__(
+        self,
+        shapes: Graph,
+        ontology: Graph,
+        graphs: Sequence[tuple[URIRef, Graph]],
+        fingerprint: str,
+    ) -> None:
+        self.shapes = shapes
+        self.ontology = ontology
+        self.graphs = tuple(graphs)
+        #: a hash of the shapes, the ontology and the context: part of every verdict's key
+        self.fingerprint = fingerprint
+        self._about: dict[Node, list[Triple]] = {}
+        for _, graph in self.graphs:
+            for triple in graph:
+                self._about.setdefault(triple[0], []).append(triple)
+
+    def verdict_key(self, ntriples: str) -> str:
+        """The cache key of a release graph's verdict (its N-Triples text in this context)."""
+        digest = hashlib.sha256(self.fingerprint.encode())
+        digest.update(b"\x1f")
+        digest.update(ntriples.encode("utf-8"))
+        return digest.hexdigest()
+
+    def slice_for(self, nodes: Iterable[Node]) -> Graph:
+        """The context statements about ``nodes``, and the types of the nodes they name."""
+        found = Graph(bind_namespaces="none")
+        seen: set[Node] = set()
+        for node in nodes:
+            if node in seen:
+                continue
+            seen.add(node)
+            for triple in self._about.get(node, ()):
+                found.add(triple)
+                value = triple[2]
+                if value not in seen and isinstance(value, URIRef | BNode):
+                    for typed in self._about.get(value, ()):
+                        if typed[1] == RDF.type:
+                            found.add(typed)
+        return found
+
+    def whole(self) -> Dataset:
+        """The context graphs as one dataset (each graph under its name)."""
+        dataset = Dataset()
+        for name, graph in self.graphs:
+            target = dataset.graph(name)
+            for triple in graph:
+                target.add(triple)
+        return dataset
+
+
+def context_fingerprint(shapes: Graph, ontology: Graph, graphs: Iterable[Graph]) -> str:
+    """A hash of the shapes, ontology and context graphs (their sorted N-Triples)."""
+    digest = hashlib.sha256(b"osce-kg verdicts 1")
+    for graph in (shapes, ontology, *graphs):
+        lines = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in graph if _stable(s, o))
+        digest.update(str(len(graph)).encode())
+        digest.update("\n".join(lines).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _stable(s: Node, o: Node) -> bool:
+    """Statements without blank nodes (whose labels change from one load to the next)."""
+    return not isinstance(s, BNode) and not isinstance(o, BNode)
+
+
+def validate_context(context: ValidationContext) -> tuple[GraphAssignment, tuple[str, ...]]:
+    """Validates the context graphs alone: the results about the reference data and extras.
+
+    Returns the results assigned to the context graphs, and each result as a document.
+    """
+    dataset = context.whole()
+    data = Graph(bind_namespaces="none")
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        data.add((s, p, o))
+    report = validate_graph(data, shapes=context.shapes, ontology=context.ontology, inplace=True)
+    documents = _result_documents(report.report_graph)
+    return assign_results_to_graphs(dataset, report.results), tuple(documents.values())
+
+
+def validate_batch(
+    context: ValidationContext, releases: Sequence[tuple[URIRef, Graph]]
+) -> list[ReleaseVerdict]:
+    """Validates release graphs (each under its graph name) in one pySHACL run.
+
+    Every release gets the results a one-pass validation of the whole build assigns to its
+    graph; results about the context alone are left to :func:`validate_context`.
+    """
+    if not releases:
+        return []
+    data = Graph(bind_namespaces="none")
+    nodes: set[Node] = set()
+    for _, graph in releases:
+        for s, p, o in graph:
+            data.add((s, p, o))
+            nodes.add(s)
+            nodes.add(o)
+    context_slice = context.slice_for(nodes)
+    for triple in context_slice:
+        data.add(triple)
+    report = validate_graph(data, shapes=context.shapes, ontology=context.ontology, inplace=True)
+    documents = _result_documents(report.report_graph)
+    graphs = [*releases, (CONTEXT_SLICE, context_slice)]
+    by_graph: dict[URIRef, list[ValidationResult]] = {}
+    for result in report.results:
+        for name in _graphs_holding(graphs, result):
+            by_graph.setdefault(name, []).append(result)
+    verdicts = []
+    for name, _ in releases:
+        results = by_graph.get(name, [])
+        verdicts.append(
+            ReleaseVerdict(
+                tuple(documents[r] for r in results),
+                any(r.severity == "Violation" for r in results),
+            )
+        )
+    return verdicts
+
+
+def _graphs_holding(
+    graphs: Sequence[tuple[URIRef, Graph]], result: ValidationResult
+) -> list[URIRef]:
+    """The graphs a result belongs to, by the rule of ``assign_results_to_graphs``."""
+    patterns: list[tuple[Node | None, Node | None, Node | None]] = []
+    if result.path is not None and result.value is not None:
+        if result.inverse:
+            patterns.append((result.value, result.path, result.focus_node))
+        else:
+            patterns.append((result.focus_node, result.path, result.value))
+    patterns.append((result.focus_node, None, None))
+    patterns.append((None, None, result.focus_node))
+    for pattern in patterns:
+        found = sorted(name for name, graph in graphs if _holds(graph, pattern))
+        if found:
+            return found
+    return []
+
+
+def _holds(graph: Graph, pattern: tuple[Node | None, Node | None, Node | None]) -> bool:
+    for _ in graph.triples(pattern):
+        return True
+    return False
+
+
+def _result_documents(report: Graph) -> dict[ValidationResult, str]:
+    """Each result of a pySHACL report as a small N-Triples document (see ReleaseVerdict)."""
+    documents: dict[ValidationResult, str] = {}
+    for node in report.objects(None, SH.result):
+        single = Graph(bind_namespaces="none")
+        single.add((_REPORT, SH.result, node))
+        _copy_tree(report, node, single)
+        results = list(read_results(single))
+        if results:
+            documents.setdefault(results[0], _ntriples(single, node))
+    return documents
+
+
+def _copy_tree(report: Graph, node: Node, into: Graph) -> None:
+    """The statements about ``node`` and, recursively, about the blank nodes they name."""
+    pending, seen = [node], {node}
+    while pending:
+        current = pending.pop()
+        for s, p, o in report.triples((current, None, None)):
+            into.add((s, p, o))
+            if isinstance(o, BNode) and o not in seen:
+                seen.add(o)
+                pending.append(o)
+
+
+def _ntriples(graph: Graph, root: Node) -> str:
+    """N-Triples with stable blank-node labels: ``_:report``, ``_:r`` for the root, ``_:rN``."""
+    labels: dict[Node, str] = {_REPORT: "_:report", root: f"_:{_ROOT_LABEL}"}
+
+    def term(node: Node) -> str:
+        if isinstance(node, BNode):
+            return labels.setdefault(node, f"_:{_ROOT_LABEL}{len(labels)}")
+        return node.n3()
+
+    lines = sorted(f"{term(s)} {term(p)} {term(o)} .\n" for s, p, o in graph)
+    return "".join(lines)
+
+
+def parse_documents(documents: Iterable[str]) -> Graph:
+    """Result documents as one report graph: one sh:ValidationReport node with every result.
+
+    Each document gets fresh blank nodes; ``sh:conforms`` is false when any is a Violation.
+    """
+    graph = Graph(bind_namespaces="none")
+    report = BNode()
+    for document in documents:
+        single = Graph(bind_namespaces="none")
+        single.parse(data=document, format="nt")
+        for s, p, o in single:
+            if p == SH.result:
+                graph.add((report, SH.result, o))
+            else:
+                graph.add((s, p, o))
+    results = list(read_results(graph))
+    graph.add((report, RDF.type, SH.ValidationReport))
+    conforms = not any(r.severity == "Violation" for r in results)
+    graph.add((report, SH.conforms, Literal(conforms)))
+    return graph
+
+
+def results_of(documents: Iterable[str]) -> list[ValidationResult]:
+    """The results that documents hold, as records, in the report's order."""
+    return sorted(read_results(parse_documents(documents)), key=result_sort_key)
