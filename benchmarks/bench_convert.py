@@ -31,7 +31,13 @@ LEADS = (
     "{city_up}, {day} {month} {year} – The {structure} and the Council of Europe signed a memorandum "
     "on {topic} at a ceremony in {city} on Monday.",
 )
-TOPICS = ("border security", "media freedom", "gender equality", "police reform", "water management")
+TOPICS = (
+    "border security",
+    "media freedom",
+    "gender equality",
+    "police reform",
+    "water management",
+)
 PEOPLE = ("Ana Petrescu", "Ivan Horvat", "Leyla Aliyeva", "Tomas Berg", "Marta Novak")
 OSCE_KG = str(Path(sys.executable).with_name("osce-kg"))
 MONTHS = ("March", "April", "May", "June", "October", "November")
@@ -91,8 +97,12 @@ def main() -> None:
     per_sample = sample_seconds / max(sample_releases, 1)
     per_generated = generated_seconds / count
     print(f"bundled samples: {sample_seconds:.2f} s for {sample_releases} releases")
-    print(f"generated:       {generated_seconds:.2f} s for {count} releases ({count / generated_seconds:.1f}/s)")
-    print(f"per-release time, generated / samples (baseline, same run): {per_generated / per_sample:.2f}")
+    print(
+        f"generated:       {generated_seconds:.2f} s for {count} releases ({count / generated_seconds:.1f}/s)"
+    )
+    print(
+        f"per-release time, generated / samples (baseline, same run): {per_generated / per_sample:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from rdflib.namespace import SKOS
 
 from kg.extraction.gazetteer import Entry, Form, Gazetteer, Kind, add_names, structure_variants
 from kg.rdf.uris import DEFAULT_BASE, concept_iri, entity_iri
-from kg.reference.cells import split_list
+from kg.reference.bodies import load_bodies
+from kg.reference.cells import split_list, split_qualifier
 from kg.reference.organisations import load_organisations
 from kg.reference.tables import ParticipatingState, Partner, ReferenceTables, load_tables
 from kg.resources import ontology_dir
@@ -46,6 +47,7 @@ def default_gazetteer(base: str = DEFAULT_BASE) -> Gazetteer:
     add_osce(gazetteer, base)
     add_states(gazetteer, tables, base)
     add_structures(gazetteer, tables, base)
+    add_bodies(gazetteer, tables, base)
     add_organisations(gazetteer, base)
     add_persons(gazetteer, tables, base)
     add_fields_of_work(gazetteer)
@@ -102,6 +104,28 @@ def add_structures(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> 
         for name in (operation.label, *operation.former_names):
             add_names(gazetteer, entry, structure_variants(name))
         add_names(gazetteer, entry, operation.abbreviations)
+
+
+def add_bodies(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> None:
+    """Standing bodies (bodies.tsv) and each year's Chairpersonship, for linking by year or State."""
+    for body in load_bodies():
+        entry = Entry(Kind.STRUCTURE, body.label, str(entity_iri("body", body.key, base=base)))
+        for name in (body.label, *body.other_names):
+            add_names(gazetteer, entry, structure_variants(name))
+        gazetteer.add(entry, body.abbreviations, form=Form.ABBREVIATION)
+        if body.key == "chairpersonship":
+            gazetteer.standing_chairpersonship = entry
+            add_names(gazetteer, entry, ["Chairpersonship", "Chairmanship"])
+    for chair in tables.chairpersonships:
+        state_name = split_qualifier(chair.state)[0]
+        state = gazetteer.lookup(state_name, [Kind.STATE])
+        label = f"OSCE Chairpersonship {chair.key} ({state_name})"
+        entry = Entry(Kind.STRUCTURE, label, str(chair.iri(base)))
+        if chair.key.isdigit():
+            gazetteer.chairpersonships[int(chair.key)] = (
+                state.label if state else state_name,
+                entry,
+            )
 
 
 def add_organisations(gazetteer: Gazetteer, base: str) -> None:

@@ -360,7 +360,9 @@ class _Builder:
                 chair.origin,
             )
             self.add(iri, ORG.subOrganizationOf, self.osce)
-            self.add(iri, ORG.subOrganizationOf, entity_iri("body", "chairpersonship", base=self.base))
+            self.add(
+                iri, ORG.subOrganizationOf, entity_iri("body", "chairpersonship", base=self.base)
+            )
             self.add_date(iri, OSCE.year, chair.year)
             if state is not None:
                 self.add(iri, OSCE.chairingState, state)
