@@ -1,8 +1,8 @@
 """Conversion speed: `osce-kg build` on the bundled samples and on 2,000 generated releases.
 
-Prints wall-clock seconds for each build and releases per second, and the ratio of the per-release
-time on the generated releases to the per-release time on the bundled samples measured in the same run
-(the baseline), so runs on different machines compare. Run: python benchmarks/bench_convert.py [N]
+Prints wall-clock seconds for each build and releases per second, and the ratio of the
+per-release time on the generated releases to the per-release time on the bundled samples
+measured in the same run (the baseline), so runs on different machines compare. Run: python benchmarks/bench_convert.py [N]
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ LEADS = (
     "with the United Nations Development Programme ended in {city} today.",
     "{city_up}, {day} {month} {year} (OSCE) - The OSCE Permanent Council today heard a report by "
     "Ambassador {person}, Head of the {structure}, on {topic}.",
-    "{city_up}, {day} {month} {year} – The {structure} and the Council of Europe signed a memorandum "
-    "on {topic} at a ceremony in {city} on Monday.",
+    "{city_up}, {day} {month} {year} – The {structure} and the Council of Europe signed a "
+    "memorandum on {topic} at a ceremony in {city} on Monday.",
 )
 TOPICS = (
     "border security",
@@ -98,10 +98,12 @@ def main() -> None:
     per_generated = generated_seconds / count
     print(f"bundled samples: {sample_seconds:.2f} s for {sample_releases} releases")
     print(
-        f"generated:       {generated_seconds:.2f} s for {count} releases ({count / generated_seconds:.1f}/s)"
+        f"generated:       {generated_seconds:.2f} s for {count} releases "
+        f"({count / generated_seconds:.1f}/s)"
     )
     print(
-        f"per-release time, generated / samples (baseline, same run): {per_generated / per_sample:.2f}"
+        "per-release time, generated / samples (baseline, same run): "
+        f"{per_generated / per_sample:.2f}"
     )
 
 

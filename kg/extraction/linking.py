@@ -107,7 +107,7 @@ def add_structures(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> 
 
 
 def add_bodies(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> None:
-    """Standing bodies (bodies.tsv) and each year's Chairpersonship, for linking by year or State."""
+    """Standing bodies (bodies.tsv) and each year's Chairpersonship, linked by year or State."""
     for body in load_bodies():
         entry = Entry(Kind.STRUCTURE, body.label, str(entity_iri("body", body.key, base=base)))
         for name in (body.label, *body.other_names):

@@ -42,7 +42,8 @@ _ORG_HEADS = (
     "Forum|Institute|Fund|Network|Federation|Alliance|Society|Union"
 )
 _CAP = r"(?:[A-Z][\w’'.-]*|[A-Z]{2,})"
-_TAIL = rf"(?:\s+(?:of|for|on|to|against)\s+(?:the\s+)?{_CAP}(?:(?:,\s*|\s+and\s+|\s+)(?:of\s+|for\s+)?{_CAP})*)"
+_JOIN = r"(?:,\s*|\s+and\s+|\s+)(?:of\s+|for\s+)?"
+_TAIL = rf"(?:\s+(?:of|for|on|to|against)\s+(?:the\s+)?{_CAP}(?:{_JOIN}{_CAP})*)"
 _RULE_ORG_RE = re.compile(rf"\b(?:{_CAP}\s+)*?(?:{_CAP}\s+)?(?:{_ORG_HEADS})\b{_TAIL}?")
 _NON_GOVERNMENTAL_RE = re.compile(
     rf"\bthe\s+non-governmental\s+(?:organi[sz]ation\s+)?({_CAP}(?:\s+{_CAP})*)"
@@ -134,6 +135,7 @@ def _rule_organisations(text: str, founds: Sequence[Found]) -> list[tuple[int, i
         for f in founds
         if f.entry.category in (Kind.STRUCTURE, Kind.ORGANISATION, Kind.OSCE)
     ]
+    states = [(f.start, f.end) for f in founds if f.entry.category == Kind.STATE]
     spans: list[tuple[int, int, str]] = []
     candidates = [(m.start(1), m.end(1)) for m in _NON_GOVERNMENTAL_RE.finditer(text)]
     candidates += [(m.start(), m.end()) for m in _RULE_ORG_RE.finditer(text)]
@@ -145,6 +147,8 @@ def _rule_organisations(text: str, founds: Sequence[Found]) -> list[tuple[int, i
         name = text[start:end].strip(" ,")
         if len(name.split()) < 2 or any(a < end and start < b for a, b in known):
             continue
+        if any(a <= start + len(name) - 1 < b for a, b in states):
+            continue  # "the Russian Federation" is a State
         if any(a <= start < b for a, b, _ in spans):
             continue
         spans.append((start, start + len(name), name))

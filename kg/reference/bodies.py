@@ -1,4 +1,4 @@
-"""Reads bodies.tsv: the OSCE's standing bodies that are not institutions, units or field operations."""
+"""Reads bodies.tsv: standing OSCE bodies that are not institutions, units or field operations."""
 
 from __future__ import annotations
 

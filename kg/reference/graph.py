@@ -372,7 +372,7 @@ class _Builder:
                     self.add(iri, SKOS.note, en(f"{person.name}: {person.qualifier}"))
 
     def add_bodies(self) -> None:
-        """The standing bodies of bodies.tsv, each with its source; the Chairperson-in-Office post."""
+        """The standing bodies of bodies.tsv with their sources; the Chairperson-in-Office post."""
         operations = {op.key: op.iri(self.base) for op in self.tables.field_operations}
         for body in load_bodies():
             iri = entity_iri("body", body.key, base=self.base)
