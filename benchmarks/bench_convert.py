@@ -2,7 +2,8 @@
 
 Prints wall-clock seconds for each build and releases per second, and the ratio of the
 per-release time on the generated releases to the per-release time on the bundled samples
-measured in the same run (the baseline), so runs on different machines compare. Run: python benchmarks/bench_convert.py [N]
+measured in the same run (the baseline), so runs on different machines compare.
+Run: python benchmarks/bench_convert.py [N]
 """
 
 from __future__ import annotations
