@@ -6,6 +6,7 @@ import csv
 import functools
 import io
 import logging
+import re
 from collections.abc import Iterator
 from importlib import resources
 
@@ -104,6 +105,20 @@ def add_structures(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> 
         for name in (operation.label, *operation.former_names):
             add_names(gazetteer, entry, structure_variants(name))
         add_names(gazetteer, entry, operation.abbreviations)
+        for name in seat_variants(operation.label, operation.kind, operation.seat_city):
+            add_names(gazetteer, entry, structure_variants(name))
+
+
+def seat_variants(label: str, kind: str, seat: str) -> list[str]:
+    """Names releases give a field operation by its seat or without an inner "the": "the OSCE
+    Belgrade Mission", "the OSCE Assistance Group in Grozny", "Observer Mission at Russian
+    Checkpoints ..."."""
+    variants = [label.replace(" the ", " ")] if " the " in label else []
+    kind = re.split(r"[(;]", kind)[0].strip()
+    seat = re.split(r"[(;]", seat)[0].strip()
+    if kind and seat and label.startswith(f"OSCE {kind} ") and seat not in label:
+        variants += [f"OSCE {seat} {kind}", f"OSCE {kind} in {seat}"]
+    return variants
 
 
 def add_bodies(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> None:

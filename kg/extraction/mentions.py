@@ -42,7 +42,7 @@ _ORG_HEADS = (
     "Forum|Institute|Fund|Network|Federation|Alliance|Society|Union"
 )
 _CAP = r"(?:[A-Z][\w’'.-]*|[A-Z]{2,})"
-_JOIN = r"(?:,\s*|\s+and\s+|\s+)(?:of\s+|for\s+)?"
+_JOIN = r"(?:,\s*|\s+and\s+|\s+)(?:of\s+|for\s+|against\s+)?"
 _TAIL = rf"(?:\s+(?:of|for|on|to|against)\s+(?:the\s+)?{_CAP}(?:{_JOIN}{_CAP})*)"
 _RULE_ORG_RE = re.compile(rf"\b(?:{_CAP}\s+)*?(?:{_CAP}\s+)?(?:{_ORG_HEADS})\b{_TAIL}?")
 _NON_GOVERNMENTAL_RE = re.compile(
@@ -144,7 +144,7 @@ def _rule_organisations(text: str, founds: Sequence[Found]) -> list[tuple[int, i
         while words and words[0] in _LEADING_WORDS:
             start += len(words.pop(0)) + 1
             start = text.index(words[0], start) if words else end
-        name = text[start:end].strip(" ,")
+        name = text[start:end].strip(" ,").rstrip(".")
         if len(name.split()) < 2 or any(a < end and start < b for a, b in known):
             continue
         if any(a <= start + len(name) - 1 < b for a, b in states):
