@@ -1466,10 +1466,10 @@ def test_unknown_organisations_are_kept_unlinked_and_hold_their_states(
 ) -> None:
     record = extract(
         gazetteer,
-        "VIENNA, 4 May 2018 – Lawyers of the Croatian Helsinki Committee met the non-governmental "
-        "Vaša Prava and the Russian Federation.",
+        "VIENNA, 4 May 2018 – Lawyers of the Croatian Legal Aid Committee met the non-governmental "
+        "Nova Staza and the Russian Federation.",
     )
     organisations = [(m.label, m.linked_iri) for m in record.other_organisations]
-    assert ("Croatian Helsinki Committee", None) in organisations
-    assert ("Vaša Prava", None) in organisations
+    assert ("Croatian Legal Aid Committee", None) in organisations
+    assert ("Nova Staza", None) in organisations
     assert [m.label for m in record.states_mentioned] == ["Russian Federation"]
