@@ -50,6 +50,13 @@ _NON_GOVERNMENTAL_RE = re.compile(
 )
 _SUMMIT_RE = re.compile(r"\b(?:OSCE|CSCE|[A-Z][a-z]+)\s+(?:[A-Z][a-z]+\s+)?Summit\b")
 _LEADING_WORDS = frozenset({"The", "A", "An", "Its", "This", "Both", "Representatives", "Experts"})
+#: A year, an ordinal or "annual" before a name makes it an edition of an event ("the 2018
+#: Central Asian Youth Forum"), not an organisation.
+_EDITION_BEFORE_RE = re.compile(
+    r"(?:\b\d{4}|\b\d{1,3}(?:st|nd|rd|th)|\b(?:first|second|third|fourth|fifth|sixth|seventh|"
+    r"eighth|ninth|tenth|annual)|-(?:day|week))\s+$",
+    re.IGNORECASE,
+)
 _YEAR_AFTER_RE = re.compile(r"^\s+(?:in|for)\s+(\d{4})\b")
 
 
@@ -70,7 +77,7 @@ def find_mentions(
     summit = gazetteer.lookup("OSCE Summit", [Kind.STRUCTURE])
     for text in texts:
         founds = gazetteer.find(text)
-        organisations = _rule_organisations(text, founds)
+        organisations = rule_organisations(text, founds)
         for index, found in enumerate(founds):
             category = found.entry.category
             if category not in lists or names_language(found, text):
@@ -125,7 +132,7 @@ def _chairpersonship(
     return standing
 
 
-def _rule_organisations(text: str, founds: Sequence[Found]) -> list[tuple[int, int, str]]:
+def rule_organisations(text: str, founds: Sequence[Found]) -> list[tuple[int, int, str]]:
     """Organisations not in the table, by head word or "the non-governmental X", as written.
 
     A name that overlaps a known structure, organisation or the OSCE is left to the table.
@@ -149,7 +156,7 @@ def _rule_organisations(text: str, founds: Sequence[Found]) -> list[tuple[int, i
             continue
         if any(a <= start + len(name) - 1 < b for a, b in states):
             continue  # "the Russian Federation" is a State
-        if any(a <= start < b for a, b, _ in spans):
+        if any(a <= start < b for a, b, _ in spans) or _EDITION_BEFORE_RE.search(text[:start]):
             continue
         spans.append((start, start + len(name), name))
     return spans
