@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kg.extraction.gazetteer import Form, Found, Gazetteer, Kind, fold_token
+from kg.extraction.groups import people_in_groups
 from kg.extraction.quotes import (
     OPENING_QUOTES,
     SPEECH_VERBS,
@@ -58,6 +59,7 @@ _DESCRIBED_SPEAKER_RE = re.compile(
 #: Nouns that describe a private person: "X, a journalist from Kareli", "X, a 23-year-old law
 #: student".
 _PERSON_NOUNS = alternatives(word_list("person_nouns"), any_space=True)
+_PERSON_NOUN_WORDS = frozenset(word_list("person_nouns")) | {"chief", "leader"}
 _DESCRIBED_PERSON_RE = re.compile(
     rf"^\s*,\s*(?:\d{{1,3}}\s*,\s*)?(?:a|an)\s+"
     # up to three words before the noun, no preposition among them ("a city of young students")
@@ -69,9 +71,11 @@ _ACCORDING_TO_RE = re.compile(r"\baccording\s+to\s+$", re.IGNORECASE)
 #: Words inside a description, before its closing comma: "Kareli" in ", a journalist from Kareli,".
 _INSIDE_DESCRIPTION_RE = re.compile(rf"{_DESCRIPTION}$")
 _VERB_BEFORE_RE = re.compile(
-    rf"\b(?:{SPEECH_VERBS})\s*:?\s*"
+    rf"\b(?:(?:{SPEECH_VERBS})\s*:?|led\s+by)\s*"
     # "said one participant, X", "said a teacher from Osh, X"
     r"(?:(?:one|a|an|the)\s+[a-z][^,.;:“”\"«»]{0,60},\s*)?"
+    # "said reporter X", "said cadet X"
+    rf"(?:(?:[a-z]+\s+)?(?:{_PERSON_NOUNS})\s+)?"
     rf"(?:(?:{DOTTED_HONORIFICS})\.?\s+)?$"
 )
 #: Words that are never part of a person's name.
@@ -139,8 +143,7 @@ def find_people(
         title = person.title
         if title is None and person.honorific_title:
             title = Title(person.honorific_title, None)
-        role = title.role if title else None
-        organisation = title.organisation if title else None
+        role, organisation = _written_role(title)
         result.persons.append(
             PersonMention(person.name, role, organisation, person.quoted, person.linked_iri)
         )
@@ -149,6 +152,23 @@ def find_people(
                 f"person {person.name!r} is not in the reference data; kept unlinked"
             )
     return result
+
+
+_CHAIR_IN_OFFICE_RE = re.compile(r"^Chair(?:man|person|woman)?-in-Office$", re.IGNORECASE)
+
+
+def _written_role(title: Title | None) -> tuple[str | None, str | None]:
+    """The role and organisation a title gives: a lower-case description is no role ("law
+    professor X" has none), and the Chairperson-in-Office is always the OSCE's."""
+    if title is None or title.role is None:
+        return None, title.organisation if title else None
+    role = title.role
+    head = role.split()[-1]
+    if not head[:1].isupper() and head in _PERSON_NOUN_WORDS:
+        return None, None  # "law professor X", "police chief X": a description
+    if _CHAIR_IN_OFFICE_RE.match(role):
+        return role, "OSCE"
+    return role, title.organisation
 
 
 def _holder_of(title: str | None, people: list[_Person]) -> int | None:
@@ -174,11 +194,21 @@ def _find_people_in(
     """Records the people named in one paragraph; returns where each mention stands."""
     finds = gazetteer.find(text)
     spans: list[NameSpan] = []
+    grouped = people_in_groups(text, gazetteer, finds)
+    for member in grouped:
+        index = _match_known(member.name, people)
+        if index is None:
+            entry = gazetteer.lookup(member.name, [Kind.PERSON])
+            people.append(_Person(member.name, member.title, entry.iri if entry else None))
+            index = len(people) - 1
+        spans.append(NameSpan(index, member.start, member.end))
     for run in _RUN_RE.finditer(text):
         candidate = _name_in_run(text, run.start(), run.end(), finds)
         if candidate is None:
             continue
         start, end, prefix_words = candidate
+        if any(m.start < end and start < m.end for m in grouped):
+            continue
         dotted = _DOTTED_HONORIFIC_RE.search(text[:start])
         if dotted and not prefix_words:
             # "Dr. Anna Svensson": the dot ends the run of capitalised words before the name
@@ -413,7 +443,7 @@ def _phrase_before(text: str, masked: str, start: int) -> str | None:
             continue  # "Minister of Education and Science"
         if word == "," and _in_portfolio_list(left[: tokens[index].start()], tokens, index):
             continue  # "Minister of Education, Science, Culture and Sport"
-        if not _phrase_word(word):
+        if not _phrase_word(word) or _ends_sentence(word):
             break
         keep_from = tokens[index].start()
     if keep_from is None:
@@ -424,6 +454,14 @@ def _phrase_before(text: str, masked: str, start: int) -> str | None:
     # only known names ("HCNM X") may still be a title: an institution whose name is one
     names_only = re.fullmatch(r"[X\s]+", left[keep_from:]) is not None
     return phrase if has_role_word(phrase) or names_only else None
+
+
+def _ends_sentence(word: str) -> bool:
+    """True for a word with the full stop of a sentence ("Oslo."), not an abbreviation ("Dr.")."""
+    if not word.endswith(".") or len(word) <= 2:
+        return False
+    bare = word.rstrip(".")
+    return bare not in HONORIFICS and "." not in bare and not bare.isupper() and len(bare) > 3
 
 
 def _phrase_after(text: str, masked: str, end: int) -> str | None:
