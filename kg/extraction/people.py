@@ -353,6 +353,8 @@ def _title_around(
     start, end = name
     masked = _mask_names(text, gazetteer, spans)
     before = _phrase_before(text, masked, start)
+    if before and re.search(r"\bas\s+$", text[: text.rfind(before, 0, start)]):
+        before = None  # "B as ODIHR Director, C as ...": the title of the name before
     if before:
         # "the Head of the Mission, Ambassador X", "The OSCE Chairperson-in-Office, Italian
         # Foreign Minister X": the first title, set off by a comma, comes before the second
@@ -402,11 +404,31 @@ _APPOINTMENT_RE = re.compile(
 )
 
 
+_APPOINTED_BEFORE_RE = re.compile(
+    r"\b(?:appointed|named|elected|re-elected|nominated)\b[^.;:]*$", re.IGNORECASE
+)
+#: The subject a possessive "its" stands for: the first capitalised name of the sentence.
+_SUBJECT_RE = re.compile(
+    r"(?:The|the)\s+(?:[A-Z][\w-]*(?:\s+(?:of|and|within|the)\s+|\s+))*[A-Z][\w-]*"
+)
+_AS_AFTER_RE = re.compile(r"^\s+as\s+(?:its\s+|their\s+)?")
+
+
 def _appointment_phrase(text: str, masked: str, end: int) -> str | None:
-    """The title in "X took up his duties as Head of ..." / "X was appointed Director of ..."."""
+    """The title in "X took up his duties as Head of ..." / "X was appointed Director of ...",
+    or in "appointed X as Secretary General, together with Y as ODIHR Director"."""
     match = _APPOINTMENT_RE.match(text[end:])
     if not match:
-        return None
+        match = _AS_AFTER_RE.match(text[end:])
+        sentence_start = max(text.rfind(". ", 0, end), 0)
+        if not match or not _APPOINTED_BEFORE_RE.search(text[sentence_start:end]):
+            return None
+        if re.search(r"\b(?:its|their)\s+$", match.group()):
+            # "the Court ... elected X as its President": "its" is the sentence's subject
+            subject = _SUBJECT_RE.search(masked[sentence_start:end])
+            title = _walk_forward(text, masked, end + match.end())
+            if subject and title:
+                return f"{title} of {text[sentence_start + subject.start() : sentence_start + subject.end()]}"
     start = end + match.end()
     start += len(re.match(r"(?:(?:the|a|an|new)\s+)*", text[start:], re.IGNORECASE).group())  # type: ignore[union-attr]
     return _walk_forward(text, masked, start)
