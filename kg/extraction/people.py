@@ -428,7 +428,8 @@ def _appointment_phrase(text: str, masked: str, end: int) -> str | None:
             subject = _SUBJECT_RE.search(masked[sentence_start:end])
             title = _walk_forward(text, masked, end + match.end())
             if subject and title:
-                return f"{title} of {text[sentence_start + subject.start() : sentence_start + subject.end()]}"
+                named = text[sentence_start + subject.start() : sentence_start + subject.end()]
+                return f"{title} of {named}"
     start = end + match.end()
     start += len(re.match(r"(?:(?:the|a|an|new)\s+)*", text[start:], re.IGNORECASE).group())  # type: ignore[union-attr]
     return _walk_forward(text, masked, start)
