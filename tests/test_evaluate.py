@@ -321,6 +321,17 @@ def test_bundled_gold_records_are_consistent_with_the_reference_tables() -> None
         reference_labels("institutions.tsv", "name")
         | reference_labels("secretariat_units.tsv", "name")
         | reference_labels("field_operations.tsv", "name")
+        | reference_labels("bodies.tsv", "label")
+        | {
+            f"OSCE Chairpersonship {row['key']} ({row['state'].split(' (')[0]})"
+            for row in csv.DictReader(
+                resources.files("kg.data.reference")
+                .joinpath("chairpersonships.tsv")
+                .read_text(encoding="utf-8")
+                .splitlines(),
+                delimiter="\t",
+            )
+        }
     )
     organisations_tsv = resources.files("kg.data").joinpath("organisations.tsv")
     organisations = {

@@ -902,11 +902,11 @@ def test_unlinkable_sources_fields_and_people_are_kept_and_warned(gazetteer: Gaz
     record = extract(
         gazetteer,
         "Ambassador Ingrid Halvorsen, Head of the Nordic Peace Institute, spoke.",
-        sources=("OSCE Chairpersonship", "Secretariat"),
+        sources=("OSCE Space Office", "Secretariat"),
         fields=("Countering terrorism", "Space policy"),
     )
     assert [(m.label, m.linked_iri is None) for m in record.sources] == [
-        ("OSCE Chairpersonship", True),
+        ("OSCE Space Office", True),
         ("OSCE Secretariat", False),
     ]
     assert [(m.label, m.linked_iri is None) for m in record.fields_of_work] == [
@@ -916,7 +916,7 @@ def test_unlinkable_sources_fields_and_people_are_kept_and_warned(gazetteer: Gaz
     assert record.persons[0].organisation == "Nordic Peace Institute"
     assert record.persons[0].linked_iri is None
     warnings = " ".join(record.warnings)
-    for unlinked in ("OSCE Chairpersonship", "Space policy", "Ingrid Halvorsen"):
+    for unlinked in ("OSCE Space Office", "Space policy", "Ingrid Halvorsen"):
         assert unlinked in warnings
     assert record.error is None
 
@@ -1439,3 +1439,37 @@ def test_every_word_list_says_what_it_is_for_and_loads() -> None:
 def test_a_word_table_column_that_does_not_exist_is_an_input_error() -> None:
     with pytest.raises(InputError, match=r"event_types\.tsv: field 'kind': no such column"):
         table_column("event_types", "kind")
+
+
+def test_bodies_and_the_years_chairpersonship_are_structure_mentions(gazetteer: Gazetteer) -> None:
+    record = extract(
+        gazetteer,
+        "MINSK, 10 September 2001 (OSCE) - The Permanent Council and the Troika met. "
+        "The Portuguese Chairmanship takes over in January. The Co-Chairs of the OSCE Minsk "
+        "Group will report. The Centre in Bishkek's Field Office in Osh opened.",
+        date="10 September 2001",
+    )
+    assert (record.date, record.place) == ("2001-09-10", "Minsk")
+    assert [m.label for m in record.osce_structures_mentioned] == [
+        "OSCE Permanent Council",
+        "OSCE Troika",
+        "OSCE Chairpersonship 2002 (Portugal)",
+        "OSCE Minsk Group",
+        "OSCE Programme Office in Bishkek",
+        "OSCE Field Office in Osh",
+    ]
+    assert [m.label for m in record.states_mentioned] == ["Portugal"]
+
+
+def test_unknown_organisations_are_kept_unlinked_and_hold_their_states(
+    gazetteer: Gazetteer,
+) -> None:
+    record = extract(
+        gazetteer,
+        "VIENNA, 4 May 2018 – Lawyers of the Croatian Legal Aid Committee met the non-governmental "
+        "Nova Staza and the Russian Federation.",
+    )
+    organisations = [(m.label, m.linked_iri) for m in record.other_organisations]
+    assert ("Croatian Legal Aid Committee", None) in organisations
+    assert ("Nova Staza", None) in organisations
+    assert [m.label for m in record.states_mentioned] == ["Russian Federation"]

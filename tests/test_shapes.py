@@ -30,6 +30,8 @@ NESTED_SHAPES = frozenset(
 #: Each invalid-* (Violation) or warning-* (Warning) fixture and exactly the (source shape, path)
 #: pairs it must be reported with. A fixture is validated together with context.ttl.
 INVALID_CASES: list[tuple[str, list[tuple[str, str | None]]]] = [
+    ("structures/invalid-body-no-source", [("Body-source", "dcterms:source")]),
+    ("structures/invalid-body-unit-of-institution", [("Body-unitOf", "org:unitOf")]),
     ("states/invalid-alpha2-pattern", [("State-isoAlpha2", "osce:isoAlpha2")]),
     ("states/invalid-alpha2-twice", [("State-isoAlpha2", "osce:isoAlpha2")]),
     ("states/invalid-alpha3-lowercase", [("State-isoAlpha3", "osce:isoAlpha3")]),

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kg.extraction.gazetteer import Gazetteer, Kind
+from kg.extraction.mentions import rule_organisations
 from kg.extraction.quotes import mask_abbreviations
 from kg.extraction.records import EventMention
 from kg.lexicon.datelines import DateValueError, make_date, month_number, title_case_place
@@ -26,6 +27,36 @@ from kg.lexicon.wordlists import table_column, word_list, word_table
 #: Event-type words and the event-type concept label each gives; earlier patterns win at a position.
 EVENT_TYPES: tuple[tuple[str, str], ...] = tuple(
     (row["pattern"], row["type"]) for row in word_table("event_types")
+)
+#: Which event words are verbs: in a sentence with an event noun, the noun names the event.
+_VERB_TYPES = frozenset(
+    index for index, row in enumerate(word_table("event_types")) if row["form"] == "verb"
+)
+#: Which event words name the reported event only in the lead paragraph.
+_LEAD_ONLY = frozenset(
+    index for index, row in enumerate(word_table("event_types")) if row["where"] == "lead"
+)
+#: Types that last a moment: when only a start or only an end is known, it is both.
+_ONE_OFF_TYPES = frozenset({"signing", "ceremony", "hand-over", "launch", "opening"})
+_PASSIVE_BEFORE_RE = re.compile(r"\b(?:was|were|is|are|been|be|being)\s+$", re.IGNORECASE)
+_BY_AFTER_RE = re.compile(r"^\s+by\b")
+#: A time of the release's days later in the verb's sentence: a passive told with it is news
+#: ("was launched today", "were handed over ... on Thursday"), not history ("was signed in 1975").
+_RECENT_TIME_RE = re.compile(
+    rf"^[^.;:!?]*?\b(?:today|yesterday|on\s+{WEEKDAY_RE})\b", re.IGNORECASE
+)
+#: "today" right before or after the event word: the event is that day ("today visited").
+_TODAY_NEXT_RE = re.compile(r"\btoday\s+(?:[a-z]+ly\s+)?$")
+#: What an "in X" after these words names is a topic, not the event's place ("talks on the
+#: situation in South Ossetia").
+_TOPIC_IN_RE = re.compile(
+    r"\b(?:situation|conflict|crisis|developments|events|war|elections?|reforms?)\s+$"
+)
+#: Words that make an event word name another occasion than the one reported ("the next meeting").
+_OTHER_OCCASION_RE = re.compile(
+    r"\b(?:next|previous|upcoming|forthcoming|future|subsequent|preceding|following)\s+"
+    r"(?:[\w-]+\s+)?$",
+    re.IGNORECASE,
 )
 _TYPE_RE = re.compile(
     "|".join(f"(?P<t{i}>\\b(?:{p})\\b)" for i, (p, _) in enumerate(EVENT_TYPES)), re.IGNORECASE
@@ -114,7 +145,7 @@ _RANGE_RES = tuple(
         rf"\b{_D1}\s*(?:{DASH}|and)\s*{_D2}\s+{_M2}{_YEAR}",  # 3-5 May, 5 and 6 June
     )
 )
-_SINGLE_RE = re.compile(rf"\bon\s+(?:\w+,?\s+)?{_D1}\s+{_M1}{_YEAR}", re.IGNORECASE)
+_SINGLE_RE = re.compile(rf"\b(?:on|of)\s+(?:\w+,?\s+)?{_D1}\s+{_M1}{_YEAR}", re.IGNORECASE)
 #: Two weekdays: "on Thursday and Friday", "on Monday to Wednesday".
 _WEEKDAY_RANGE_RE = re.compile(
     rf"\bon\s+(?P<w1>{WEEKDAY_RE})\s*(?:and|to|until|till|{DASH})\s*(?P<w2>{WEEKDAY_RE})\b",
@@ -144,7 +175,8 @@ _HELD_VERBS = alternatives(table_column("event_verbs", "verb", where="takes_plac
 _HELD_IN_RE = re.compile(
     rf"\b(?:{_HELD_VERBS})(?:\s+{_TIME_WORD},?){{0,8}}?\s+in\s+(?P<place>{_PLACE_NAME})"
 )
-_IN_PLACE_RE = re.compile(rf"^[^.;:]{{0,100}}?\bin\s+(?P<place>{_PLACE_NAME})")
+_IN_PLACE_ANY_RE = re.compile(rf"\bin\s+(?P<place>{_PLACE_NAME})")
+_IN_PLACE_REACH = 100  # characters between the type word and its "in X"
 _VISIT_TO_RE = re.compile(rf"^\s+to\s+(?:the\s+)?(?P<place>{_PLACE_NAME})")
 _NOT_PLACES = frozenset(
     {"OSCE", "co-operation", "Co-operation", *(month.capitalize() for month in MONTH_NAMES)}
@@ -187,15 +219,14 @@ def find_event(
     gazetteer: Gazetteer,
 ) -> EventMention | None:
     """The event the release reports, or None when it names no event."""
-    hit = _first_type(paragraphs)
+    hit = _first_type(paragraphs, gazetteer)
     if hit is None:
         return _event_from_title(title, release_date, release_place)
     text = paragraphs[hit.paragraph]
     sentence = _sentence_around(text, hit.start)
-    start, end = resolve_dates(sentence, release_date)
-    if start is None and end is None:
-        start, end = resolve_dates(text, release_date)
-    place = _place(sentence, hit, text) or release_place
+    start, end = _dates_of(hit, text, sentence, release_date)
+    blocked = _name_spans(text, gazetteer)
+    place = _place(sentence, hit, text, blocked) or release_place
     organisers, partners = find_organisers("\n".join(paragraphs), gazetteer)
     return EventMention(
         name=_event_name(paragraphs, hit),
@@ -208,31 +239,123 @@ def find_event(
     )
 
 
+def _dates_of(
+    hit: _TypeHit, text: str, sentence: str, release_date: dt.date | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """The event's dates: "today" next to its word, else its sentence's, else its paragraph's;
+    a moment (a signing, a launch) starts and ends on the one day known."""
+    if (
+        release_date is not None
+        and (
+            _TODAY_NEXT_RE.search(text[max(0, hit.start - 30) : hit.start])
+            or re.match(r"\s+today\b", text[hit.end :])
+        )
+        and not _duration_days(sentence)
+    ):
+        return release_date, release_date
+    recent = _RECENT_TIME_RE.match(text[hit.end :])
+    if release_date is not None and hit.label in _ONE_OFF_TYPES and recent:
+        # a moment takes the time its sentence gives, whatever else lasts days around it
+        day = resolve_dates(recent.group(), release_date)[1]
+        if day is not None:
+            return day, day
+    start, end = resolve_dates(sentence, release_date)
+    if start is None and end is None:
+        start, end = resolve_dates(text, release_date)
+    if hit.label in _ONE_OFF_TYPES and (start is None) != (end is None):
+        start = end = start or end
+    return start, end
+
+
+def _name_spans(text: str, gazetteer: Gazetteer) -> list[tuple[int, int]]:
+    """Where names of structures and organisations stand: "in X" inside one is not a place."""
+    founds = gazetteer.find(text, [Kind.ORGANISATION, Kind.STRUCTURE])
+    spans = [(f.start, f.end) for f in founds]
+    return spans + [(start, end) for start, end, _ in rule_organisations(text, founds)]
+
+
 def _event_from_title(
     title: str | None, release_date: dt.date | None, place: str | None
 ) -> EventMention | None:
     if not title:
         return None
-    hit = _first_type([title])
+    hit = _first_type([title], None)
     if hit is None:
         return None
     return EventMention(type=hit.label, place=place)
 
 
-def _first_type(paragraphs: Sequence[str]) -> _TypeHit | None:
+def _first_type(paragraphs: Sequence[str], gazetteer: Gazetteer | None) -> _TypeHit | None:
+    """The first event word of the text; in its sentence, the first noun wins over a verb."""
     for index, text in enumerate(paragraphs):
-        for match in _TYPE_RE.finditer(text):
-            label = EVENT_TYPES[int(next(k for k, v in match.groupdict().items() if v)[1:])][1]
-            before = text[max(0, match.start() - 40) : match.start()]
-            if label == "meeting" and _NOT_MEETING_BEFORE_RE.search(before):
-                continue
-            word = match.group().lower()
-            if word.startswith("course") and not _is_course(before, text[match.end() :]):
-                continue
-            if label == "exercise" and not _EXERCISE_BEFORE_RE.search(before):
-                continue
-            return _TypeHit(label, index, match.start(), match.end(), match.group())
+        hits = [hit for hit in _type_hits(text, index) if not _other_occasion(text, hit)]
+        if hits and gazetteer is not None:
+            blocked = _organisation_spans(text, gazetteer)
+            hits = [h for h in hits if not any(a <= h[0].start < b for a, b in blocked)]
+        if not hits:
+            continue
+        sentence = _sentence_span(text, hits[0][0].start)
+        in_sentence = [h for h in hits if sentence[0] <= h[0].start < sentence[1]]
+        first = in_sentence[0]
+        if first[1] and first[0].label == "meeting":
+            nouns = [h for h in in_sentence if not h[1]]
+            return (nouns or in_sentence)[0][0]
+        return first[0]
     return None
+
+
+def _type_hits(text: str, index: int) -> list[tuple[_TypeHit, bool]]:
+    """Every event word of a paragraph that names an event, with whether it is a verb."""
+    hits: list[tuple[_TypeHit, bool]] = []
+    for match in _TYPE_RE.finditer(text):
+        row = int(next(k for k, v in match.groupdict().items() if v)[1:])
+        label = EVENT_TYPES[row][1]
+        before = text[max(0, match.start() - 40) : match.start()]
+        if label == "meeting" and row not in _VERB_TYPES and _NOT_MEETING_BEFORE_RE.search(before):
+            continue
+        word = match.group().lower()
+        if word.startswith("course") and not _is_course(before, text[match.end() :]):
+            continue
+        if label == "exercise" and not _EXERCISE_BEFORE_RE.search(before):
+            continue
+        if row in _LEAD_ONLY and index > 0:
+            continue
+        verb = row in _VERB_TYPES
+        after = text[match.end() :]
+        recent = _RECENT_TIME_RE.match(after)
+        passive = _PASSIVE_BEFORE_RE.search(before) and not word.startswith("was")
+        if verb and not recent and (passive or _BY_AFTER_RE.match(after)):
+            continue
+        hit = _TypeHit(label, index, match.start(), match.end(), match.group())
+        hits.append((hit, row in _VERB_TYPES))
+    return hits
+
+
+def _other_occasion(text: str, hit: tuple[_TypeHit, bool]) -> bool:
+    """True for "the next meeting", "a forthcoming visit": not the event reported."""
+    before = text[max(0, hit[0].start - 40) : hit[0].start]
+    return not hit[1] and _OTHER_OCCASION_RE.search(before) is not None
+
+
+def _organisation_spans(text: str, gazetteer: Gazetteer) -> list[tuple[int, int]]:
+    """Where organisations' names stand ("Global Counterterrorism Forum"), and structures' names
+    an event word does not end ("Forum for Security Co-operation", not "OSCE Summit")."""
+    founds = gazetteer.find(text, [Kind.ORGANISATION, Kind.STRUCTURE])
+    spans = [
+        (f.start, f.end)
+        for f in founds
+        if f.entry.category == Kind.ORGANISATION or not _TYPE_RE.search(f.text.split()[-1])
+    ]
+    return spans + [(start, end) for start, end, _ in rule_organisations(text, founds)]
+
+
+def _sentence_span(text: str, offset: int) -> tuple[int, int]:
+    """Where the sentence of ``text`` that holds ``offset`` starts and ends."""
+    masked = mask_abbreviations(text)
+    starts = [m.end() for m in re.finditer(r"[.!?][”\"’]?\s+(?=[A-Z“\"])", masked[:offset])]
+    start = starts[-1] if starts else 0
+    end_match = re.search(r"[.!?](?=[”\"’]?\s+[A-Z“\"]|[”\"’]?\s*$)", masked[offset:])
+    return start, offset + end_match.end() if end_match else len(text)
 
 
 def _is_course(before: str, after: str) -> bool:
@@ -442,8 +565,11 @@ def _anchor(when: str, release_date: dt.date, *, past: bool) -> dt.date | None:
     return None
 
 
-def _place(sentence: str, hit: _TypeHit, paragraph: str) -> str | None:
-    """Where the event is: 'held in X' in its sentence, else 'in X' right after its type word."""
+def _place(
+    sentence: str, hit: _TypeHit, paragraph: str, names: Sequence[tuple[int, int]] = ()
+) -> str | None:
+    """Where the event is: 'held in X' in its sentence, else 'in X' after its type word; an
+    "in X" inside a structure's or organisation's name ("the OSCE Presence in Albania") is not."""
     held = _HELD_IN_RE.search(sentence)
     if held:
         return title_case_place(held["place"])
@@ -451,8 +577,15 @@ def _place(sentence: str, hit: _TypeHit, paragraph: str) -> str | None:
         visit = _VISIT_TO_RE.match(paragraph[hit.end :])
         if visit and visit["place"].split()[0] not in _NOT_PLACES:
             return title_case_place(visit["place"])
-    after = _IN_PLACE_RE.match(paragraph[hit.end :])
-    if after and after["place"].split()[0] not in _NOT_PLACES:
+    rest = paragraph[hit.end :]
+    for after in _IN_PLACE_ANY_RE.finditer(rest):
+        if after.start() > _IN_PLACE_REACH or re.search(r"[.;:]", rest[: after.start()]):
+            break
+        at = hit.end + after.start("place")
+        if any(a <= at < b for a, b in names) or after["place"].split()[0] in _NOT_PLACES:
+            continue
+        if _TOPIC_IN_RE.search(rest[max(0, after.start() - 20) : after.start()]):
+            continue
         return title_case_place(after["place"])
     return None
 

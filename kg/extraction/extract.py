@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kg.errors import InputError
@@ -46,7 +48,8 @@ class _Problems:
 def extract_release(raw: RawRelease, gazetteer: Gazetteer) -> ReleaseRecord:
     """Everything the release says, linked; ``error`` set when it is unusable."""
     problems = _Problems(raw, error=raw.error)
-    dateline = parse_dateline(raw.paragraphs[0]) if raw.paragraphs else None
+    body = release_text(raw.paragraphs)
+    dateline = parse_dateline(body[0]) if body else None
     date = _release_date(raw, dateline, problems)
     place = (
         title_case_place(raw.place_text)
@@ -58,13 +61,11 @@ def extract_release(raw: RawRelease, gazetteer: Gazetteer) -> ReleaseRecord:
         raw.fields_of_work, gazetteer, Kind.FIELD_OF_WORK, "field of work", problems
     )
     texts = [raw.title] if raw.title else []
-    mentions = find_mentions([*texts, *raw.paragraphs], gazetteer)
-    people = find_people(
-        raw.paragraphs, gazetteer, own_structure=structure_in(raw.sources, gazetteer)
-    )
+    mentions = find_mentions([*texts, *body], gazetteer, date.year if date else None)
+    people = find_people(body, gazetteer, own_structure=structure_in(raw.sources, gazetteer))
     for warning in people.warnings:
         problems.warn(warning)
-    event = find_event(raw.title, raw.paragraphs, date, place, gazetteer)
+    event = find_event(raw.title, body, date, place, gazetteer)
     return ReleaseRecord(
         source_file=raw.source_file,
         reader=raw.reader,
@@ -86,6 +87,26 @@ def extract_release(raw: RawRelease, gazetteer: Gazetteer) -> ReleaseRecord:
         error=problems.error.describe() if problems.error else None,
         warnings=tuple(problems.warnings),
     )
+
+
+#: A paragraph that opens the press contacts: it and what follows are not release text.
+_CONTACTS_RE = re.compile(
+    r"^\s*(?:For (?:further|more) information|For media enquiries|Media enquiries|"
+    r"Press contacts?|Contacts?\s*:)",
+    re.IGNORECASE,
+)
+_LOCATION_RE = re.compile(r"^\s*Location\s*:")
+
+
+def release_text(paragraphs: Sequence[str]) -> list[str]:
+    """The paragraphs that are the release: no `Location:` line, nothing from the press contacts."""
+    body: list[str] = []
+    for paragraph in paragraphs:
+        if _CONTACTS_RE.match(paragraph):
+            break
+        if not _LOCATION_RE.match(paragraph):
+            body.append(paragraph)
+    return body
 
 
 def _release_date(

@@ -88,6 +88,10 @@ class Gazetteer:
         self._exact: dict[tuple[str, ...], tuple[Entry, Form]] = {}
         self._entries: list[Entry] = []
         self._lookup_only: dict[tuple[str, ...], Entry] = {}
+        #: year -> (chairing State's label, that year's Chairpersonship)
+        self.chairpersonships: dict[int, tuple[str, Entry]] = {}
+        #: the standing Chairpersonship, which a dated mention resolves to one year's
+        self.standing_chairpersonship: Entry | None = None
 
     @property
     def entries(self) -> Sequence[Entry]:

@@ -6,6 +6,7 @@ import csv
 import functools
 import io
 import logging
+import re
 from collections.abc import Iterator
 from importlib import resources
 
@@ -14,7 +15,8 @@ from rdflib.namespace import SKOS
 
 from kg.extraction.gazetteer import Entry, Form, Gazetteer, Kind, add_names, structure_variants
 from kg.rdf.uris import DEFAULT_BASE, concept_iri, entity_iri
-from kg.reference.cells import split_list
+from kg.reference.bodies import load_bodies
+from kg.reference.cells import split_list, split_qualifier
 from kg.reference.organisations import load_organisations
 from kg.reference.tables import ParticipatingState, Partner, ReferenceTables, load_tables
 from kg.resources import ontology_dir
@@ -46,6 +48,7 @@ def default_gazetteer(base: str = DEFAULT_BASE) -> Gazetteer:
     add_osce(gazetteer, base)
     add_states(gazetteer, tables, base)
     add_structures(gazetteer, tables, base)
+    add_bodies(gazetteer, tables, base)
     add_organisations(gazetteer, base)
     add_persons(gazetteer, tables, base)
     add_fields_of_work(gazetteer)
@@ -102,6 +105,42 @@ def add_structures(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> 
         for name in (operation.label, *operation.former_names):
             add_names(gazetteer, entry, structure_variants(name))
         add_names(gazetteer, entry, operation.abbreviations)
+        for name in seat_variants(operation.label, operation.kind, operation.seat_city):
+            add_names(gazetteer, entry, structure_variants(name))
+
+
+def seat_variants(label: str, kind: str, seat: str) -> list[str]:
+    """Names releases give a field operation by its seat or without an inner "the": "the OSCE
+    Belgrade Mission", "the OSCE Assistance Group in Grozny", "Observer Mission at Russian
+    Checkpoints ..."."""
+    variants = [label.replace(" the ", " ")] if " the " in label else []
+    kind = re.split(r"[(;]", kind)[0].strip()
+    seat = re.split(r"[(;]", seat)[0].strip()
+    if kind and seat and label.startswith(f"OSCE {kind} ") and seat not in label:
+        variants += [f"OSCE {seat} {kind}", f"OSCE {kind} in {seat}"]
+    return variants
+
+
+def add_bodies(gazetteer: Gazetteer, tables: ReferenceTables, base: str) -> None:
+    """Standing bodies (bodies.tsv) and each year's Chairpersonship, linked by year or State."""
+    for body in load_bodies():
+        entry = Entry(Kind.STRUCTURE, body.label, str(entity_iri("body", body.key, base=base)))
+        for name in (body.label, *body.other_names):
+            add_names(gazetteer, entry, structure_variants(name))
+        gazetteer.add(entry, body.abbreviations, form=Form.ABBREVIATION)
+        if body.key == "chairpersonship":
+            gazetteer.standing_chairpersonship = entry
+            add_names(gazetteer, entry, ["Chairpersonship", "Chairmanship"])
+    for chair in tables.chairpersonships:
+        state_name = split_qualifier(chair.state)[0]
+        state = gazetteer.lookup(state_name, [Kind.STATE])
+        label = f"OSCE Chairpersonship {chair.key} ({state_name})"
+        entry = Entry(Kind.STRUCTURE, label, str(chair.iri(base)))
+        if chair.key.isdigit():
+            gazetteer.chairpersonships[int(chair.key)] = (
+                state.label if state else state_name,
+                entry,
+            )
 
 
 def add_organisations(gazetteer: Gazetteer, base: str) -> None:

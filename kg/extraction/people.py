@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kg.extraction.gazetteer import Form, Found, Gazetteer, Kind, fold_token
+from kg.extraction.groups import people_in_groups
 from kg.extraction.quotes import (
     OPENING_QUOTES,
     SPEECH_VERBS,
@@ -58,6 +59,7 @@ _DESCRIBED_SPEAKER_RE = re.compile(
 #: Nouns that describe a private person: "X, a journalist from Kareli", "X, a 23-year-old law
 #: student".
 _PERSON_NOUNS = alternatives(word_list("person_nouns"), any_space=True)
+_PERSON_NOUN_WORDS = frozenset(word_list("person_nouns")) | {"chief", "leader"}
 _DESCRIBED_PERSON_RE = re.compile(
     rf"^\s*,\s*(?:\d{{1,3}}\s*,\s*)?(?:a|an)\s+"
     # up to three words before the noun, no preposition among them ("a city of young students")
@@ -69,9 +71,11 @@ _ACCORDING_TO_RE = re.compile(r"\baccording\s+to\s+$", re.IGNORECASE)
 #: Words inside a description, before its closing comma: "Kareli" in ", a journalist from Kareli,".
 _INSIDE_DESCRIPTION_RE = re.compile(rf"{_DESCRIPTION}$")
 _VERB_BEFORE_RE = re.compile(
-    rf"\b(?:{SPEECH_VERBS})\s*:?\s*"
+    rf"\b(?:(?:{SPEECH_VERBS})\s*:?|led\s+by)\s*"
     # "said one participant, X", "said a teacher from Osh, X"
     r"(?:(?:one|a|an|the)\s+[a-z][^,.;:“”\"«»]{0,60},\s*)?"
+    # "said reporter X", "said cadet X"
+    rf"(?:(?:[a-z]+\s+)?(?:{_PERSON_NOUNS})\s+)?"
     rf"(?:(?:{DOTTED_HONORIFICS})\.?\s+)?$"
 )
 #: Words that are never part of a person's name.
@@ -139,8 +143,7 @@ def find_people(
         title = person.title
         if title is None and person.honorific_title:
             title = Title(person.honorific_title, None)
-        role = title.role if title else None
-        organisation = title.organisation if title else None
+        role, organisation = _written_role(title)
         result.persons.append(
             PersonMention(person.name, role, organisation, person.quoted, person.linked_iri)
         )
@@ -149,6 +152,23 @@ def find_people(
                 f"person {person.name!r} is not in the reference data; kept unlinked"
             )
     return result
+
+
+_CHAIR_IN_OFFICE_RE = re.compile(r"^Chair(?:man|person|woman)?-in-Office$", re.IGNORECASE)
+
+
+def _written_role(title: Title | None) -> tuple[str | None, str | None]:
+    """The role and organisation a title gives: a lower-case description is no role ("law
+    professor X" has none), and the Chairperson-in-Office is always the OSCE's."""
+    if title is None or title.role is None:
+        return None, title.organisation if title else None
+    role = title.role
+    head = role.split()[-1]
+    if not head[:1].isupper() and head in _PERSON_NOUN_WORDS:
+        return None, None  # "law professor X", "police chief X": a description
+    if _CHAIR_IN_OFFICE_RE.match(role):
+        return role, "OSCE"
+    return role, title.organisation
 
 
 def _holder_of(title: str | None, people: list[_Person]) -> int | None:
@@ -174,11 +194,21 @@ def _find_people_in(
     """Records the people named in one paragraph; returns where each mention stands."""
     finds = gazetteer.find(text)
     spans: list[NameSpan] = []
+    grouped = people_in_groups(text, gazetteer, finds)
+    for member in grouped:
+        index = _match_known(member.name, people)
+        if index is None:
+            entry = gazetteer.lookup(member.name, [Kind.PERSON])
+            people.append(_Person(member.name, member.title, entry.iri if entry else None))
+            index = len(people) - 1
+        spans.append(NameSpan(index, member.start, member.end))
     for run in _RUN_RE.finditer(text):
         candidate = _name_in_run(text, run.start(), run.end(), finds)
         if candidate is None:
             continue
         start, end, prefix_words = candidate
+        if any(m.start < end and start < m.end for m in grouped):
+            continue
         dotted = _DOTTED_HONORIFIC_RE.search(text[:start])
         if dotted and not prefix_words:
             # "Dr. Anna Svensson": the dot ends the run of capitalised words before the name
@@ -323,6 +353,8 @@ def _title_around(
     start, end = name
     masked = _mask_names(text, gazetteer, spans)
     before = _phrase_before(text, masked, start)
+    if before and re.search(r"\bas\s+$", text[: text.rfind(before, 0, start)]):
+        before = None  # "B as ODIHR Director, C as ...": the title of the name before
     if before:
         # "the Head of the Mission, Ambassador X", "The OSCE Chairperson-in-Office, Italian
         # Foreign Minister X": the first title, set off by a comma, comes before the second
@@ -372,11 +404,32 @@ _APPOINTMENT_RE = re.compile(
 )
 
 
+_APPOINTED_BEFORE_RE = re.compile(
+    r"\b(?:appointed|named|elected|re-elected|nominated)\b[^.;:]*$", re.IGNORECASE
+)
+#: The subject a possessive "its" stands for: the first capitalised name of the sentence.
+_SUBJECT_RE = re.compile(
+    r"(?:The|the)\s+(?:[A-Z][\w-]*(?:\s+(?:of|and|within|the)\s+|\s+))*[A-Z][\w-]*"
+)
+_AS_AFTER_RE = re.compile(r"^\s+as\s+(?:its\s+|their\s+)?")
+
+
 def _appointment_phrase(text: str, masked: str, end: int) -> str | None:
-    """The title in "X took up his duties as Head of ..." / "X was appointed Director of ..."."""
+    """The title in "X took up his duties as Head of ..." / "X was appointed Director of ...",
+    or in "appointed X as Secretary General, together with Y as ODIHR Director"."""
     match = _APPOINTMENT_RE.match(text[end:])
     if not match:
-        return None
+        match = _AS_AFTER_RE.match(text[end:])
+        sentence_start = max(text.rfind(". ", 0, end), 0)
+        if not match or not _APPOINTED_BEFORE_RE.search(text[sentence_start:end]):
+            return None
+        if re.search(r"\b(?:its|their)\s+$", match.group()):
+            # "the Court ... elected X as its President": "its" is the sentence's subject
+            subject = _SUBJECT_RE.search(masked[sentence_start:end])
+            title = _walk_forward(text, masked, end + match.end())
+            if subject and title:
+                named = text[sentence_start + subject.start() : sentence_start + subject.end()]
+                return f"{title} of {named}"
     start = end + match.end()
     start += len(re.match(r"(?:(?:the|a|an|new)\s+)*", text[start:], re.IGNORECASE).group())  # type: ignore[union-attr]
     return _walk_forward(text, masked, start)
@@ -413,7 +466,7 @@ def _phrase_before(text: str, masked: str, start: int) -> str | None:
             continue  # "Minister of Education and Science"
         if word == "," and _in_portfolio_list(left[: tokens[index].start()], tokens, index):
             continue  # "Minister of Education, Science, Culture and Sport"
-        if not _phrase_word(word):
+        if not _phrase_word(word) or _ends_sentence(word):
             break
         keep_from = tokens[index].start()
     if keep_from is None:
@@ -424,6 +477,14 @@ def _phrase_before(text: str, masked: str, start: int) -> str | None:
     # only known names ("HCNM X") may still be a title: an institution whose name is one
     names_only = re.fullmatch(r"[X\s]+", left[keep_from:]) is not None
     return phrase if has_role_word(phrase) or names_only else None
+
+
+def _ends_sentence(word: str) -> bool:
+    """True for a word with the full stop of a sentence ("Oslo."), not an abbreviation ("Dr.")."""
+    if not word.endswith(".") or len(word) <= 2:
+        return False
+    bare = word.rstrip(".")
+    return bare not in HONORIFICS and "." not in bare and not bare.isupper() and len(bare) > 3
 
 
 def _phrase_after(text: str, masked: str, end: int) -> str | None:

@@ -55,6 +55,11 @@ def quotes_in(text: str) -> list[tuple[str, int, int]]:
         quotes.append((inner.strip(" ,"), match.start(), match.end()))
     if not quotes and _opens_unclosed_quote(text):
         quotes.append((text[1:].strip(), 0, len(text)))
+    elif text.rstrip().endswith(("...", "…")):
+        # a teaser the site cut inside a quotation: what is left of it is still a quote
+        opened = max((text.rfind(q) for q in ("“", "«", '"')), default=-1)
+        if opened >= 0 and all(opened >= end for _, _, end in quotes):
+            quotes.append((text[opened + 1 :].strip(), opened, len(text)))
     return quotes
 
 

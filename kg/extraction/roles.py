@@ -84,6 +84,9 @@ def read_title(
             return Title(role, own_structure.entry.label, own_structure.entry.iri)
         if written:
             return Title(role, written, None)
+        if role.lower() in BACK_REFERENCES and own_structure is not None:
+            # "Project Co-ordinator X": a title that is the release's own field operation's
+            return Title(role, own_structure.entry.label, own_structure.entry.iri)
         return Title(role, None, None)
     if organisation.entry.category == Kind.OSCE:
         return Title(role, "OSCE", organisation.entry.iri)

@@ -45,6 +45,8 @@ def truncation_problem(paragraphs: tuple[str, ...] | list[str]) -> str | None:
     last = paragraphs[-1].rstrip()
     if last.startswith("- "):  # a list item ends without a full stop
         return None
+    if last.endswith(("...", "…")):
+        return None  # a teaser the site itself cut: kept as given
     words = last.split()
     final_word = words[-1] if words else ""
     if "@" in final_word or "://" in final_word or final_word.startswith("www."):

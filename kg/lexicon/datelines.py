@@ -31,7 +31,14 @@ _MONTH_DAY = (
 _NUMERIC_DATE = r"(?P<nday>\d{1,2})\.(?P<nmonth>\d{1,2})\.(?P<nyear>\d{4})"
 _DASH = rf"(?P<dash>--|{DASH})"
 _DATE = rf"(?:{_DAY_MONTH}|{_MONTH_DAY}|{_NUMERIC_DATE})"
-DATELINE_RE = re.compile(rf"^[ \t]*{_PLACES}[ \t]*,[ \t]*{_DATE}[ \t]*{_DASH}[ \t]*")
+#: The agency mark some datelines carry before the dash: "MINSK, 10 September 2001 (OSCE) -".
+_AGENCY = r"(?:\((?:OSCE|CSCE)\)[ \t]*)?"
+DATELINE_RE = re.compile(rf"^[ \t]*{_PLACES}[ \t]*,[ \t]*{_DATE}[ \t]*{_AGENCY}{_DASH}[ \t]*")
+#: A dateline without a dash, told by its year and the capital that opens the sentence after it:
+#: "NEW YORK CITY, 28 September 2015 A meeting ...".
+_NO_DASH_DATELINE_RE = re.compile(
+    rf"^[ \t]*{_PLACES}[ \t]*,[ \t]*(?:{_DAY_MONTH}|{_MONTH_DAY})[ \t]*{_AGENCY}[ \t]+(?=[A-Z])"
+)
 #: A dateline without a place: "4 May 2018 –".
 _BARE_DATELINE_RE = re.compile(rf"^[ \t]*(?:{_DAY_MONTH})[ \t]*{_DASH}[ \t]*")
 
@@ -99,7 +106,9 @@ def parse_written_date(text: str) -> dt.date:
 
 def parse_dateline(paragraph: str) -> Dateline | None:
     """The dateline at the start of a paragraph, or None when it has none."""
-    match = DATELINE_RE.match(paragraph)
+    match = DATELINE_RE.match(paragraph) or _NO_DASH_DATELINE_RE.match(paragraph)
+    if match and not (match.groupdict().get("year") or match.groupdict().get("year2")):
+        match = match if match.groupdict().get("dash") else None
     place: str | None = None
     if match:
         place = title_case_place(match["place"])
@@ -114,7 +123,8 @@ def parse_dateline(paragraph: str) -> Dateline | None:
     month = int(groups["nmonth"]) if groups.get("nmonth") else month_number(month_text or "")
     if day is None or month is None:
         return None
-    text = paragraph[: match.start("dash")].strip()
+    end = match.start("dash") if match.groupdict().get("dash") else match.end()
+    text = re.sub(r"\((?:OSCE|CSCE)\)$", "", paragraph[:end].strip()).strip()
     return Dateline(
         text=text,
         place=place,

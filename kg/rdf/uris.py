@@ -23,6 +23,7 @@ KINDS = frozenset(
         "unit",  # Secretariat units
         "field-operation",
         "chairpersonship",  # keyed by year
+        "body",  # standing OSCE bodies (Permanent Council, Troika, Minsk Group, field offices, ...)
         "person",
         "post",  # a post in an OSCE structure (Head of Mission, Director, ...)
         "appointment",  # a person holding a post, with dates

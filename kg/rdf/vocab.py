@@ -46,6 +46,7 @@ class OSCE(DefinedNamespace):
     SecretariatUnit: URIRef
     FieldOperation: URIRef
     Chairpersonship: URIRef
+    Body: URIRef
     # States and groups
     State: URIRef
     ParticipatingState: URIRef

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gettext
 import hashlib
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -25,6 +26,7 @@ from kg.rdf.uris import (
     slugify,
 )
 from kg.rdf.vocab import DCTERMS, ORG, OSCE, PROV, RDF, RDFS, SCHEMA, SKOS, WGS84, bind_prefixes
+from kg.reference.bodies import BODIES_TABLE, load_bodies
 from kg.reference.cells import PartialDate, normalise_name, split_qualifier
 from kg.reference.ontologies import load_vocabularies
 from kg.reference.tables import (
@@ -54,6 +56,9 @@ class ReferenceBuild:
 
     graph: Graph
     errors: tuple[InputError, ...]
+
+
+_URL_RE = re.compile(r"https?://[^\s);,]+")
 
 
 def date_literal(date: PartialDate) -> Literal:
@@ -355,6 +360,9 @@ class _Builder:
                 chair.origin,
             )
             self.add(iri, ORG.subOrganizationOf, self.osce)
+            self.add(
+                iri, ORG.subOrganizationOf, entity_iri("body", "chairpersonship", base=self.base)
+            )
             self.add_date(iri, OSCE.year, chair.year)
             if state is not None:
                 self.add(iri, OSCE.chairingState, state)
@@ -362,6 +370,34 @@ class _Builder:
                 self.add(iri, OSCE.chairpersonInOffice, self.add_person(person, chair.origin))
                 if person.qualifier:
                     self.add(iri, SKOS.note, en(f"{person.name}: {person.qualifier}"))
+
+    def add_bodies(self) -> None:
+        """The standing bodies of bodies.tsv with their sources; the Chairperson-in-Office post."""
+        operations = {op.key: op.iri(self.base) for op in self.tables.field_operations}
+        for body in load_bodies():
+            iri = entity_iri("body", body.key, base=self.base)
+            self.structure_labels[iri] = body.label
+            self.add(iri, RDF.type, OSCE.Body)
+            self.add(iri, RDFS.label, en(body.label))
+            for name in (*body.other_names, *body.abbreviations):
+                self.add(iri, SKOS.altLabel, en(name))
+            self.add(iri, SKOS.note, en(f"kind: {body.kind}; source: {body.source}"))
+            for url in _URL_RE.findall(body.source):
+                self.add(iri, DCTERMS.source, URIRef(url))
+            self.add(iri, PROV.wasDerivedFrom, reference_table_iri(BODIES_TABLE, base=self.base))
+            parent = operations.get(body.parent)
+            if parent is not None:
+                self.add(iri, ORG.unitOf, parent)
+                self.add(parent, ORG.hasUnit, iri)
+            else:
+                self.add(iri, ORG.subOrganizationOf, self.osce)
+        post = entity_iri("post", "chairperson-in-office", base=self.base)
+        self.add(post, RDF.type, ORG.Post)
+        self.add(post, RDFS.label, en("OSCE Chairperson-in-Office"))
+        self.add(post, SKOS.altLabel, en("Chairman-in-Office"))
+        self.add(post, ORG.postIn, entity_iri("body", "chairpersonship", base=self.base))
+        for chair in self.tables.chairpersonships[:1]:
+            self.add_origin(post, chair.origin, with_notes=False)
 
     def add_secretaries_general(self) -> None:
         secretariat = entity_iri("institution", "secretariat", base=self.base)
@@ -488,6 +524,7 @@ def build_reference(
     builder.add_states()
     builder.add_institutions()
     builder.add_field_operations()
+    builder.add_bodies()
     builder.add_chairpersonships()
     builder.add_secretaries_general()
     builder.add_heads()

@@ -15,17 +15,21 @@ from kg.reference.tsv import TableRow, load_table
 log = logging.getLogger(__name__)
 
 ORGANISATIONS_TABLE = "organisations.tsv"
-_COLUMNS = ("label", "abbreviations", "other_names")
+_COLUMNS = ("label", "abbreviations", "other_names", "type", "parent", "source")
 
 
 @dataclass(frozen=True)
 class Organisation:
-    """One row of the table: its key (the IRI's last segment), English label and other names."""
+    """One row of the table: its key (the IRI's last segment), English label and other names,
+    the kind of organisation, the key of the organisation it is part of, and its source."""
 
     key: str
     label: str
     abbreviations: tuple[str, ...] = ()
     other_names: tuple[str, ...] = ()
+    kind: str = ""  # "UN agency", "EU mission", "non-governmental organisation", ...
+    parent: str = ""  # key of another row ("pace" -> "council-of-europe"); never merged into it
+    source: str = ""  # the organisation's own site
 
 
 def organisations_file() -> Traversable:
@@ -53,4 +57,7 @@ def _organisation(row: TableRow) -> Organisation:
         label=row.text("label"),
         abbreviations=split_list(row.text("abbreviations"), "|"),
         other_names=split_list(row.text("other_names"), "|"),
+        kind=row.text("type"),
+        parent=row.text("parent"),
+        source=row.text("source"),
     )
