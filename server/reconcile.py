@@ -153,7 +153,9 @@ def reconcile(index: SearchIndex, query: Query) -> list[dict[str, Any]]:
     classes = tuple(iri for iri in (term_iri(name) for name in query.types) if iri)
     if not query.text or (query.types and not classes):
         return []
-    pool = max(4 * query.limit, 20) if query.properties else query.limit
+    # more candidates than asked for: properties may reorder them, and a second exact name
+    # must be seen to refuse an automatic match
+    pool = max(4 * query.limit, 20) if query.properties else query.limit + 5
     hits = index.search(
         Lookup(query.text, classes=classes, prefix=False, any_word=True, limit=pool)
     )
@@ -165,12 +167,13 @@ def reconcile(index: SearchIndex, query: Query) -> list[dict[str, Any]]:
             score = (1 - PROPERTY_WEIGHT) * hit.score + PROPERTY_WEIGHT * 100 * met
         scored.append((round(score, 1), hit, hit.exact and met == 1.0))
     scored.sort(key=lambda item: -item[0])
-    scored = scored[: query.limit]
+    # counted before the cut: a second thing of the same name rules the match out even when
+    # only one candidate is asked for
     exact = [item for item in scored if item[2]]
     languages = Labeller.for_request().languages
     return [
         candidate(hit, score, len(exact) == 1 and matched, index, languages)
-        for score, hit, matched in scored
+        for score, hit, matched in scored[: query.limit]
     ]
 
 

@@ -149,6 +149,7 @@ def page() -> Response:
         languages=OSCE_LANGUAGES,
         results=found,
         page=number,
+        first=(number - 1) * PAGE_SIZE + 1,
         previous=urls.search_url(**params, page=number - 1) if number > 1 else None,
         following=urls.search_url(**params, page=number + 1) if more else None,
     )

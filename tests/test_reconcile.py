@@ -106,6 +106,8 @@ def test_two_things_with_the_same_label_are_never_an_automatic_match(web: FlaskC
     exact = [c for c in result if c["score"] == 100.0]
     assert len(exact) == 2
     assert not any(c["match"] for c in result)
+    only_one = reconcile(web, {"q": {"query": query, "limit": 1}})["q"]["result"]
+    assert len(only_one) == 1 and only_one[0]["match"] is False  # the other is still there
 
 
 def test_property_constraints_raise_the_candidates_that_meet_them(web: FlaskClient) -> None:
