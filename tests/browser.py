@@ -74,7 +74,9 @@ def chrome(*, javascript: bool = True, width: int = 1280, height: int = 900) -> 
             "prefs", {"profile.managed_default_content_settings.javascript": 2}
         )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(options=options, service=Service(driver))
+    browser_driver = webdriver.Chrome(options=options, service=Service(driver))
+    browser_driver.set_window_size(width, height)
+    return browser_driver
 
 
 def axe_violations(driver: Any) -> list[dict[str, Any]]:

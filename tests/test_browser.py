@@ -4,6 +4,8 @@ axe-core violations on any page. Chromium reaches nothing but 127.0.0.1."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser import axe_violations, build_samples, chrome, find_chromium, serving
+from tests.serving import free_port, running
 
 pytestmark = [
     pytest.mark.slow,
@@ -59,6 +62,31 @@ def site_with_yasgui(sample_build: Path) -> Iterator[str]:
     """The server as shipped: the query page loads the pinned YASGUI from its CDN, which this
     browser cannot reach (it resolves no host name but 127.0.0.1), as when the CDN is down."""
     with serving(sample_build) as url:
+        yield url
+
+
+YASGUI_STAND_INS = Path(__file__).parent / "data" / "yasgui"
+
+
+@pytest.fixture(scope="module")
+def stand_in_server() -> Iterator[str]:
+    """A static file server on 127.0.0.1 for the YASGUI stand-ins (tests/data/yasgui)."""
+    port = free_port()
+    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    command += ["--directory", str(YASGUI_STAND_INS)]
+    with running(command, port=port, env=dict(os.environ), start_timeout=30) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def site_with_starting_yasgui(sample_build: Path, stand_in_server: str) -> Iterator[str]:
+    with serving(sample_build, YASGUI_JS=stand_in_server + "/starts.js", YASGUI_CSS="") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def site_with_failing_yasgui(sample_build: Path, stand_in_server: str) -> Iterator[str]:
+    with serving(sample_build, YASGUI_JS=stand_in_server + "/throws.js", YASGUI_CSS="") as url:
         yield url
 
 
@@ -155,6 +183,31 @@ def test_query_form_works_when_yasgui_cannot_load(browser: Any, site_with_yasgui
 def test_query_form_works_with_javascript(browser: Any, site: str) -> None:
     submit_query(browser, site, AUSTRIA_QUERY)
     check_austria_result(browser)
+
+
+def test_yasgui_replaces_the_form_when_it_starts(
+    browser: Any, site_with_starting_yasgui: str
+) -> None:
+    browser.get(site_with_starting_yasgui + "/sparql")
+    yasgui = wait_for(
+        browser,
+        lambda driver: (
+            driver.find_element(By.ID, "yasgui").get_attribute("data-query")
+            and (driver.find_element(By.ID, "yasgui"))
+        ),
+    )
+    query = browser.find_element(By.ID, "query").get_attribute("value")
+    assert yasgui.get_attribute("data-query") == query  # YASGUI starts with the page's query
+    assert yasgui.get_attribute("data-endpoint").endswith("/sparql")
+    assert not browser.find_element(By.ID, "sparql-form").is_displayed()
+
+
+def test_query_form_stays_and_works_when_yasgui_fails_to_start(
+    browser: Any, site_with_failing_yasgui: str
+) -> None:
+    submit_query(browser, site_with_failing_yasgui, AUSTRIA_QUERY)
+    check_austria_result(browser)
+    assert browser.find_element(By.ID, "yasgui").text == ""
 
 
 def test_no_console_errors_on_any_page(browser: Any, site: str) -> None:
