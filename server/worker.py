@@ -14,7 +14,7 @@ from server.checks import check_query, refuse_update
 from server.query import QueryAnswer, QueryFailure, QueryJob
 from server.results import write_result
 from server.sandbox import deny_network
-from server.store import StoreFacts, open_store
+from server.store import open_store
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +140,7 @@ def serve_jobs(
         return
     for warm_up in WARM_UP_JOBS:
         execute_job(store, warm_up)
-    reply: StoreFacts = facts
-    conn.send(reply)
+    conn.send(facts)
     while True:
         try:
             job = conn.recv()
