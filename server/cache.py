@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
-from flask import Flask
+from flask import Flask, Response, current_app, request
 
 from kg.errors import ConfigError
+from server.conneg import HTML
 from server.query import QueryAnswer
+from server.responses import conditional
+from server.store import current_build
 
 EXTENSION_KEY = "osce_kg_caches"
 
@@ -160,3 +163,27 @@ def caches_of(app: Flask) -> Caches:
     """The caches ``app`` was made with."""
     caches: Caches = app.extensions[EXTENSION_KEY]
     return caches
+
+
+def cached_document(media_type: str, make: Callable[[], Response]) -> Response:
+    """The document kept for this build, path, query string, media type (and, for HTML, the
+    languages asked for); else ``make()``'s answer, kept when it is a whole 200 document.
+
+    A hit answers conditional requests (304) from the kept headers, ETag included.
+    """
+    build_id = current_build().build_id
+    cache = caches_of(current_app).documents
+    languages = ",".join(request.accept_languages.values()) if media_type == HTML.media_type else ""
+    key = (request.path, request.query_string, media_type, languages)
+    kept = cache.get(build_id, key)
+    if kept is not None:
+        response = Response(kept.body, headers=list(kept.headers))
+        conditional(response)
+        response.headers["X-Cache"] = "hit"
+        return response
+    response = make()
+    if response.status_code == 200 and not response.is_streamed:
+        document = CachedDocument(response.get_data(), tuple(response.headers.items()))
+        cache.put(build_id, key, document)
+    response.headers["X-Cache"] = "miss"
+    return response

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, g, render_template, request
+from flask import Blueprint, Response, abort, g, render_template, request
 
 from kg.rdf.uris import entity_iri
 from server import conneg, urls
-from server.cache import CachedDocument, caches_of
+from server.cache import cached_document
 from server.entity_view import EntityView, describe_entity, incoming_links
 from server.responses import (
     HTML,
     RDF_FORMATS,
-    conditional,
     finish_document,
     negotiate_document,
     not_modified,
@@ -76,30 +73,6 @@ def resolve(kind: str, key: str) -> Response:
     return response
 
 
-def from_cache(media_type: str, make: Callable[[], Response]) -> Response:
-    """The document kept for this build, path, query string, media type (and, for pages, the
-    languages asked for); else ``make()``'s answer, kept when it is a whole 200 document.
-
-    A hit answers conditional requests (304, Range) from the kept headers, ETag included.
-    """
-    build_id = current_build().build_id
-    cache = caches_of(current_app).documents
-    languages = ",".join(request.accept_languages.values()) if media_type == HTML.media_type else ""
-    key = (request.path, request.query_string, media_type, languages)
-    kept = cache.get(build_id, key)
-    if kept is not None:
-        response = Response(kept.body, headers=list(kept.headers))
-        conditional(response)
-        response.headers["X-Cache"] = "hit"
-        return response
-    response = make()
-    if response.status_code == 200 and not response.is_streamed:
-        document = CachedDocument(response.get_data(), tuple(response.headers.items()))
-        cache.put(build_id, key, document)
-    response.headers["X-Cache"] = "miss"
-    return response
-
-
 @bp.get("/data/<kind>/<name>")
 def data(kind: str, name: str) -> Response:
     """An RDF document about an entity, in the form its extension names."""
@@ -108,7 +81,7 @@ def data(kind: str, name: str) -> Response:
     if offer is None or offer.key != extension:
         abort(404, f"no document {name!r}: use one of .ttl, .nt, .jsonld, .rdf")
     g.document_format = offer
-    return from_cache(offer.media_type, lambda: data_document(kind, key, offer))
+    return cached_document(offer.media_type, lambda: data_document(kind, key, offer))
 
 
 def data_document(kind: str, key: str, offer: conneg.Offer) -> Response:
@@ -139,7 +112,7 @@ def data_document(kind: str, key: str, offer: conneg.Offer) -> Response:
 def page(kind: str, key: str) -> Response:
     """The HTML page about an entity, in the language the browser asks for."""
     g.document_format = HTML
-    return from_cache(HTML.media_type, lambda: page_document(kind, key))
+    return cached_document(HTML.media_type, lambda: page_document(kind, key))
 
 
 def page_document(kind: str, key: str) -> Response:

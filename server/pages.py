@@ -11,6 +11,7 @@ from kg.rdf.uris import graph_iri
 from kg.rdf.vocab import OWL, RDFS, SKOS
 from kg.resources import shapes_dir, turtle_files
 from server import urls
+from server.cache import cached_document
 from server.examples import example_queries
 from server.labels import Labeller, Link, short_name
 from server.prefixes import with_prefixes
@@ -77,6 +78,11 @@ class Term:
 @bp.get("/")
 def home() -> Response:
     """What the dataset is, counts by class, example queries and how to download it."""
+    return cached_document(HTML.media_type, home_page)  # made once per build and language
+
+
+def home_page() -> Response:
+    """The home page, made from the store."""
     build = current_build()
     labeller = Labeller.for_request()
     rows = select(_CLASS_COUNTS_QUERY, {"owl": ox.Literal(str(OWL))})

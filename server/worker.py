@@ -15,7 +15,7 @@ from server.query import QueryAnswer, QueryFailure, QueryJob
 from server.remote import RemoteStoreError
 from server.results import write_result
 from server.sandbox import deny_network
-from server.store import Store, StoreFacts, open_store
+from server.store import Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +143,7 @@ def serve_jobs(
         return
     for warm_up in WARM_UP_JOBS:
         execute_job(store, warm_up)
-    reply: StoreFacts = facts
-    conn.send(reply)
+    conn.send(facts)
     while True:
         try:
             job = conn.recv()

@@ -38,7 +38,8 @@ def wait_for_health(url: str, process: subprocess.Popen[bytes], timeout: float) 
         try:
             if requests.get(url + "/healthz", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        # a timeout: the socket is open (gunicorn's master) but the app is still warming up
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.2)
     raise ServerStartError(f"the server did not answer {url}/healthz within {timeout:g} s")

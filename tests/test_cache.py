@@ -275,3 +275,10 @@ def test_a_client_over_its_limit_is_refused_even_for_a_kept_answer(sparql_app: F
             running.enter_context(admission.admit(who))
         assert ask(client, query, headers=agent)[0] == 429
     assert ask(client, query, headers=agent)[1] == "hit"
+
+
+def test_the_home_page_is_made_once_per_build_and_language(client: FlaskClient) -> None:
+    first, second = client.get("/"), client.get("/")
+    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
+    assert first.data == second.data
+    assert client.get("/", headers={"Accept-Language": "fr"}).headers["X-Cache"] == "miss"

@@ -47,6 +47,7 @@ def test_healthz_reports_the_build_as_json(client: FlaskClient) -> None:
         "build": "20240105T000000Z-test",
         "built_at": "2024-01-05T00:00:00+00:00",
         "base": "https://w3id.org/osce-kg/",
+        "store": {"mode": "disk", "quads": None, "memory_mb": 0.0, "load_seconds": 0.0},
     }
 
 
