@@ -212,6 +212,21 @@ def test_everything_else_is_the_servers_answer(
     assert not NGINX_ETAG.match(got.headers.get("ETag", ""))  # not from the export
 
 
+@pytest.mark.parametrize("path", ["/id/state/at", "/data/state/at.ttl", "/page/state/at"])
+def test_other_methods_are_the_servers_answer(site: Site, path: str) -> None:
+    preflight = {
+        "Origin": "https://example.org",
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "x-requested-with",
+    }
+    for method, headers in (("OPTIONS", preflight), ("POST", {}), ("DELETE", {})):
+        expected = requests.request(method, site.python + path, headers=headers, timeout=10)
+        got = requests.request(method, site.nginx + path, headers=headers, timeout=10)
+        assert got.status_code == expected.status_code, (method, path)
+        for header in ("Access-Control-Allow-Origin", "Access-Control-Allow-Headers", "Allow"):
+            assert got.headers.get(header) == expected.headers.get(header), (method, header)
+
+
 def test_english_pages_come_from_the_export(site: Site) -> None:
     for language in ("en", "en-US,en;q=0.9", "en-GB"):
         got = requests.get(
