@@ -116,6 +116,22 @@ def test_a_new_export_replaces_the_current_one_and_keeps_the_one_before(
     assert sorted(p.name for p in (out / EXPORTS).iterdir()) == sorted(["second", TEST_BUILD_ID])
 
 
+def test_an_export_in_several_processes_writes_the_same_files(
+    exported: tuple[Path, Path], tmp_path: Path
+) -> None:
+    build, out = exported
+    result = CliRunner().invoke(
+        cli, ["export-static", str(tmp_path / "out"), "--build", str(build), "--jobs", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    one, two = out / "current", tmp_path / "out" / "current"
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
+    for name in files:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+        assert (one / name).stat().st_mtime == (two / name).stat().st_mtime, name
+
+
 def test_export_of_a_missing_build_fails_clearly(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["export-static", str(tmp_path / "out"), "--build", "nope"])
     assert result.exit_code == 2
