@@ -214,7 +214,7 @@ def report(figures: dict[str, Figures], data: str, *, ceiling_name: str, python_
     for name, f in figures.items():
         print(
             f"{name:<46} {f.requests_per_second:>10.0f} {f.p99_ms:>8.1f} {f.errors:>6} "
-            f"{f.requests_per_second / ceiling:>6.0%} {f.requests_per_second / python:>7.0f}x"
+            f"{f.requests_per_second / ceiling:>6.0%} {f.requests_per_second / python:>7.2f}x"
         )
     export = figures[f"export   {data}"].requests_per_second
     verdict = "met" if export >= 0.5 * ceiling else "NOT met"
