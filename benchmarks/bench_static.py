@@ -1,13 +1,13 @@
 """Entity-document throughput: the Python server, the static export behind nginx, and nginx
 serving one static file (its own ceiling), measured in the same run on 127.0.0.1.
 
-Exports the build (``osce-kg export-static``), starts ``osce-kg serve``, nginx with the shipped
-static site in front of it, and a bare nginx serving a copy of one exported file; then loads each
-target with wrk (Debian ``wrk``; a Python client with threads when it is not installed) for
-SECONDS with CONNECTIONS connections, ROUNDS times in turn (the median round is shown).
-Prints requests a second, p99 latency and errors per target, with the ratio to nginx's own
-ceiling and to the Python server. Asserts nothing; the goal
-is the static export at >= 50 % of nginx's own static throughput.
+Exports the build (``osce-kg export-static``), starts ``osce-kg serve`` (and a second one with
+its document cache off: "uncached"), nginx with the shipped static site in front of the first, and
+a bare nginx serving a copy of one exported file; then loads each target with wrk (Debian ``wrk``;
+a Python client with threads when it is not installed) for SECONDS with CONNECTIONS connections,
+ROUNDS times in turn (the median round is shown). Prints requests a second, p99 latency and errors
+per target, with the ratio to nginx's own ceiling and to the Python server. Asserts nothing; the
+goal is the static export at >= 50 % of nginx's own static throughput.
 
     python benchmarks/bench_static.py --build build
     python benchmarks/bench_static.py --build build --entity state/at --seconds 10
@@ -173,19 +173,22 @@ def main() -> None:
         (folder / "bare").mkdir()
         with (
             python_server(args.build) as python,
+            python_server(args.build, OSCE_KG_DOCUMENT_CACHE_BYTES="0") as uncached,
             static_nginx(
                 nginx, folder / "nginx", folder / "export", [python.removeprefix("http://")]
             ) as static,
             bare_nginx(nginx, folder / "bare", document) as ceiling,
         ):
             data, page, uri = f"/data/{kind}/{key}.ttl", f"/page/{kind}/{key}", f"/id/{kind}/{key}"
-            for base in (python, static):  # each answers once before it is measured
+            for base in (python, uncached, static):  # each answers once before it is measured
                 requests.get(base + data, timeout=60).raise_for_status()
                 requests.get(base + page, timeout=60).raise_for_status()
             targets = [
                 Target(f"python   {data}", python + data),
                 Target(f"python   {page}", python + page),
                 Target(f"python   {uri} (303)", python + uri, "text/turtle"),
+                Target(f"uncached {data}", uncached + data),
+                Target(f"uncached {page}", uncached + page),
                 Target(f"export   {data}", static + data),
                 Target(f"export   {page}", static + page),
                 Target(f"export   {uri} (303)", static + uri, "text/turtle"),
@@ -211,7 +214,7 @@ def report(figures: dict[str, Figures], data: str, *, ceiling_name: str, python_
     for name, f in figures.items():
         print(
             f"{name:<46} {f.requests_per_second:>10.0f} {f.p99_ms:>8.1f} {f.errors:>6} "
-            f"{f.requests_per_second / ceiling:>6.0%} {f.requests_per_second / python:>7.0f}x"
+            f"{f.requests_per_second / ceiling:>6.0%} {f.requests_per_second / python:>7.2f}x"
         )
     export = figures[f"export   {data}"].requests_per_second
     verdict = "met" if export >= 0.5 * ceiling else "NOT met"

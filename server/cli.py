@@ -129,8 +129,15 @@ def serve_command(
     envvar="OSCE_KG_BUILD_DIR",
     help="The build directory whose entity documents to write.",
 )
+@click.option(
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes rendering documents at once (up to the machine's cores).",
+)
 @click.pass_context
-def export_static_command(ctx: click.Context, out_dir: Path, build_dir: Path) -> None:
+def export_static_command(ctx: click.Context, out_dir: Path, build_dir: Path, jobs: int) -> None:
     """Write every entity's HTML page and RDF documents as static files into OUT.
 
     The files are the bytes the server answers; OUT/current points to the newest export.
@@ -149,7 +156,7 @@ def export_static_command(ctx: click.Context, out_dir: Path, build_dir: Path) ->
         bar.update(done - bar.n)
 
     try:
-        summary = export_build(build_dir, out_dir, on_entity=progress)
+        summary = export_build(build_dir, out_dir, on_entity=progress, jobs=jobs)
     except OsceKgError as error:
         click.echo(f"Error: {error}", err=True)
         ctx.exit(2)

@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from flask.testing import FlaskClient
 
 from kg.errors import OsceKgError
 from kg.rdf.uris import split_entity_path
-from server import create_app, urls
+from server import DEFAULTS, create_app, urls
 from server.pool import close_query_pool
 from server.responses import RDF_FORMATS
 from server.store import select, served_build
@@ -98,10 +100,16 @@ def document_paths(entity: Entity) -> dict[str, str]:
 
 
 def export_static(
-    app: Flask, out_dir: Path, *, on_entity: Callable[[int, int], None] | None = None
+    app: Flask,
+    out_dir: Path,
+    *,
+    on_entity: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
 ) -> ExportSummary:
     """Writes the documents of the build ``app`` serves into ``OUT/.exports/<build-id>`` and makes
-    it ``OUT/current``; returns what was written. ``on_entity(done, total)`` reports progress."""
+    it ``OUT/current``; returns what was written. ``on_entity(done, total)`` reports progress.
+
+    ``jobs`` above 1 renders in that many processes, each with an app of the same settings."""
     build = served_build(app)
     summary = ExportSummary(build.build_id)
     exports = out_dir / EXPORTS
@@ -117,14 +125,19 @@ def export_static(
     client = app.test_client()
     stamp = build.built_at.timestamp()
     try:
-        for done, entity in enumerate(entities, 1):
-            _write_documents(client, entity, partial, stamp, summary)
-            if on_entity is not None:
-                on_entity(done, len(entities))
+        if jobs > 1:
+            _export_in_processes(app, entities, partial, jobs, summary, on_entity)
+        else:
+            for done, entity in enumerate(entities, 1):
+                _write_documents(client, entity, partial, stamp, summary)
+                if on_entity is not None:
+                    on_entity(done, len(entities))
         summary.entities = len(entities)
         _write_site_headers(client, partial / HEADERS_FILE)
         manifest = json.dumps(asdict(summary), indent=2, sort_keys=True) + "\n"
         (partial / MANIFEST).write_text(manifest, encoding="utf-8")
+        for written in (partial / MANIFEST, partial / HEADERS_FILE):
+            os.utime(written, (stamp, stamp))  # every file of an export dates from its build
         shutil.rmtree(final, ignore_errors=True)
         partial.rename(final)
     except OSError as error:
@@ -134,14 +147,75 @@ def export_static(
     return summary
 
 
+#: Entities one process renders per task (small enough to spread the slow ones, big enough
+#: that handing out tasks costs nothing)
+ENTITIES_PER_TASK = 50
+#: The app of an export process (made once per process by ``_start_process``)
+_PROCESS_APP: list[Flask] = []
+
+
+def _start_process(config: dict[str, object]) -> None:
+    _PROCESS_APP[:] = [create_app(config)]
+
+
+def _export_task(entities: list[Entity], folder: Path, build_id: str) -> ExportSummary:
+    """One process's share: the documents of ``entities``, from its own app."""
+    app = _PROCESS_APP[0]
+    build = served_build(app)
+    if build.build_id != build_id:
+        raise ExportError(f"a new build ({build.build_id}) was published during the export")
+    summary = ExportSummary(build_id)
+    client = app.test_client()
+    for entity in entities:
+        _write_documents(client, entity, folder, build.built_at.timestamp(), summary)
+    return summary
+
+
+def _export_in_processes(
+    app: Flask,
+    entities: list[Entity],
+    folder: Path,
+    jobs: int,
+    summary: ExportSummary,
+    on_entity: Callable[[int, int], None] | None,
+) -> None:
+    """Renders the entities' documents in ``jobs`` processes, adding up what each wrote."""
+    config = {key: app.config[key] for key in (*DEFAULTS, "BASE")}
+    config.update(WARM_START=False, TESTING=False)
+    tasks = [
+        entities[start : start + ENTITIES_PER_TASK]
+        for start in range(0, len(entities), ENTITIES_PER_TASK)
+    ]
+    done = 0
+    context = multiprocessing.get_context("spawn")  # a clean process, never a threaded fork
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_start_process, initargs=(config,)
+    ) as executor:
+        futures = {
+            executor.submit(_export_task, task, folder, summary.build_id): task for task in tasks
+        }
+        for future in as_completed(futures):
+            part = future.result()
+            summary.files += part.files
+            summary.bytes += part.bytes
+            summary.skipped.update(part.skipped)
+            done += len(futures[future])
+            if on_entity is not None:
+                on_entity(done, len(entities))
+
+
 def export_build(
-    build_dir: Path, out_dir: Path, *, on_entity: Callable[[int, int], None] | None = None
+    build_dir: Path,
+    out_dir: Path,
+    *,
+    on_entity: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
 ) -> ExportSummary:
     """``export_static`` for the build in ``build_dir`` (its ``current``), with the settings of
     the environment (``OSCE_KG_*``), as ``osce-kg serve`` would serve it."""
     app = create_app({"BUILD_DIR": str(build_dir), "WARM_START": False})  # asks no /sparql
     try:
-        return export_static(app, out_dir, on_entity=on_entity)
+        return export_static(app, out_dir, on_entity=on_entity, jobs=jobs)
     finally:
         close_query_pool(app)
 

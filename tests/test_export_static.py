@@ -116,6 +116,22 @@ def test_a_new_export_replaces_the_current_one_and_keeps_the_one_before(
     assert sorted(p.name for p in (out / EXPORTS).iterdir()) == sorted(["second", TEST_BUILD_ID])
 
 
+def test_an_export_in_several_processes_writes_the_same_files(
+    exported: tuple[Path, Path], tmp_path: Path
+) -> None:
+    build, out = exported
+    result = CliRunner().invoke(
+        cli, ["export-static", str(tmp_path / "out"), "--build", str(build), "--jobs", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    one, two = out / "current", tmp_path / "out" / "current"
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
+    for name in files:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+        assert (one / name).stat().st_mtime == (two / name).stat().st_mtime, name
+
+
 def test_export_of_a_missing_build_fails_clearly(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["export-static", str(tmp_path / "out"), "--build", "nope"])
     assert result.exit_code == 2
@@ -210,6 +226,21 @@ def test_everything_else_is_the_servers_answer(
     assert got.content == expected.content
     assert got.headers.get("Location") == expected.headers.get("Location")
     assert not NGINX_ETAG.match(got.headers.get("ETag", ""))  # not from the export
+
+
+@pytest.mark.parametrize("path", ["/id/state/at", "/data/state/at.ttl", "/page/state/at"])
+def test_other_methods_are_the_servers_answer(site: Site, path: str) -> None:
+    preflight = {
+        "Origin": "https://example.org",
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "x-requested-with",
+    }
+    for method, headers in (("OPTIONS", preflight), ("POST", {}), ("DELETE", {})):
+        expected = requests.request(method, site.python + path, headers=headers, timeout=10)
+        got = requests.request(method, site.nginx + path, headers=headers, timeout=10)
+        assert got.status_code == expected.status_code, (method, path)
+        for header in ("Access-Control-Allow-Origin", "Access-Control-Allow-Headers", "Allow"):
+            assert got.headers.get(header) == expected.headers.get(header), (method, header)
 
 
 def test_english_pages_come_from_the_export(site: Site) -> None:

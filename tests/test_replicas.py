@@ -19,7 +19,15 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from server.cli import cli
-from server.deploy.rollout import ReplicaSet, RolloutPlan, is_running, rollout, stop_replica
+from server.deploy.rollout import (
+    ReplicaSet,
+    RolloutError,
+    RolloutPlan,
+    deploy_lock,
+    is_running,
+    rollout,
+    stop_replica,
+)
 from server.export import export_build
 from tests.conftest import TEST_BUILD_ID, make_test_build
 from tests.serving import free_port, nginx_main_config, nginx_site_command, running
@@ -220,3 +228,19 @@ def test_a_replica_that_cannot_serve_leaves_the_old_ones_serving(
     assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()["build"] == (
         TEST_BUILD_ID
     )
+
+
+def test_one_roll_out_at_a_time(tmp_path: Path, deploy: Path) -> None:
+    build = make_test_build(tmp_path / "build")
+    deploy.mkdir()
+    plan = RolloutPlan(
+        build_dir=build,
+        deploy_dir=deploy,
+        replicas=1,
+        ports=range(8101, 8102),  # never reached: the lock is held
+        site_file=tmp_path / "site.conf",
+        nginx_pid_file=tmp_path / "nginx.pid",
+    )
+    with deploy_lock(deploy), pytest.raises(RolloutError, match="another roll-out is running"):
+        rollout(plan)
+    assert not (deploy / "replicas.json").exists() and not plan.site_file.exists()

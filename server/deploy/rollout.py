@@ -13,6 +13,8 @@ old ones serving. ``DEPLOY/replicas.json`` records what runs.
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import json
 import logging
 import os
@@ -22,7 +24,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,7 @@ from server.deploy import static_site_text
 log = logging.getLogger(__name__)
 
 STATE_FILE = "replicas.json"
+LOCK_FILE = ".lock"
 REPLICAS = "replicas"
 STATIC = "static"
 LOGS = "logs"
@@ -129,9 +132,34 @@ def rollout(
         raise RolloutError(
             f"{plan.build_dir}/current: no completed build; run `osce-kg build` first"
         )
-    build_id = source.name
     for sub in (REPLICAS, STATIC, LOGS):
         (plan.deploy_dir / sub).mkdir(parents=True, exist_ok=True)
+    with deploy_lock(plan.deploy_dir):
+        return _roll_out(plan, source, export, began)
+
+
+@contextlib.contextmanager
+def deploy_lock(deploy_dir: Path) -> Iterator[None]:
+    """One roll-out at a time per deploy folder (the lock dies with its process)."""
+    with (deploy_dir / LOCK_FILE).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno in (errno.EAGAIN, errno.EACCES):
+                raise RolloutError(
+                    f"{deploy_dir}: another roll-out is running; wait for it to finish"
+                ) from error
+            raise
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _roll_out(
+    plan: RolloutPlan, source: Path, export: Callable[[Path, Path], object] | None, began: float
+) -> RolloutResult:
+    build_id = source.name
     old = ReplicaSet.read(plan.deploy_dir)
     ports = free_ports(plan.ports, plan.replicas, taken={r.port for r in old.replicas})
     started: list[Replica] = []
