@@ -41,22 +41,7 @@ PER_FILE = 1000
 DEFAULT_SIZES = (1000, 5000, 20000, 50000)
 SAMPLE_SECONDS = 0.05
 
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+MONTHS = [date(2000, m, 1).strftime("%B") for m in range(1, 13)]
 CONTENT_TYPES = ("Press release", "News", "Press release", "Statement", "News", "Weekly report")
 FIELDS_OF_WORK = (
     "Arms control",

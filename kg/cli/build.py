@@ -155,7 +155,8 @@ def summary_lines(result: BuildResult) -> list[str]:
     lines = [
         f"Built {out_dir}/current -> .builds/{summary.build_id} in {seconds:.1f} s",
         f"  files: {summary.files} ({summary.converted} converted, {summary.reused} from cache)",
-        f"  releases published: {summary.releases}; quarantined: {len(result.quarantined)}",
+        f"  releases published: {summary.releases}; quarantined: {len(result.quarantined)}; "
+        f"validated: {summary.validated} (the others' verdicts from cache)",
         f"  graphs: {summary.graphs}; triples: {summary.triples}; quads: {summary.quads}",
         f"  SHACL warnings: {summary.warnings}; violations outside releases: "
         f"{summary.violations_outside_releases}",

@@ -174,6 +174,7 @@ class _Prepared:
     files: int
     converted: int
     published: int
+    validated: int
     quarantine: Quarantine
     build_time: str
     quads: Path
@@ -203,7 +204,7 @@ def _prepare(
     for number, (name, graph) in enumerate(context_graphs):
         spool.add_quads(graph_quads(graph, name, bnode_prefix=f"g{number}x"))
     prepared = _Prepared(
-        len(loaded.files), 0, 0, Quarantine(), loaded.build_time, spool.path, spool.path
+        len(loaded.files), 0, 0, 0, Quarantine(), loaded.build_time, spool.path, spool.path
     )
     context_verdict = _context_verdict(context, verdicts, prepared)
     prepared.documents.update(dict.fromkeys(context_verdict.results))
@@ -257,6 +258,7 @@ def _take(
 ) -> None:
     """Publishes (spools) or quarantines each release of one file's outcome."""
     prepared.converted += int(outcome.converted)
+    prepared.validated += outcome.validated
     quarantine = prepared.quarantine
     for release in outcome.releases:
         if release.problem is not None or release.key is None:
@@ -352,6 +354,8 @@ def _write_build(
         reused=prepared.files - prepared.converted,
         releases=prepared.published,
         quarantined=len(prepared.quarantine),
+        validated=prepared.validated,
+        default_graph="merge",
         graphs=len(stats.graphs),
         quads=stats.quads,
         triples=stats.triples,

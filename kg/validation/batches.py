@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rdflib import RDF, SH, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kg.rdf.vocab import OSCE
 from kg.validation.shacl import (
     GraphAssignment,
     ValidationResult,
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 CONTEXT_SLICE = URIRef("urn:x-osce-kg:context-slice")
 _REPORT = BNode("report")
 _ROOT_LABEL = "r"
+_FILE_DIGEST = re.compile(rf'^(<[^>]*> <{re.escape(str(OSCE.sha256))}> )"[0-9a-f]{{64}}" \.$', re.M)
 Triple = tuple[Node, Node, Node]
 
 
@@ -86,10 +89,17 @@ class ValidationContext:
                 self._about.setdefault(triple[0], []).append(triple)
 
     def verdict_key(self, ntriples: str) -> str:
-        """The cache key of a release graph's verdict (its N-Triples text in this context)."""
+        """The cache key of a release graph's verdict (its N-Triples text in this context).
+
+        A release graph states the SHA-256 of the file it came from, so editing one release
+        of a file changes that digest in every release of the file. A well-formed digest
+        (64 lower-case hex digits, what the shape requires) is left out of the key: one valid
+        digest cannot validate differently from another, and no result names it. A malformed
+        one stays in the key.
+        """
         digest = hashlib.sha256(self.fingerprint.encode())
         digest.update(b"\x1f")
-        digest.update(ntriples.encode("utf-8"))
+        digest.update(_FILE_DIGEST.sub(r'\1"(sha256)" .', ntriples).encode("utf-8"))
         return digest.hexdigest()
 
     def slice_for(self, nodes: Iterable[Node]) -> Graph:
