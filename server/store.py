@@ -20,6 +20,7 @@ from kg.errors import ConfigError
 from kg.publish.layout import CURRENT, BuildLayout
 from kg.publish.summary import BuildSummary
 from kg.rdf.uris import normalise_base
+from server.query import union_default_graph
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,6 @@ def _run(
     substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
         ox.Variable(name): value for name, value in bindings.items()
     }
-    return current_store().query(
-        query, substitutions=substitutions, use_default_graph_as_union=union
-    )
+    store = current_store()
+    union = union and union_default_graph(store)  # a build with the merge reads it instead
+    return store.query(query, substitutions=substitutions, use_default_graph_as_union=union)

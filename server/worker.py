@@ -12,6 +12,7 @@ import pyoxigraph as ox
 
 from server.checks import check_query
 from server.query import QueryAnswer, QueryFailure, QueryJob
+from server.query import union_default_graph as reads_union
 from server.results import write_result
 from server.sandbox import deny_network
 
@@ -69,9 +70,8 @@ def run_query(
             default_graph=[ox.NamedNode(iri) for iri in job.default_graphs],
             named_graphs=[ox.NamedNode(iri) for iri in job.named_graphs],
         )
-    return store.query(
-        job.text, base_iri=job.base_iri, use_default_graph_as_union=union_default_graph
-    )
+    union = union_default_graph and reads_union(store)  # a build with the merge reads it
+    return store.query(job.text, base_iri=job.base_iri, use_default_graph_as_union=union)
 
 
 def _unexpected(message: str, error: BaseException) -> QueryFailure:

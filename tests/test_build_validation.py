@@ -60,11 +60,8 @@ class OnePass:
 
 
 def result_key(result: ValidationResult) -> tuple[str, ...]:
-    return tuple(
-        str(x)
-        for x in (result.focus_node, result.severity, result.source_shape, result.path)
-        + (result.inverse, result.value, result.message, result.constraint)
-    )
+    fields = dataclasses.astuple(result)
+    return tuple(str(x) for x in fields)
 
 
 def one_pass(inputs: tuple[Path, ...], extras: tuple[Path, ...]) -> OnePass:

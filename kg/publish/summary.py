@@ -40,6 +40,8 @@ class BuildSummary:
     #: per dump file: statements ("triples", quads for N-Quads), bytes and sha256
     dumps: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     quarantined_files: tuple[str, ...] = ()
+    #: a hash of what the build publishes; a rebuild with the same hash copies this build
+    content_digest: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``summary.json``, keys in field order."""
@@ -76,7 +78,7 @@ class BuildSummary:
         return cls.from_json(data)
 
 
-_TEXT = frozenset({"build_id", "base", "build_time", "default_graph"})
+_TEXT = frozenset({"build_id", "base", "build_time", "default_graph", "content_digest"})
 _MAPPINGS = frozenset({"timings", "dumps"})
 
 
