@@ -31,7 +31,8 @@ QUERIES = {
     "count distinct": "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } }",
     "releases per State": "SELECT ?state (COUNT(?r) AS ?n) WHERE { ?r osce:mentionsState ?state }"
     " GROUP BY ?state ORDER BY DESC(?n) LIMIT 10",
-    "labels of States": "SELECT ?s ?label WHERE { ?s a osce:ParticipatingState ; rdfs:label ?label }",
+    "labels of States": "SELECT ?s ?label WHERE { ?s a osce:ParticipatingState ;"
+    " rdfs:label ?label }",
     "releases in 2020": "SELECT (COUNT(*) AS ?n) WHERE { ?r a osce:PressRelease ;"
     ' schema:datePublished ?d FILTER(STRSTARTS(STR(?d), "2020")) }',
 }
@@ -59,7 +60,8 @@ def measure(build: Path, repeat: int) -> dict[str, tuple[float, float, str]]:
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
         found[name] = (statistics.median(times), times[int(0.9 * (len(times) - 1))], result)
-        print(f"  {name:20} median {found[name][0]:8.1f} ms  p90 {found[name][1]:8.1f} ms  {result}")
+        median, p90 = found[name][:2]
+        print(f"  {name:20} median {median:8.1f} ms  p90 {p90:8.1f} ms  {result}")
     return found
 
 
@@ -70,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     runs = [measure(build, args.repeat) for build in args.builds]
     if len(runs) == 2:
-        print("\n| query | before median ms | after median ms | after/before | before answer | after answer |")
+        print("\n| query | before median ms | after median ms | after/before | before | after |")
         print("|---|---|---|---|---|---|")
         for name in QUERIES:
             before, after = runs[0][name], runs[1][name]
