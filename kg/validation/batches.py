@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from rdflib import RDF, SH, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kg.rdf.quads import graph_quads
 from kg.rdf.vocab import OSCE
 from kg.validation.shacl import (
     GraphAssignment,
@@ -130,18 +131,14 @@ class ValidationContext:
 
 
 def context_fingerprint(shapes: Graph, ontology: Graph, graphs: Iterable[Graph]) -> str:
-    """A hash of the shapes, ontology and context graphs (their sorted N-Triples)."""
+    """A hash of the shapes, ontology and context graphs: their statements in canonical form
+    (blank nodes labelled by what surrounds them, so the same files give the same hash)."""
     digest = hashlib.sha256(b"osce-kg verdicts 1")
     for graph in (shapes, ontology, *graphs):
-        lines = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in graph if _stable(s, o))
-        digest.update(str(len(graph)).encode())
+        lines = sorted(str(q) for q in graph_quads(graph, CONTEXT_SLICE, bnode_prefix="c"))
+        digest.update(f"{len(lines)}\n".encode())
         digest.update("\n".join(lines).encode("utf-8"))
     return digest.hexdigest()
-
-
-def _stable(s: Node, o: Node) -> bool:
-    """Statements without blank nodes (whose labels change from one load to the next)."""
-    return not isinstance(s, BNode) and not isinstance(o, BNode)
 
 
 def validate_context(context: ValidationContext) -> tuple[GraphAssignment, tuple[str, ...]]:
