@@ -33,6 +33,8 @@ from kg.rdf.quads import (
 from kg.rdf.uris import DEFAULT_BASE, graph_iri
 from kg.rdf.vocab import PREFIXES, RDFS
 from kg.validation.shacl import ValidationResult, load_shapes, read_results, validate_dataset
+from server.query import QueryJob, union_default_graph
+from server.worker import run_query
 
 TESTS = Path(__file__).parent / "data"
 BROKEN = TESTS / "broken-samples"
@@ -227,3 +229,24 @@ def test_a_build_killed_midway_keeps_the_served_build_and_resumes_from_the_cache
 
     resumed = run((archive,), tmp_path / "out")
     assert (resumed.summary.converted, resumed.summary.validated) == (0, 0)
+
+
+def test_the_default_graph_is_the_merge_each_triple_once(archive: Path, tmp_path: Path) -> None:
+    """Every release graph and the reference graph state the same source-file and type triples
+    in places; the default graph holds each once, as the RDF merge does (not the bag a union of
+    the named graphs is), and the server reads it that way."""
+    result = run((archive,), tmp_path / "out")
+    store = ox.Store.read_only(str(tmp_path / "out" / "store"))
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    job = QueryJob(count, "application/sparql-results+json", None, None, max_rows=10)
+
+    merged = run_query(store, job)
+    bag = store.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+    assert isinstance(merged, ox.QuerySolutions) and isinstance(bag, ox.QuerySolutions)
+    triples = int(next(iter(merged))[0].value)  # type: ignore[union-attr]
+    assert triples == result.summary.triples
+    quads = int(next(iter(bag))[0].value)  # type: ignore[union-attr]
+    assert quads == result.summary.quads > triples  # some triples are in several graphs
+    assert not union_default_graph(store)
+    assert result.summary.default_graph == "merge"
