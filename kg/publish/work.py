@@ -188,8 +188,3 @@ def _convert(work: FileWork, source: InputFile) -> tuple[CacheEntry, bool, str |
     entry = convert_file(source, sha256, work.converter())
     cache.put(key, entry)
     return entry, True, key
-
-
-def release_graph_name(key: str, base: str) -> URIRef:
-    """The named graph of a release."""
-    return graph_iri("release", key, base=base)
