@@ -344,8 +344,11 @@ def main() -> None:
         out = workdir / f"build-{count}"
         shutil.rmtree(out, ignore_errors=True)
         runs.append(run_build(f"{count:,} from scratch", inputs, out, args.build_arg))
+        last = runs[-1]
         print(
-            f"  {runs[-1].label}: {runs[-1].wall:.1f} s, {gib(runs[-1].tree_rss)} GiB", flush=True
+            f"  {last.label}: {last.wall:.1f} s wall, {last.cpu:.1f} s CPU, load {last.load:.1f}, "
+            f"{gib(last.tree_rss)} GiB",
+            flush=True,
         )
         if count != sizes[-1] and not args.keep:
             shutil.rmtree(out, ignore_errors=True)
