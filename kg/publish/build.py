@@ -428,15 +428,20 @@ def _reusable(layout: BuildLayout, digest: str) -> BuildLayout | None:
 
 def _copy_build(previous: BuildLayout, layout: BuildLayout) -> _Counts:
     """Copies the store and dumps of an equal published build: the store's immutable table
-    files as hard links (the rest copied, so neither build can change the other's), the dumps
-    as they are (same statements, same build time, same bytes)."""
+    files and the dumps (same statements, same build time, same bytes) as hard links, the rest
+    of the store copied, so neither build can change the other's."""
     layout.store.mkdir(parents=True)
     for path in previous.store.iterdir():
         if path.suffix == ".sst":
             os.link(path, layout.store / path.name)
         elif path.is_file():
             shutil.copy2(path, layout.store / path.name)
-    shutil.copytree(previous.dumps, layout.dumps)
+    layout.dumps.mkdir(parents=True)
+    for path in previous.dumps.iterdir():  # written once, never changed: linked, not copied
+        try:
+            os.link(path, layout.dumps / path.name)
+        except OSError:
+            shutil.copy2(path, layout.dumps / path.name)
     summary = BuildSummary.read(previous.summary_file)
     return _Counts(summary.graphs, summary.quads, summary.triples, summary.dumps)
 
