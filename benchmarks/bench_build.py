@@ -6,7 +6,9 @@ a content type, issuing structures, fields of work, States, a person with a titl
 event with dates and a place. Then, for each N, runs `osce-kg build IN --out OUT` from scratch
 in its own process and prints:
 
-  wall seconds, peak RSS of the build's whole process tree (the build and its workers, summed,
+  wall seconds, CPU seconds (the build and its workers; on a shared machine the wall time depends
+  on what else runs, so the mean load average is printed too), peak RSS of the build's whole
+  process tree (the build and its workers, summed,
   sampled every 50 ms) and of its largest single process, the seconds of each step (from
   report/summary.json), releases per second, and ratios against the smallest N of the same run.
 
@@ -41,22 +43,7 @@ PER_FILE = 1000
 DEFAULT_SIZES = (1000, 5000, 20000, 50000)
 SAMPLE_SECONDS = 0.05
 
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+MONTHS = [date(2000, m, 1).strftime("%B") for m in range(1, 13)]
 CONTENT_TYPES = ("Press release", "News", "Press release", "Statement", "News", "Weekly report")
 FIELDS_OF_WORK = (
     "Arms control",
@@ -244,6 +231,8 @@ class Run:
     tree_rss: int  # bytes, summed over the build's processes
     max_rss: int  # bytes, the largest single process
     exit_code: int
+    cpu: float  # CPU seconds (user + system) of the build and its workers
+    load: float  # the machine's mean 1-minute load average during the run
     timings: dict[str, float] = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
 
@@ -273,11 +262,13 @@ def run_build(label: str, inputs: Path, out: Path, extra: list[str]) -> Run:
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     peak = [0]
+    loads: list[float] = []
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.wait(SAMPLE_SECONDS):
             peak[0] = max(peak[0], _tree_rss(process.pid))
+            loads.append(os.getloadavg()[0])
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -298,6 +289,8 @@ def run_build(label: str, inputs: Path, out: Path, extra: list[str]) -> Run:
         peak[0],
         usage.ru_maxrss * 1024,
         process.returncode,
+        usage.ru_utime + usage.ru_stime,
+        sum(loads) / max(len(loads), 1),
         dict(summary.get("timings", {})),
         summary,
     )
@@ -309,7 +302,8 @@ def gib(size: int) -> str:
 
 def print_runs(runs: list[Run], baseline: Run) -> None:
     steps = list(dict.fromkeys(s for r in runs for s in r.timings))
-    head = ["run", "releases", "exit", "wall s", "tree RSS GiB", "max proc GiB", "rel/s"]
+    head = ["run", "releases", "exit", "wall s", "CPU s", "load", "tree RSS GiB", "max proc GiB"]
+    head += ["rel/s"]
     head += [f"{s} s" for s in steps] + ["s/rel vs base", "RSS vs base"]
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
@@ -321,6 +315,8 @@ def print_runs(runs: list[Run], baseline: Run) -> None:
             f"{run.releases:,}",
             str(run.exit_code),
             f"{run.wall:.1f}",
+            f"{run.cpu:.1f}",
+            f"{run.load:.1f}",
             gib(run.tree_rss),
             gib(run.max_rss),
             f"{run.releases / run.wall:.0f}",
@@ -348,8 +344,11 @@ def main() -> None:
         out = workdir / f"build-{count}"
         shutil.rmtree(out, ignore_errors=True)
         runs.append(run_build(f"{count:,} from scratch", inputs, out, args.build_arg))
+        last = runs[-1]
         print(
-            f"  {runs[-1].label}: {runs[-1].wall:.1f} s, {gib(runs[-1].tree_rss)} GiB", flush=True
+            f"  {last.label}: {last.wall:.1f} s wall, {last.cpu:.1f} s CPU, load {last.load:.1f}, "
+            f"{gib(last.tree_rss)} GiB",
+            flush=True,
         )
         if count != sizes[-1] and not args.keep:
             shutil.rmtree(out, ignore_errors=True)

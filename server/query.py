@@ -5,12 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import pyoxigraph as ox
+
 from kg.errors import OsceKgError
 
 Form = Literal["solutions", "boolean", "graph"]
 FailureKind = Literal[
     "syntax", "unsupported", "not-acceptable", "forbidden", "unavailable", "failed"
 ]
+
+
+def union_default_graph(store: ox.Store) -> bool:
+    """Whether queries must read the union of the named graphs as their default graph: only
+    for a build from before the build stored the RDF merge of its named graphs (each triple
+    once) as the store's default graph; with the merge, the union would count triples twice."""
+    return next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from kg.errors import ConfigError
 from kg.publish.layout import CURRENT, BuildLayout
 from kg.publish.summary import BuildSummary
 from kg.rdf.uris import normalise_base
+from server.query import union_default_graph
 from server.remote import RemoteStore, check_endpoint, is_endpoint
 
 log = logging.getLogger(__name__)
@@ -345,9 +346,10 @@ def _run(
     substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
         ox.Variable(name): value for name, value in bindings.items()
     }
-    return current_store().query(
-        query, substitutions=substitutions, use_default_graph_as_union=union
-    )
+    store = current_store()
+    if union and not isinstance(store, RemoteStore):  # a remote store's default graph is the union
+        union = union_default_graph(store)  # a build with the merge reads it instead
+    return store.query(query, substitutions=substitutions, use_default_graph_as_union=union)
 
 
 # Every link into an entity, unsorted: pyoxigraph sorts a whole solution sequence for ORDER BY

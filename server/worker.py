@@ -12,7 +12,8 @@ import pyoxigraph as ox
 
 from server.checks import check_query, refuse_update
 from server.query import QueryAnswer, QueryFailure, QueryJob
-from server.remote import RemoteStoreError
+from server.query import union_default_graph as reads_union
+from server.remote import RemoteStore, RemoteStoreError
 from server.results import write_result
 from server.sandbox import deny_network
 from server.store import Store, open_store
@@ -74,9 +75,9 @@ def run_query(
             default_graph=[ox.NamedNode(iri) for iri in job.default_graphs],
             named_graphs=[ox.NamedNode(iri) for iri in job.named_graphs],
         )
-    return store.query(
-        job.text, base_iri=job.base_iri, use_default_graph_as_union=union_default_graph
-    )
+    # a build with the merge reads it; a remote store's default graph is the union already
+    union = union_default_graph and (isinstance(store, RemoteStore) or reads_union(store))
+    return store.query(job.text, base_iri=job.base_iri, use_default_graph_as_union=union)
 
 
 def _unexpected(message: str, error: BaseException) -> QueryFailure:

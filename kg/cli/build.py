@@ -54,6 +54,11 @@ EXIT_INTERRUPTED = 130
     type=click.FloatRange(min=0, min_open=True),
     help="Stop at an extra RDF file larger than this, decompressed (MB; default: 100).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes converting and validating files (default: one per core).",
+)
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 @click.pass_context
 def build_command(
@@ -63,6 +68,7 @@ def build_command(
     out_dir: Path,
     max_release_size: float | None,
     max_rdf_size: float | None,
+    jobs: int | None,
     progress: bool,
 ) -> None:
     """Build the knowledge graph from release files or folders (default: the bundled samples).
@@ -88,6 +94,7 @@ def build_command(
             on_progress=bar,
             max_release_bytes=_bytes(max_release_size, MAX_RELEASE_BYTES),
             max_rdf_bytes=_bytes(max_rdf_size, MAX_RDF_BYTES),
+            jobs=jobs,
         )
         result = build(options)
     except KeyboardInterrupt:
@@ -155,7 +162,8 @@ def summary_lines(result: BuildResult) -> list[str]:
     lines = [
         f"Built {out_dir}/current -> .builds/{summary.build_id} in {seconds:.1f} s",
         f"  files: {summary.files} ({summary.converted} converted, {summary.reused} from cache)",
-        f"  releases published: {summary.releases}; quarantined: {len(result.quarantined)}",
+        f"  releases published: {summary.releases}; quarantined: {len(result.quarantined)}; "
+        f"validated now: {summary.validated} (the others' verdicts from the cache)",
         f"  graphs: {summary.graphs}; triples: {summary.triples}; quads: {summary.quads}",
         f"  SHACL warnings: {summary.warnings}; violations outside releases: "
         f"{summary.violations_outside_releases}",

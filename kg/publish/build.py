@@ -14,13 +14,14 @@ the cache.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import multiprocessing
 import os
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,8 @@ ProgressCallback = Callable[[int, int], None]
 StepCallback = Callable[[str], None]
 #: the scratch folder inside a build folder (the spool and sorted files), removed before publishing
 WORK = "work"
+#: changes when what a build writes from the same inputs changes (no reuse of older builds)
+PUBLISH_FORMAT = "osce-kg publish 2"
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ class _Prepared:
     files: int
     converted: int
     published: int
+    validated: int
     quarantine: Quarantine
     build_time: str
     quads: Path
@@ -183,6 +187,11 @@ class _Prepared:
     documents: dict[str, None] = field(default_factory=dict)
     violations_outside: int = 0
     verdict_keys: set[str] = field(default_factory=set)
+    #: the published build this one is equal to, whose store and dumps it copies
+    previous: BuildLayout | None = None
+    #: a hash of what the build publishes: the context, each file's bytes and converter, each
+    #: release's verdict key; equal hashes, equal store, dumps and report
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
 
 
 def _prepare(
@@ -204,9 +213,11 @@ def _prepare(
     for number, (name, graph) in enumerate(context_graphs):
         spool.add_quads(graph_quads(graph, name, bnode_prefix=f"g{number}x"))
     prepared = _Prepared(
-        len(loaded.files), 0, 0, Quarantine(), loaded.build_time, spool.path, spool.path
+        len(loaded.files), 0, 0, 0, Quarantine(), loaded.build_time, spool.path, spool.path
     )
     context_verdict = _context_verdict(context, verdicts, prepared)
+    for part in (PUBLISH_FORMAT, base, loaded.build_time, fingerprint):
+        prepared.digest.update(part.encode() + b"\x1f")
     prepared.documents.update(dict.fromkeys(context_verdict.results))
     prepared.violations_outside = sum(
         1 for r in results_of(context_verdict.results) if r.severity == "Violation"
@@ -221,14 +232,19 @@ def _prepare(
         max_release_bytes=options.max_release_bytes,
     )
     seen: dict[str, tuple[str, int]] = {}
-    for number, outcome in enumerate(_outcomes(work, loaded.files, options.jobs), start=1):
-        _take(outcome, prepared, spool, seen, base)
-        if outcome.cache_key is not None:
-            conversions.used.add(outcome.cache_key)
-        _converted(options, number, len(loaded.files))
+    try:
+        for number, outcome in enumerate(_outcomes(work, loaded.files, options.jobs), start=1):
+            _take(outcome, prepared, spool, seen, base)
+            if outcome.cache_key is not None:
+                conversions.used.add(outcome.cache_key)
+            _converted(options, number, len(loaded.files))
+    finally:
+        spool.close()
     clock.lap("convert+validate")
-    prepared.quads, prepared.triples = spool.sorted_files()
-    clock.lap("sort")
+    prepared.previous = _reusable(layout, prepared.digest.hexdigest())
+    if prepared.previous is None:
+        prepared.quads, prepared.triples = spool.sorted_files()
+        clock.lap("sort")
     return prepared
 
 
@@ -258,6 +274,8 @@ def _take(
 ) -> None:
     """Publishes (spools) or quarantines each release of one file's outcome."""
     prepared.converted += int(outcome.converted)
+    prepared.digest.update(f"{outcome.file_name}\x1f{outcome.cache_key}\x1e".encode())
+    prepared.validated += outcome.validated
     quarantine = prepared.quarantine
     for release in outcome.releases:
         if release.problem is not None or release.key is None:
@@ -275,6 +293,7 @@ def _take(
             continue
         seen[release.key] = (outcome.file_name, release.item)
         verdict = release.verdict or ReleaseVerdict()
+        prepared.digest.update(f"{release.item}\x1f{release.verdict_key}\x1e".encode())
         if release.verdict_key is not None:
             prepared.verdict_keys.add(release.verdict_key)
         prepared.documents.update(dict.fromkeys(verdict.results))
@@ -336,14 +355,27 @@ def _write_build(
     layout: BuildLayout, prepared: _Prepared, base: str, clock: _Clock, started: float
 ) -> BuildSummary:
     """Writes the store, dumps and report of a prepared build into its own folder."""
-    _load_store(layout.store, prepared.quads, prepared.triples)
-    build_search_index(layout)
-    clock.lap("store")
-    facts = BuildFacts(prepared.build_time, prepared.published, len(prepared.quarantine))
-    dumps, stats = write_dumps_and_void(
-        layout.dumps, prepared.quads, prepared.triples, facts, base=base
-    )
-    clock.lap("dumps")
+    if prepared.previous is not None:
+        counts = _copy_build(prepared.previous, layout)
+        clock.lap("copy")
+    else:
+        _load_store(layout.store, prepared.quads, prepared.triples)
+        build_search_index(layout)
+        clock.lap("store")
+        facts = BuildFacts(prepared.build_time, prepared.published, len(prepared.quarantine))
+        dumps, stats = write_dumps_and_void(
+            layout.dumps, prepared.quads, prepared.triples, facts, base=base
+        )
+        clock.lap("dumps")
+        counts = _Counts(
+            len(stats.graphs),
+            stats.quads,
+            stats.triples,
+            {
+                d.name: {"triples": d.statements, "bytes": d.byte_size, "sha256": d.sha256}
+                for d in dumps
+            },
+        )
     report_graph = parse_documents(prepared.documents)
     summary = BuildSummary(
         build_id=layout.build_id,
@@ -354,21 +386,71 @@ def _write_build(
         reused=prepared.files - prepared.converted,
         releases=prepared.published,
         quarantined=len(prepared.quarantine),
-        graphs=len(stats.graphs),
-        quads=stats.quads,
-        triples=stats.triples,
+        validated=prepared.validated,
+        default_graph="merge",
+        graphs=counts.graphs,
+        quads=counts.quads,
+        triples=counts.triples,
         violations_outside_releases=prepared.violations_outside,
         warnings=sum(1 for r in read_results(report_graph) if r.severity == "Warning"),
         seconds=round(time.perf_counter() - started, 3),
         timings=clock.timings,
-        dumps={
-            d.name: {"triples": d.statements, "bytes": d.byte_size, "sha256": d.sha256}
-            for d in dumps
-        },
+        dumps=counts.dumps,
+        content_digest=prepared.digest.hexdigest(),
         quarantined_files=tuple(sorted({str(e["file"]) for e in prepared.quarantine.entries()})),
     )
     write_report(layout, report_graph, prepared.quarantine, summary)
     return summary
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """What the summary says of the store and dumps."""
+
+    graphs: int | None
+    quads: int | None
+    triples: int | None
+    dumps: Mapping[str, Mapping[str, object]]
+
+
+def _reusable(layout: BuildLayout, digest: str) -> BuildLayout | None:
+    """The published build of this directory when it publishes exactly what this one would."""
+    folder = published_folder(layout.root.parent.parent)
+    if folder is None:
+        return None
+    previous = BuildLayout(folder)
+    try:
+        summary = BuildSummary.read(previous.summary_file)
+    except (OSError, ValueError):
+        return None
+    if summary.content_digest != digest or not previous.store.is_dir():
+        return None
+    return previous
+
+
+def _copy_build(previous: BuildLayout, layout: BuildLayout) -> _Counts:
+    """Copies the store and dumps of an equal published build: the store's immutable table
+    files and the dumps (same statements, same build time, same bytes) as hard links, the rest
+    of the store copied, so neither build can change the other's."""
+    layout.store.mkdir(parents=True)
+    for path in previous.store.iterdir():
+        if path.suffix == ".sst":
+            os.link(path, layout.store / path.name)
+        elif path.is_file():
+            shutil.copy2(path, layout.store / path.name)
+    if previous.search_index.is_file():  # the same statements: the same labels to search
+        layout.search_index.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(previous.search_index, layout.search_index)
+    else:
+        build_search_index(layout)
+    layout.dumps.mkdir(parents=True)
+    for path in previous.dumps.iterdir():  # written once, never changed: linked, not copied
+        try:
+            os.link(path, layout.dumps / path.name)
+        except OSError:
+            shutil.copy2(path, layout.dumps / path.name)
+    summary = BuildSummary.read(previous.summary_file)
+    return _Counts(summary.graphs, summary.quads, summary.triples, summary.dumps)
 
 
 class _Clock:

@@ -52,11 +52,15 @@ class QuadSpool:
         assert self._handle is not None
         self._handle.write(_serialize(quads))
 
-    def sorted_files(self) -> tuple[Path, Path]:
-        """Closes the spool; the sorted distinct quads and the sorted distinct triples."""
+    def close(self) -> None:
+        """Closes the spool file (sorting it, or not needing it)."""
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+    def sorted_files(self) -> tuple[Path, Path]:
+        """Closes the spool; the sorted distinct quads and the sorted distinct triples."""
+        self.close()
         quads = self.folder / "quads.nq"
         _sort(self.path, quads, self.folder)
         self.path.unlink()

@@ -26,6 +26,10 @@ class BuildSummary:
     reused: int | None = None  # files taken from the cache
     releases: int | None = None  # releases published
     quarantined: int | None = None  # releases quarantined (report/quarantine.json has them)
+    validated: int | None = None  # releases validated in this build (the others: cached verdicts)
+    #: what the SPARQL default graph of the store holds: "merge" (the RDF merge of the named
+    #: graphs, each triple once) or None (nothing: a build from before the merge was stored)
+    default_graph: str | None = None
     graphs: int | None = None
     quads: int | None = None
     triples: int | None = None
@@ -36,6 +40,8 @@ class BuildSummary:
     #: per dump file: statements ("triples", quads for N-Quads), bytes and sha256
     dumps: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
     quarantined_files: tuple[str, ...] = ()
+    #: a hash of what the build publishes; a rebuild with the same hash copies this build
+    content_digest: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``summary.json``, keys in field order."""
@@ -72,7 +78,7 @@ class BuildSummary:
         return cls.from_json(data)
 
 
-_TEXT = frozenset({"build_id", "base", "build_time"})
+_TEXT = frozenset({"build_id", "base", "build_time", "default_graph", "content_digest"})
 _MAPPINGS = frozenset({"timings", "dumps"})
 
 

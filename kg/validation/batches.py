@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rdflib import RDF, SH, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kg.rdf.quads import graph_quads
+from kg.rdf.vocab import OSCE
 from kg.validation.shacl import (
     GraphAssignment,
     ValidationResult,
@@ -39,6 +42,7 @@ log = logging.getLogger(__name__)
 CONTEXT_SLICE = URIRef("urn:x-osce-kg:context-slice")
 _REPORT = BNode("report")
 _ROOT_LABEL = "r"
+_FILE_DIGEST = re.compile(rf'^(<[^>]*> <{re.escape(str(OSCE.sha256))}> )"[0-9a-f]{{64}}" \.$', re.M)
 Triple = tuple[Node, Node, Node]
 
 
@@ -86,10 +90,17 @@ class ValidationContext:
                 self._about.setdefault(triple[0], []).append(triple)
 
     def verdict_key(self, ntriples: str) -> str:
-        """The cache key of a release graph's verdict (its N-Triples text in this context)."""
+        """The cache key of a release graph's verdict (its N-Triples text in this context).
+
+        A release graph states the SHA-256 of the file it came from, so editing one release
+        of a file changes that digest in every release of the file. A well-formed digest
+        (64 lower-case hex digits, what the shape requires) is left out of the key: one valid
+        digest cannot validate differently from another, and no result names it. A malformed
+        one stays in the key.
+        """
         digest = hashlib.sha256(self.fingerprint.encode())
         digest.update(b"\x1f")
-        digest.update(ntriples.encode("utf-8"))
+        digest.update(_FILE_DIGEST.sub(r'\1"(sha256)" .', ntriples).encode("utf-8"))
         return digest.hexdigest()
 
     def slice_for(self, nodes: Iterable[Node]) -> Graph:
@@ -120,18 +131,14 @@ class ValidationContext:
 
 
 def context_fingerprint(shapes: Graph, ontology: Graph, graphs: Iterable[Graph]) -> str:
-    """A hash of the shapes, ontology and context graphs (their sorted N-Triples)."""
+    """A hash of the shapes, ontology and context graphs: their statements in canonical form
+    (blank nodes labelled by what surrounds them, so the same files give the same hash)."""
     digest = hashlib.sha256(b"osce-kg verdicts 1")
     for graph in (shapes, ontology, *graphs):
-        lines = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in graph if _stable(s, o))
-        digest.update(str(len(graph)).encode())
+        lines = sorted(str(q) for q in graph_quads(graph, CONTEXT_SLICE, bnode_prefix="c"))
+        digest.update(f"{len(lines)}\n".encode())
         digest.update("\n".join(lines).encode("utf-8"))
     return digest.hexdigest()
-
-
-def _stable(s: Node, o: Node) -> bool:
-    """Statements without blank nodes (whose labels change from one load to the next)."""
-    return not isinstance(s, BNode) and not isinstance(o, BNode)
 
 
 def validate_context(context: ValidationContext) -> tuple[GraphAssignment, tuple[str, ...]]:
