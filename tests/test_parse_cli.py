@@ -57,14 +57,29 @@ def test_all_good_files_give_exit_status_0(tmp_path: Path) -> None:
     assert [json.loads(line)["date"] for line in out.splitlines()] == ["2020-01-02", "2018-05-04"]
 
 
-def test_without_json_a_readable_summary() -> None:
-    code, out, _ = run(str(SEED), str(RELEASES / "scraped.jsonl"))
+def test_without_json_a_readable_summary(tmp_path: Path) -> None:
+    unlinked = tmp_path / "unlinked.jsonl"
+    unlinked.write_text(
+        json.dumps(
+            {
+                "content_type": "News",
+                "title": "A release from an office the reference data does not know",
+                "date": "4 May 2018",
+                "sources": ["OSCE Space Office"],
+                "body": "VIENNA, 4 May 2018 – The office opened.",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(str(SEED), str(RELEASES / "scraped.jsonl"), str(unlinked))
     assert code == 1
     assert "Press release: Need for strong co-operation" in out
     assert "person: Thomas Greminger (Secretary General, OSCE), quoted" in out
     assert "event: conference 'Countering Terrorism and Preventing Violent Extremism'" in out
     assert "ERROR: " in out and "scraped.jsonl:2:" in out
-    assert "(unlinked)" in out  # the JSON Lines statement's source is not in the reference data
+    assert "sources: OSCE Chairpersonship\n" in out  # the standing body of the reference data
+    assert "sources: OSCE Space Office (unlinked)" in out  # not in the reference data
     assert out.rstrip().endswith("1 unusable release(s)")
 
 

@@ -231,3 +231,38 @@ def test_an_unknown_field_operation_kind_is_reported():
 
 def graph_has_no(graph: Graph, subject: URIRef, predicate: URIRef) -> bool:
     return graph.value(subject, predicate) is None
+
+
+def test_standing_bodies_each_with_its_source(graph):
+    bodies = entities(graph, [OSCE.Body])
+    labels = {str(graph.value(b, RDFS.label)) for b in bodies}
+    assert {
+        "OSCE Summit",
+        "OSCE Ministerial Council",
+        "OSCE Permanent Council",
+        "OSCE Forum for Security Co-operation",
+        "OSCE Chairpersonship",
+        "OSCE Troika",
+        "OSCE Minsk Group",
+        "OSCE Border Management Staff College",
+        "OSCE Field Office in Osh",
+    } <= labels
+    for body in bodies:
+        assert list(graph.objects(body, DCTERMS.source)), body
+    osh = iri("body", "field-office-in-osh")
+    assert graph.value(osh, ORG.unitOf) == iri("field-operation", "programme-office-in-bishkek")
+    assert (
+        iri("body", "permanent-council"),
+        ORG.subOrganizationOf,
+        iri("organisation", "osce"),
+    ) in graph
+
+
+def test_each_years_chairpersonship_belongs_to_the_standing_body(graph):
+    standing = iri("body", "chairpersonship")
+    years = entities(graph, [OSCE.Chairpersonship])
+    assert len(years) == 36
+    assert all((year, ORG.subOrganizationOf, standing) in graph for year in years)
+    post = iri("post", "chairperson-in-office")
+    assert (post, RDF.type, ORG.Post) in graph
+    assert graph.value(post, ORG.postIn) == standing

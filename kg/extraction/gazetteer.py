@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -37,6 +38,7 @@ _TOKEN_RE = re.compile(r"\w+(?:-\w+)*|[^\w\s]")
 #: Spellings that name the same thing: compared after these are folded.
 _SPELLING_FOLDS = tuple((row["british"], row["american"]) for row in word_table("spelling_folds"))
 _MAX_TOKENS = 16
+_FOUND_CACHE_SIZE = 4096  # paragraphs whose names are kept; cleared whole when full
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class _Token:
     end: int
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def fold_token(token: str) -> str:
     """The form a word is compared in: no case, accents, inner hyphens or British spelling."""
     decomposed = unicodedata.normalize("NFKD", token.casefold().replace("’", "'"))
@@ -92,6 +95,8 @@ class Gazetteer:
         self.chairpersonships: dict[int, tuple[str, Entry]] = {}
         #: the standing Chairpersonship, which a dated mention resolves to one year's
         self.standing_chairpersonship: Entry | None = None
+        # mentions, people and events search the same paragraphs: each is searched once
+        self._found: dict[str, list[Found]] = {}
 
     @property
     def entries(self) -> Sequence[Entry]:
@@ -121,7 +126,18 @@ class Gazetteer:
 
     def find(self, text: str, categories: Iterable[Kind] | None = None) -> list[Found]:
         """Every known name in ``text``, left to right; a longer name wins over one inside it."""
-        wanted = set(categories) if categories is not None else None
+        found = self._found.get(text)
+        if found is None:
+            if len(self._found) >= _FOUND_CACHE_SIZE:
+                self._found.clear()
+            found = self._found[text] = self._find_all(text)
+        if categories is None:
+            return list(found)
+        wanted = set(categories)
+        return [f for f in found if f.entry.category in wanted]
+
+    def _find_all(self, text: str) -> list[Found]:
+        wanted = None
         tokens = tokenise(text)
         exact = [t.text.replace("’", "'") for t in tokens]
         folded = [fold_token(t.text) for t in tokens]

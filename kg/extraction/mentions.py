@@ -144,9 +144,9 @@ def rule_organisations(text: str, founds: Sequence[Found]) -> list[tuple[int, in
     ]
     states = [(f.start, f.end) for f in founds if f.entry.category == Kind.STATE]
     spans: list[tuple[int, int, str]] = []
-    candidates = [(m.start(1), m.end(1)) for m in _NON_GOVERNMENTAL_RE.finditer(text)]
-    candidates += [(m.start(), m.end()) for m in _RULE_ORG_RE.finditer(text)]
-    for start, end in candidates:
+    introduced = [(m.start(1), m.end(1), True) for m in _NON_GOVERNMENTAL_RE.finditer(text)]
+    headed = [(m.start(), m.end(), False) for m in _RULE_ORG_RE.finditer(text)]
+    for start, end, explicit in [*introduced, *headed]:
         words = text[start:end].split()
         while words and words[0] in _LEADING_WORDS:
             start += len(words.pop(0)) + 1
@@ -154,7 +154,7 @@ def rule_organisations(text: str, founds: Sequence[Found]) -> list[tuple[int, in
         name = text[start:end].strip(" ,").rstrip(".")
         if len(name.split()) < 2 or any(a < end and start < b for a, b in known):
             continue
-        if any(a <= start + len(name) - 1 < b for a, b in states):
+        if not explicit and any(a <= start + len(name) - 1 < b for a, b in states):
             continue  # "the Russian Federation" is a State
         if any(a <= start < b for a, b, _ in spans) or _EDITION_BEFORE_RE.search(text[:start]):
             continue
