@@ -10,7 +10,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from flask import Response, current_app, request
-from rdflib import Graph
+from rdflib import BNode, Graph
 
 from kg.publish.void import dataset_iri
 from kg.rdf.vocab import DCTERMS, FOAF, PREFIXES, PROV, RDF, VOID, XSD
@@ -179,11 +179,39 @@ def compact_jsonld(triples: list[ox.Triple]) -> bytes:
     """JSON-LD compacted with the published context (rdflib's compaction), one node per subject,
     the context referred to by its URL."""
     graph = Graph(bind_namespaces="none")
-    graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt")
+    # the store's blank node labels kept (rdflib would draw new random ones in every process)
+    labels = {
+        term.value: BNode(term.value)
+        for triple in triples
+        for term in (triple.subject, triple.object)
+        if isinstance(term, ox.BlankNode)
+    }
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    graph.parse(data=data, format="nt", bnode_context=labels)
     text = graph.serialize(format="json-ld", context=jsonld_context(), auto_compact=True)
     document: dict[str, Any] = json.loads(text)
     document["@context"] = context_url()
-    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+    topic = triples[0].subject if triples else None
+    first = topic.value if isinstance(topic, ox.NamedNode) else ""
+    ordered = canonical_order(document)
+    if isinstance(ordered.get("@graph"), list):  # the document's topic first, then by @id
+        ordered["@graph"].sort(key=lambda node: (node.get("@id") != first, json.dumps(node)))
+    return json.dumps(ordered, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
+
+
+def canonical_order(value: Any, key: str = "") -> Any:
+    """The same JSON-LD in one order whatever the process: rdflib's serializer walks sets, whose
+    order changes with each interpreter's hash seed, and a document must be the same bytes in
+    every worker and replica (its ETag is the build's). Arrays are unordered in JSON-LD except
+    ``@list``, so they are sorted by their canonical text."""
+    if isinstance(value, dict):
+        return {name: canonical_order(item, name) for name, item in value.items()}
+    if isinstance(value, list):
+        items = [canonical_order(item) for item in value]
+        if key == "@list":
+            return items
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
+    return value
 
 
 def context_url() -> str:

@@ -1,8 +1,8 @@
 """Writes every entity document of a build as static files, byte for byte what the server answers.
 
 ``OUT/current -> .exports/<build-id>``: ``page/{kind}/{key}.html`` and
-``data/{kind}/{key}.{ttl,nt,jsonld,rdf}`` (the first page of incoming links; later pages and any
-other query stay with the server), ``headers.conf`` (the headers every answer of the app carries,
+``data/{kind}/{key}.{ttl,nt,jsonld,rdf,trig,nq}`` (the first page of incoming links; later pages
+and any other query stay with the server), ``headers.conf`` (the headers every answer of the app carries,
 for nginx) and ``export.json``. Every file's modification time is the build's time, so nginx's
 Last-Modified is the server's and its ETag (mtime and size) changes only with the build. A new
 export is written beside the old one and published by swapping one symlink.
@@ -28,8 +28,8 @@ from flask.testing import FlaskClient
 from kg.errors import OsceKgError
 from kg.rdf.uris import split_entity_path
 from server import DEFAULTS, create_app, urls
+from server.entity_view import ENTITY_FORMATS
 from server.pool import close_query_pool
-from server.responses import RDF_FORMATS
 from server.store import select, served_build
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def entities_of(app: Flask) -> Iterator[Entity]:
 def document_paths(entity: Entity) -> dict[str, str]:
     """URL path -> file path (relative to the export) of each document of an entity."""
     paths = {f"/page/{entity.kind}/{entity.key}": f"page/{entity.kind}/{entity.key}.html"}
-    for offer in RDF_FORMATS:
+    for offer in ENTITY_FORMATS:
         name = f"{entity.key}.{offer.key}"
         paths[f"/data/{entity.kind}/{name}"] = f"data/{entity.kind}/{name}"
     return paths

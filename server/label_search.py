@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from flask import Flask, current_app
 
 from kg.publish.search_index import (
@@ -23,7 +24,7 @@ from kg.publish.search_index import (
     write_search_index,
 )
 from server.shortnames import term_name
-from server.store import Build, current_build
+from server.store import Build, current_build, open_store
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,9 @@ def open_index(build: Build, cache_dir: Path) -> SearchIndex:
         except SearchIndexError as error:
             log.warning("%s; making it again", error)
     log.info("build %s has no search index: writing %s", build.build_id, cached)
-    write_search_index(build.store, cached, source=build.build_id)
+    # the build's own store on disk (also when the server answers from an external store)
+    local = build.store if isinstance(build.store, ox.Store) else open_store(build.layout.store)[0]
+    write_search_index(local, cached, source=build.build_id)  # type: ignore[arg-type]
     prune_cache(cache_dir, keep=cached)
     return SearchIndex(cached)
 

@@ -89,7 +89,7 @@ def test_export_writes_every_document_of_every_entity(exported: tuple[Path, Path
     manifest = json.loads((current / MANIFEST).read_text(encoding="utf-8"))
     # tests/data/server/sample.trig: two States, three releases, a field operation, a person
     assert manifest["entities"] == 7
-    assert manifest["files"] == 7 * 5 and manifest["skipped"] == {}
+    assert manifest["files"] == 7 * 7 and manifest["skipped"] == {}
     for kind, key in (("state", "at"), ("release", "2024-01-02-first-release-aaaaaa")):
         assert (current / "page" / kind / f"{key}.html").is_file()
         for form in FORMS:
@@ -179,7 +179,7 @@ def test_every_document_is_the_servers_bytes_with_its_headers(
     site: Site, exported: tuple[Path, Path]
 ) -> None:
     paths = documents(exported[1])
-    assert len(paths) == 35
+    assert len(paths) == 49
     for path in paths:
         expected = requests.get(site.python + path, timeout=10)
         got = requests.get(site.nginx + path, timeout=10)
