@@ -2,10 +2,10 @@
 
 ``OUT/current -> .exports/<build-id>``: ``page/{kind}/{key}.html`` and
 ``data/{kind}/{key}.{ttl,nt,jsonld,rdf,trig,nq}`` (the first page of incoming links; later pages
-and any other query stay with the server), ``headers.conf`` (the headers every answer of the app carries,
-for nginx) and ``export.json``. Every file's modification time is the build's time, so nginx's
-Last-Modified is the server's and its ETag (mtime and size) changes only with the build. A new
-export is written beside the old one and published by swapping one symlink.
+and any other query stay with the server), ``headers.conf`` (the headers every answer of the app
+carries, for nginx) and ``export.json``. Every file's modification time is the build's time, so
+nginx's Last-Modified is the server's and its ETag (mtime and size) changes only with the build. A
+new export is written beside the old one and published by swapping one symlink.
 """
 
 from __future__ import annotations
