@@ -2,7 +2,8 @@
 per-release verdicts), one run per batch (what the build does), one run per release.
 
 Converts N generated releases (benchmarks/bench_build.py's generator), then prints for each way
-the seconds, the milliseconds per release, the peak memory it added to this process (tracemalloc)
+the seconds, the milliseconds per release, the peak memory it allocates (tracemalloc, in a
+second run)
 and the ratio to the one-pass time measured in the same run; per release is measured on the first
 PER_RELEASE releases only (it is slow) and scaled. Asserts nothing, except that the three ways
 quarantine the same releases (one pass and batches).
@@ -40,10 +41,13 @@ PER_RELEASE = 50
 
 
 def measured(label: str, work: Callable[[], set[URIRef]]) -> tuple[float, int, set[URIRef]]:
-    tracemalloc.start()
+    """Seconds of one run, then the peak memory of a second run under tracemalloc (which slows
+    Python down several times, so the two are measured apart)."""
     started = time.perf_counter()
     failing = work()
     seconds = time.perf_counter() - started
+    tracemalloc.start()
+    work()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     print(f"  {label}: {seconds:.1f} s, peak {peak / 2**20:.0f} MiB", flush=True)
