@@ -8,12 +8,15 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from kg.cli import cli
 from kg.cli.build import ConversionBar
+from kg.cli.progress import CountBar
 from kg.errors import ConfigError, OsceKgError
 from kg.publish.layout import CURRENT
 from kg.settings import Settings
@@ -45,16 +48,25 @@ def build_sample(build_dir: Path) -> None:
     )
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def build_dir_option(help_text: str) -> Callable[[F], F]:
+    """``--build DIR`` (default ``build``, or $OSCE_KG_BUILD_DIR): the build directory a command
+    works on, what ``osce-kg build --out`` wrote."""
+    return click.option(
+        "--build",
+        "build_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("build"),
+        show_default=True,
+        envvar="OSCE_KG_BUILD_DIR",
+        help=help_text,
+    )
+
+
 @cli.command("serve")
-@click.option(
-    "--build",
-    "build_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("build"),
-    show_default=True,
-    envvar="OSCE_KG_BUILD_DIR",
-    help="The build directory to serve (what `osce-kg build --out` wrote).",
-)
+@build_dir_option("The build directory to serve (what `osce-kg build --out` wrote).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option(
     "--port", default=8080, type=click.IntRange(0, 65535), show_default=True, help="TCP port."
@@ -120,15 +132,7 @@ def serve_command(
 
 @cli.command("export-static")
 @click.argument("out_dir", metavar="OUT", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--build",
-    "build_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("build"),
-    show_default=True,
-    envvar="OSCE_KG_BUILD_DIR",
-    help="The build directory whose entity documents to write.",
-)
+@build_dir_option("The build directory whose entity documents to write.")
 @click.option(
     "--jobs",
     default=1,
@@ -143,26 +147,15 @@ def export_static_command(ctx: click.Context, out_dir: Path, build_dir: Path, jo
     The files are the bytes the server answers; OUT/current points to the newest export.
     Serve them with server/deploy/nginx-static.conf (see the README).
     """
-    from tqdm import tqdm
 
     from server.export import export_build
 
-    bar: tqdm[None] | None = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:  # disable=None: no bar when stderr is not a terminal
-            bar = tqdm(total=total, desc="exporting", unit="entity", disable=None)
-        bar.update(done - bar.n)
-
     try:
-        summary = export_build(build_dir, out_dir, on_entity=progress, jobs=jobs)
+        with CountBar("exporting", "entity") as bar:
+            summary = export_build(build_dir, out_dir, on_entity=bar, jobs=jobs)
     except OsceKgError as error:
         click.echo(f"Error: {error}", err=True)
         ctx.exit(2)
-    finally:
-        if bar is not None:
-            bar.close()
     click.echo(
         f"Exported {summary.entities} entities of build {summary.build_id}: {summary.files} "
         f"files, {summary.bytes} bytes, in {out_dir}/current."
@@ -184,15 +177,7 @@ def port_range(text: str) -> range:
 
 
 @cli.command("rollout")
-@click.option(
-    "--build",
-    "build_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("build"),
-    show_default=True,
-    envvar="OSCE_KG_BUILD_DIR",
-    help="The build directory whose current build to roll out.",
-)
+@build_dir_option("The build directory whose current build to roll out.")
 @click.option(
     "--deploy",
     "deploy_dir",

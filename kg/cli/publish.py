@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
+from kg.cli.progress import CountBar
 from kg.errors import OsceKgError
 from kg.publish.gsp import DEFAULT_CHUNK_TRIPLES, GraphStore, publish_store
 from kg.publish.layout import CURRENT, BuildLayout
@@ -88,22 +88,12 @@ def publish_command(
         timeout=timeout,
         chunk_triples=chunk_triples,
     )
-    bar: tqdm[None] | None = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:  # disable=None: no bar when stderr is not a terminal
-            bar = tqdm(total=total, desc="publishing", unit="graph", disable=None)
-        bar.update(done - bar.n)
-
     try:
-        report = publish_store(layout.store, target, on_graph=progress)
+        with CountBar("publishing", "graph") as bar:
+            report = publish_store(layout.store, target, on_graph=bar)
     except OsceKgError as error:
         click.echo(f"Error: {error}", err=True)
         ctx.exit(2)
-    finally:
-        if bar is not None:
-            bar.close()
     click.echo(
         f"Stored {report.graphs} graphs ({report.triples} triples, {report.requests} requests) "
         f"of build {layout.build_id} in {url} in {report.seconds:.1f} s."

@@ -32,6 +32,7 @@ from kg.validation.shacl import (
     ValidationResult,
     assign_results_to_graphs,
     read_results,
+    result_patterns,
     result_sort_key,
     validate_graph,
 )
@@ -198,15 +199,7 @@ def _graphs_holding(
     graphs: Sequence[tuple[URIRef, Graph]], result: ValidationResult
 ) -> list[URIRef]:
     """The graphs a result belongs to, by the rule of ``assign_results_to_graphs``."""
-    patterns: list[tuple[Node | None, Node | None, Node | None]] = []
-    if result.path is not None and result.value is not None:
-        if result.inverse:
-            patterns.append((result.value, result.path, result.focus_node))
-        else:
-            patterns.append((result.focus_node, result.path, result.value))
-    patterns.append((result.focus_node, None, None))
-    patterns.append((None, None, result.focus_node))
-    for pattern in patterns:
+    for pattern in result_patterns(result):
         found = sorted(name for name, graph in graphs if _holds(graph, pattern))
         if found:
             return found

@@ -194,7 +194,10 @@ def assign_results_to_graphs(
     )
 
 
-def _graphs_of(dataset: Dataset, result: ValidationResult) -> list[URIRef]:
+def result_patterns(result: ValidationResult) -> list[tuple[Node | None, Node | None, Node | None]]:
+    """Where a result's statement may be, most telling first: the offending triple itself (when
+    the result has a path and a value), then any triple about the focus node, then any triple
+    pointing at it. The graph holding the first pattern found is the result's graph."""
     patterns: list[tuple[Node | None, Node | None, Node | None]] = []
     if result.path is not None and result.value is not None:
         if result.inverse:
@@ -203,7 +206,11 @@ def _graphs_of(dataset: Dataset, result: ValidationResult) -> list[URIRef]:
             patterns.append((result.focus_node, result.path, result.value))
     patterns.append((result.focus_node, None, None))
     patterns.append((None, None, result.focus_node))
-    for s, p, o in patterns:
+    return patterns
+
+
+def _graphs_of(dataset: Dataset, result: ValidationResult) -> list[URIRef]:
+    for s, p, o in result_patterns(result):
         found = {c for _, _, _, c in dataset.quads((s, p, o, None)) if isinstance(c, URIRef)}
         found.discard(URIRef("urn:x-rdflib:default"))
         if found:
