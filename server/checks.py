@@ -146,15 +146,21 @@ def _walk(node: object) -> list[CompValue]:
     return found
 
 
-#: What nesting counts: brackets, and the strings, IRIs and comments whose brackets do not count.
-_NESTING_TOKENS = re.compile(
+#: The parts of a SPARQL text that may hold anything and mean nothing to the grammar around
+#: them: strings (long and short), IRIs and comments. A lexical check matches these first, so a
+#: keyword or bracket inside one is never read as the query's own.
+OPAQUE_TOKENS = (
     r'"""(?:[^"\\]|\\.|"(?!""))*"""'
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
     r'|"(?:[^"\\\n]|\\.)*"'
     r"|'(?:[^'\\\n]|\\.)*'"
     r'|<[^<>"{}|^`\\\x00-\x20]*>'
     r"|#[^\n]*"
-    r"|[{(\[]|[})\]]",
+)
+
+#: What nesting counts: brackets, and the strings, IRIs and comments whose brackets do not count.
+_NESTING_TOKENS = re.compile(
+    OPAQUE_TOKENS + r"|[{(\[]|[})\]]",
     re.DOTALL,
 )
 

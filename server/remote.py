@@ -23,6 +23,7 @@ import requests
 from werkzeug.exceptions import ServiceUnavailable
 
 from kg.errors import ConfigError
+from server.checks import OPAQUE_TOKENS
 
 Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -44,13 +45,7 @@ _ALL_TRIPLES = "CONSTRUCT WHERE { ?s ?p ?o }"
 #: The tokens that decide where a query's WHERE clause opens: strings, IRIs and comments (which
 #: may hold anything), variables, words (keywords and prefixed names) and braces.
 _TOKENS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r'|<[^<>"{}|^`\\\x00-\x20]*>'
-    r"|#[^\n]*"
-    r"|[?$][\w]+"
+    OPAQUE_TOKENS + r"|[?$][\w]+"
     r"|[A-Za-z_][\w.-]*(?::[\w.%:-]*)?"
     r"|[{}]",
     re.DOTALL,
