@@ -41,6 +41,8 @@ LOCK_FILE = ".lock"
 REPLICAS = "replicas"
 STATIC = "static"
 LOGS = "logs"
+#: Ports a replica is started on at most, when another process takes each before it binds.
+PORT_ATTEMPTS = 5
 #: `osce-kg serve` in this interpreter
 SERVE = [sys.executable, "-c", "from server.cli import main; main()", "serve"]
 GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "python:server.deploy.gunicorn_conf"]
@@ -167,8 +169,9 @@ def _roll_out(
         for port in ports:
             folder = copy_build(source, plan.deploy_dir / REPLICAS / f"{build_id}-{port}")
             started.append(start_replica(plan, folder, port))
-        for replica in started:
-            wait_until_serving(replica, build_id, plan.start_timeout)
+        avoid = {r.port for r in old.replicas} | set(ports)
+        for number in range(len(started)):
+            serve_or_move(plan, started, number, build_id, avoid)
         if export is not None:
             export(Path(started[0].folder), plan.deploy_dir / STATIC)
         upstreams = [f"127.0.0.1:{r.port}" for r in started]
@@ -186,18 +189,50 @@ def _roll_out(
     return RolloutResult(build_id, tuple(started), old.replicas, reloaded, time.monotonic() - began)
 
 
+def serve_or_move(
+    plan: RolloutPlan, started: list[Replica], number: int, build_id: str, avoid: set[int]
+) -> None:
+    """Waits until ``started[number]`` serves the build. When it exited because another process
+    took its port between the probe and its bind, starts the same copy again on another free
+    port of ``plan.ports`` (at most ``PORT_ATTEMPTS`` times) and records it in ``started``.
+    ``avoid`` gathers the ports tried."""
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        replica = started[number]
+        try:
+            wait_until_serving(replica, build_id, plan.start_timeout)
+            return
+        except RolloutError:
+            # another failure than its port, or the last attempt: the roll-out stops
+            if attempt == PORT_ATTEMPTS or is_running(replica.pid) or not port_in_use(replica.port):
+                raise
+        stop_replica(replica)
+        (port,) = free_ports(plan.ports, 1, taken=avoid)
+        avoid.add(port)
+        log.warning(
+            "port %d was taken before the replica bound it; starting it on %d", replica.port, port
+        )
+        folder = Path(replica.folder).with_name(f"{build_id}-{port}")
+        os.replace(replica.folder, folder)
+        started[number] = start_replica(plan, folder, port)
+
+
+def port_in_use(port: int) -> bool:
+    """Whether another process holds ``port`` on 127.0.0.1 (binding it fails)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def free_ports(ports: range, count: int, *, taken: set[int]) -> list[int]:
     """``count`` ports of ``ports`` that the old replicas do not use and nobody listens on."""
     found: list[int] = []
     for port in ports:
-        if port in taken:
+        if port in taken or port_in_use(port):
             continue
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
         found.append(port)
         if len(found) == count:
             return found
@@ -346,6 +381,9 @@ def wait_for_new_workers(master: int, old: set[int], *, timeout: float) -> None:
 def stop_replica(replica: Replica, *, timeout: float = 10.0) -> None:
     """Stops a replica by its pid (SIGTERM, then SIGKILL to its process group), if it is ours."""
     if not is_running(replica.pid) or not _is_replica(replica):
+        exited = _STARTED.pop(replica.pid, None)
+        if exited is not None and exited.poll() is not None:
+            exited.wait()  # reaped
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(replica.pid, signal.SIGTERM)
