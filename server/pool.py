@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
 import signal
@@ -27,7 +28,7 @@ from server.query import (
     QueryTimeoutError,
     failure_error,
 )
-from server.store import StoreFacts, served_build, store_in_memory
+from server.store import Build, StoreFacts, prepare_new_builds, served_build, store_in_memory
 from server.worker import serve_jobs
 
 log = logging.getLogger(__name__)
@@ -324,18 +325,22 @@ def _worker_context() -> BaseContext:
 
 @dataclass
 class QueryPools:
-    """An app's pools: the one over the build being served, and retired ones finishing queries.
+    """An app's pools: the one over the build being served, one being warmed for the next build,
+    and retired ones finishing queries.
 
     A new build retires the old pool: its queries in flight finish, then its workers stop.
     """
 
     plan: PoolPlan
     _current: QueryPool | None = field(default=None, init=False, repr=False)
+    #: the pool warmed for a build not served yet (``prepare``)
+    _next: QueryPool | None = field(default=None, init=False, repr=False)
     _retired: list[QueryPool] = field(default_factory=list, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def for_store(self, store_path: str) -> QueryPool:
-        """The pool over a store, started on first use; any pool over another store retires."""
+        """The pool over a store (the one warmed by ``prepare``, else one started now); any
+        pool over another store retires."""
         with self._lock:
             pool = self._current
             if pool is not None and pool.store_path == store_path:
@@ -344,15 +349,47 @@ class QueryPools:
                 pool.retire()
                 # kept until close: a query it still runs is stopped then
                 self._retired = [p for p in self._retired if p.worker_pids()] + [pool]
-            pool = QueryPool(store_path, self.plan)
+            ready, self._next = self._next, None
+            if ready is not None and ready.store_path == store_path:
+                pool = ready
+            else:
+                if ready is not None:
+                    self._retired.append(ready)
+                    ready.retire()
+                pool = QueryPool(store_path, self.plan)
             self._current = pool
             return pool
+
+    def prepare(self, store_path: str) -> list[StoreFacts]:
+        """Starts the pool over a store that is not served yet and waits until its workers are
+        warm (QueryFailedError if one cannot open the store); ``for_store`` then takes it over.
+        Returns how each worker holds the store."""
+        with self._lock:
+            stale: QueryPool | None = None
+            if self._current is not None and self._current.store_path == store_path:
+                pool = self._current
+            elif self._next is not None and self._next.store_path == store_path:
+                pool = self._next
+            else:
+                stale, pool = self._next, QueryPool(store_path, self.plan)
+                self._next = pool
+        if stale is not None:
+            stale.close()
+        try:
+            return pool.wait_until_warm()
+        except QueryFailedError:
+            with self._lock:
+                if self._next is pool:
+                    self._next = None
+            pool.close()
+            raise
 
     def close(self) -> None:
         """Kills every worker of every pool; the next query starts a fresh pool."""
         with self._lock:
-            pools = [*self._retired, *([self._current] if self._current else [])]
+            pools = [*self._retired, *(p for p in (self._current, self._next) if p is not None)]
             self._current = None
+            self._next = None
             self._retired = []
         for pool in pools:
             pool.close()
@@ -372,6 +409,8 @@ def init_app(app: Flask) -> None:
     warm = app.config.get("WARM_START")
     if warm if warm is not None else not app.testing:
         warm_up(app)
+        # a new build is loaded and its workers warmed before it is served, off the request path
+        prepare_new_builds(app, functools.partial(warm_build, pools), background=True)
 
 
 def warm_up(app: Flask) -> list[StoreFacts]:
@@ -387,6 +426,19 @@ def warm_up(app: Flask) -> list[StoreFacts]:
         "; ".join(f.describe() for f in facts[:1]) or "none",
     )
     return facts
+
+
+def warm_build(pools: QueryPools, build: Build) -> None:
+    """Makes a build that is not served yet ready: one query in this process, and its query
+    workers started and warm (QueryFailedError if they cannot open its store)."""
+    build.store.query("ASK { ?s ?p ?o }")
+    facts = pools.prepare(build.store_location)
+    log.info(
+        "build %s: %d query workers warm; %s",
+        build.build_id,
+        len(facts),
+        "; ".join(f.describe() for f in facts[:1]) or "none",
+    )
 
 
 def query_pool(app: Flask) -> QueryPool:

@@ -14,6 +14,7 @@ queries, about 550 bytes of memory per quad, held by the web process and each qu
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import heapq
@@ -21,7 +22,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,13 +214,21 @@ def open_build(
     return Build(layout.root, store, summary, build_time(layout, summary), facts)
 
 
+#: Readies a newly opened build before it is served (warms its query workers); raises when the
+#: build cannot be served.
+Preparation = Callable[[Build], None]
+
+
 @dataclass
 class BuildWatcher:
     """The build being served, swapped for a newer one when ``DIR/current`` moves.
 
-    ``DIR/current`` is looked at most once per ``interval`` seconds; a new build is opened
-    before it replaces the old one, and a build that fails to open is logged and skipped.
-    Requests that already hold the old build finish with it.
+    ``DIR/current`` is looked at most once per ``interval`` seconds; a new build is opened (and
+    made ready by ``prepare``, which warms its query workers) before it replaces the old one,
+    and a build that fails to open or to get ready is logged and skipped. With ``background``
+    this happens in a thread of its own: the request that notices the new build, and every one
+    after it, is answered by the old build until the new one is loaded and warm, then the next
+    request gets the new one. Requests that already hold the old build finish with it.
     """
 
     build_dir: str
@@ -228,12 +237,16 @@ class BuildWatcher:
     in_memory: bool = False
     #: the external SPARQL endpoint every build is answered from (None: each build's store)
     remote: RemoteStore | None = None
+    prepare: Preparation | None = None
+    background: bool = False
     _checked: float = field(default=0.0, repr=False)
     _refused: Path | None = field(default=None, repr=False)
+    #: the build folder being opened and warmed in the background, if any
+    _preparing: Path | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def current(self) -> Build:
-        """The newest completed build (re-checked at most once per interval)."""
+        """The newest completed build that is ready (re-checked at most once per interval)."""
         now = time.monotonic()
         if now - self._checked < self.interval:
             return self.build
@@ -243,19 +256,50 @@ class BuildWatcher:
                 self._follow_current()
         return self.build
 
+    @property
+    def preparing(self) -> str | None:
+        """The id of the build being made ready in the background, if any."""
+        preparing = self._preparing
+        return preparing.name if preparing is not None else None
+
     def _follow_current(self) -> None:
+        """Starts serving the build ``DIR/current`` names, if it is new (holding the lock)."""
         real = Path(os.path.realpath(Path(self.build_dir) / CURRENT))
-        if real in (self.build.root, self._refused):
+        if real in (self.build.root, self._refused, self._preparing):
             return
+        if not self.background:
+            self._switch_to(real)
+            return
+        self._preparing = real
+        threading.Thread(
+            target=self._switch_to, args=(real,), name=f"build-swap-{real.name}", daemon=True
+        ).start()
+
+    def _switch_to(self, real: Path) -> None:
+        """Opens the build at ``real``, makes it ready, then serves it; on failure keeps the
+        old one and remembers ``real`` as refused."""
         try:
-            self.build = open_build(self.build_dir, in_memory=self.in_memory, remote=self.remote)
-        except ConfigError as error:
-            self._refused = real  # warn once per broken build, not once a second
+            build = open_build(self.build_dir, in_memory=self.in_memory, remote=self.remote)
+            if self.prepare is not None:
+                self.prepare(build)
+        except Exception as error:  # ConfigError, or workers that could not open the store
             log.warning(
                 "a new build appeared but cannot be served (%s); serving %s still",
                 error,
                 self.build.build_id,
             )
+            with self._guard():
+                self._refused = real  # warn once per broken build, not once a second
+                self._preparing = None
+            return
+        with self._guard():
+            self.build = build
+            self._preparing = None
+        log.info("now serving build %s", build.build_id)
+
+    def _guard(self) -> contextlib.AbstractContextManager[object]:
+        """The lock, when this runs in the background (the request path holds it otherwise)."""
+        return self._lock if self.background else contextlib.nullcontext()
 
 
 def init_app(app: Flask) -> None:
@@ -268,6 +312,20 @@ def init_app(app: Flask) -> None:
         raise ConfigError("SPARQL_ENDPOINT and STORE=memory exclude each other: choose one")
     build = open_build(build_dir, in_memory=in_memory, remote=remote)
     app.extensions[EXTENSION_KEY] = BuildWatcher(build_dir, interval, build, in_memory, remote)
+
+
+def prepare_new_builds(app: Flask, prepare: Preparation, *, background: bool) -> None:
+    """Has each new build made ready by ``prepare`` before it is served; with ``background``,
+    off the request path while the old build keeps answering."""
+    watcher: BuildWatcher = app.extensions[EXTENSION_KEY]
+    watcher.prepare = prepare
+    watcher.background = background
+
+
+def build_watcher(app: Flask) -> BuildWatcher:
+    """What follows ``DIR/current`` for ``app`` (tests and monitoring)."""
+    watcher: BuildWatcher = app.extensions[EXTENSION_KEY]
+    return watcher
 
 
 def remote_store(app: Flask) -> RemoteStore | None:
