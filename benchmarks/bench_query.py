@@ -27,6 +27,7 @@ first request) and against nginx serving the same bytes as a static file, in the
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import math
 import os
@@ -42,6 +43,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
 import requests
@@ -50,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.generate import write_releases
 from server.checks import check_query, inspect_query
 from server.query import union_default_graph
-from tests.serving import free_port, running
+from tests.serving import free_port, running, started
 
 START_TIMEOUT = 300.0
 JSON = "application/sparql-results+json"
@@ -108,8 +110,37 @@ def queries(base: str, release: str) -> list[Query]:
 
 # -- engines: each answers a query with (rows, seconds, server seconds or None) -----------------
 
-Answer = tuple[int, float, float | None]
+
+@dataclass(frozen=True)
+class Answer:
+    """One timed answer: rows, wall seconds, the server's own seconds (Server-Timing) and the
+    CPU seconds the engine spent on it (its processes' threads, or this process in-process)."""
+
+    rows: int
+    seconds: float
+    server: float | None
+    cpu: float
+
+
 Engine = Callable[[Query, int], Answer]
+
+
+def group_cpu_seconds(group: int) -> float:
+    """The CPU time of every thread of every process in a process group (a server started in
+    its own session: its web process, forkserver and query workers), from /proc (ns)."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) != group:  # state, ppid, pgrp
+                continue
+            for task in os.scandir(Path(entry.path, "task")):
+                total += int(Path(task.path, "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return total / 1e9
 
 
 def rows_of(body: bytes, accept: str) -> int:
@@ -119,24 +150,45 @@ def rows_of(body: bytes, accept: str) -> int:
     return len(json.loads(body)["results"]["bindings"])
 
 
-def http_engine(url: str, *, distinct: bool) -> Engine:
-    """A SPARQL endpoint over HTTP; ``distinct`` adds a comment naming the run, so the text is
-    new to the server's answer cache each time."""
-    session = requests.Session()
+def http_engine(url: str, *, distinct: bool, groups: tuple[int, ...]) -> Engine:
+    """A SPARQL endpoint over HTTP, asked with the standard library's client (one kept-alive
+    connection where the server keeps it; a Python client costs a few tenths of a ms, paid
+    alike by every HTTP engine); ``distinct`` adds a comment naming the run, so the text is
+    new to the server's answer cache each time. ``groups``: the process groups that work for
+    the answer (the server's; over Virtuoso, Virtuoso's too), whose CPU time is read before
+    and after each request."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=300)
 
     def run(query: Query, turn: int) -> Answer:
         text = f"{query.text}\n# run {turn}" if distinct else query.text
+        target = f"{parts.path}?{urlencode({'query': text})}"
+        cpu = sum(group_cpu_seconds(group) for group in groups)
         started = time.perf_counter()
-        response = session.get(
-            url, params={"query": text}, headers={"Accept": query.accept}, timeout=120
-        )
+        connection.request("GET", target, headers={"Accept": query.accept})
+        response = connection.getresponse()
+        body = response.read()
         seconds = time.perf_counter() - started
-        response.raise_for_status()
-        timing = re.search(r"app;dur=([0-9.]+)", response.headers.get("Server-Timing", ""))
+        cpu = sum(group_cpu_seconds(group) for group in groups) - cpu
+        if response.status != 200:
+            raise RuntimeError(f"{url} answered {response.status}: {body[:300]!r}")
+        timing = re.search(r"app;dur=([0-9.]+)", response.getheader("Server-Timing") or "")
         server = float(timing.group(1)) / 1000 if timing else None
-        return rows_of(response.content, query.accept), seconds, server
+        return Answer(rows_of(body, query.accept), seconds, server, cpu)
 
     return run
+
+
+def http_floor(url: str, repeats: int = 50) -> float:
+    """The median round trip of ``/healthz`` with the same client: what any answer costs."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+
+    def health() -> None:
+        connection.request("GET", "/healthz")
+        connection.getresponse().read()
+
+    return median_seconds(health, repeats)
 
 
 def in_process_engine(store: ox.Store) -> Engine:
@@ -145,14 +197,14 @@ def in_process_engine(store: ox.Store) -> Engine:
     union = union_default_graph(store)
 
     def run(query: Query, turn: int) -> Answer:
-        started = time.perf_counter()
+        cpu, started = time.process_time(), time.perf_counter()
         result = store.query(query.text, use_default_graph_as_union=union)
         if isinstance(result, ox.QueryTriples):
             body = ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b""
         else:
             body = result.serialize(format=ox.QueryResultsFormat.JSON) or b""  # type: ignore[union-attr]
-        seconds = time.perf_counter() - started
-        return rows_of(body, query.accept), seconds, None
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        return Answer(rows_of(body, query.accept), seconds, None, cpu)
 
     return run
 
@@ -160,9 +212,14 @@ def in_process_engine(store: ox.Store) -> Engine:
 # -- servers -------------------------------------------------------------------------------------
 
 
-def serve_command(build: Path, port: int, store: str) -> list[str]:
+def serve_command(build: Path, port: int, store: str, endpoint: str | None = None) -> list[str]:
+    """``osce-kg serve`` over ``build``: its store on disk or in memory, or (``endpoint``) an
+    external SPARQL store answering for it."""
     command = [sys.executable, "-c", "from server.cli import main; main()", "serve"]
-    return [*command, "--build", str(build), "--port", str(port), "--store", store]
+    command += ["--build", str(build), "--port", str(port)]
+    if endpoint is not None:
+        return [*command, "--sparql-endpoint", endpoint]
+    return [*command, "--store", store]
 
 
 def clean_env(**settings: str) -> dict[str, str]:
@@ -172,14 +229,25 @@ def clean_env(**settings: str) -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running server: its URL, process group, first query's time after /healthz answered,
+    and /healthz's JSON."""
+
+    url: str
+    group: int
+    first_seconds: float
+    health: dict[str, object]
+
+
 @contextmanager
-def osce_server(build: Path, store: str) -> Iterator[tuple[str, float, dict[str, object]]]:
-    """``osce-kg serve`` on a free port; yields its URL, the first query's time after /healthz
-    answered, and /healthz's JSON."""
+def osce_server(build: Path, store: str, endpoint: str | None = None) -> Iterator[Server]:
+    """``osce-kg serve`` on a free port, in its own process group."""
     port = free_port()
-    with running(serve_command(build, port, store), port=port, env=clean_env(),
-                 start_timeout=START_TIMEOUT) as url:  # fmt: skip
-        started = time.perf_counter()
+    command = serve_command(build, port, store, endpoint)
+    with started(command, port=port, env=clean_env(), start_timeout=START_TIMEOUT) as process:
+        url = f"http://127.0.0.1:{port}"
+        begun = time.perf_counter()
         first = requests.get(
             url + "/sparql",
             params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"},
@@ -187,8 +255,9 @@ def osce_server(build: Path, store: str) -> Iterator[tuple[str, float, dict[str,
             timeout=60,
         )
         first.raise_for_status()
-        first_seconds = time.perf_counter() - started
-        yield url, first_seconds, requests.get(url + "/healthz", timeout=10).json()
+        first_seconds = time.perf_counter() - begun
+        health = requests.get(url + "/healthz", timeout=10).json()
+        yield Server(url, process.pid, first_seconds, health)
 
 
 VIRTUOSO_INI = """[Database]
@@ -234,9 +303,9 @@ MaxQueryCostEstimationTime = 0
 
 
 @contextmanager
-def virtuoso(dump: Path) -> Iterator[str | None]:
-    """Virtuoso on 127.0.0.1 loaded with ``dump`` (N-Quads, gzip); yields its /sparql URL, or
-    None with a message when it is not installed or does not start."""
+def virtuoso(dump: Path) -> Iterator[tuple[str, int] | None]:
+    """Virtuoso on 127.0.0.1 loaded with ``dump`` (N-Quads, gzip); yields its /sparql URL and
+    process group, or None with a message when it is not installed or does not start."""
     binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt") or shutil.which("isql")
     if binary is None or isql is None:
         print("Virtuoso: not installed (apt-get install virtuoso-opensource); column skipped")
@@ -260,7 +329,7 @@ def virtuoso(dump: Path) -> Iterator[str | None]:
                 print("Virtuoso: did not start within 120 s; column skipped")
                 yield None
                 return
-            started = time.monotonic()
+            begun = time.monotonic()
             load = (
                 f"ld_dir('{folder}', 'data.nq.gz', 'urn:x-bench:default'); rdf_loader_run(); "
                 "checkpoint;"
@@ -271,8 +340,8 @@ def virtuoso(dump: Path) -> Iterator[str | None]:
                 capture_output=True,
                 timeout=1800,
             )
-            print(f"Virtuoso: loaded the dump in {time.monotonic() - started:.1f} s")
-            yield url
+            print(f"Virtuoso: loaded the dump in {time.monotonic() - begun:.1f} s")
+            yield url, process.pid
         finally:
             process.terminate()  # by its pid
             try:
@@ -311,33 +380,103 @@ def measure(
     return results
 
 
-def report_table(results: dict[str, dict[str, list[Answer]]], baseline: str) -> None:
+#: What each osce-kg engine runs on: its overhead is its time above that engine's.
+UNDERLYING = {
+    "osce-kg memory": "pyoxigraph memory",
+    "osce-kg disk": "pyoxigraph disk",
+    "osce-kg over Virtuoso": "Virtuoso 7",
+}
+
+
+def geometric_mean(values: list[float]) -> float:
+    return math.exp(statistics.fmean(math.log(v) for v in values)) if values else math.nan
+
+
+#: What the tables measure: wall time, or the CPU time of the engine's processes.
+METRICS = {
+    "seconds": "median ms per query (wall time, repeats after a warm-up)",
+    "cpu": "median CPU ms per query (every thread of the engine's processes: web process and "
+    "query workers, Virtuoso's; in-process: this process)",
+}
+
+
+def report_table(
+    results: dict[str, dict[str, list[Answer]]],
+    baseline: str,
+    floors: dict[str, float],
+    metric: str,
+) -> None:
+    """The table (median ms and ratio to ``baseline`` per query and engine), the geometric mean
+    and median of each engine's ratios, the same against Virtuoso, and each osce-kg engine's
+    time above the engine under it."""
     engines = list(next(iter(results.values())))
-    width = max(len(e) for e in engines)
-    print(f"\nmedian ms per query (repeats after a warm-up), ratio to {baseline}")
-    print(f"{'query':<36}" + "".join(f"{e:>{max(width, 12) + 2}}" for e in engines) + "   rows")
-    ratios: dict[str, list[float]] = {e: [] for e in engines}
+    medians = {
+        query: {
+            e: max(statistics.median(getattr(a, metric) for a in answers), 1e-6)
+            for e, answers in by.items()
+        }
+        for query, by in results.items()
+    }
+    cell = max(max(len(e) for e in engines), 14) + 2
+    print(f"\n{METRICS[metric]}, x ratio to {baseline}")
+    print(f"{'query':<34}" + "".join(f"{e:>{cell}}" for e in engines) + "   rows")
     for query, by_engine in results.items():
-        medians = {e: statistics.median(a[1] for a in answers) for e, answers in by_engine.items()}
-        rows = {e: answers[-1][0] for e, answers in by_engine.items()}
-        cells = ""
-        for engine in engines:
-            ratio = medians[engine] / medians[baseline]
-            ratios[engine].append(ratio)
-            cells += f"{medians[engine] * 1000:>{max(width, 12) - 6}.2f} x{ratio:5.2f}"
+        rows = {e: answers[-1].rows for e, answers in by_engine.items()}
+        times = medians[query]
+        cells = "".join(
+            f"{times[e] * 1000:>{cell - 7}.2f} x{times[e] / times[baseline]:5.2f}" for e in engines
+        )
         same = "same" if len(set(rows.values())) == 1 else f"differ: {rows}"
-        print(f"{query:<36}{cells}   {next(iter(rows.values()))} ({same})")
-    means = [math.exp(statistics.fmean(math.log(r) for r in ratios[e])) for e in engines]
-    print(f"{'geometric mean of ratios':<36}" + "".join(
-        f"{'x' + format(mean, '.2f'):>{max(width, 12) + 2}}" for mean in means
-    ))  # fmt: skip
+        print(f"{query:<34}{cells}   {next(iter(rows.values()))} ({same})")
+
+    def summary(label: str, against: str, queries: list[str]) -> None:
+        if not queries:
+            return
+        for name, average in (("geometric mean", geometric_mean), ("median", statistics.median)):
+            figures = [
+                average([medians[q][e] / medians[q][against] for q in queries]) for e in engines
+            ]
+            print(
+                f"{name + ' ' + label:<34}"
+                + "".join(f"{'x' + format(f, '.2f'):>{cell}}" for f in figures)
+            )
+
+    queries = list(results)
+    summary("", baseline, queries)
+    slow = [q for q in queries if medians[q][baseline] >= 0.005]
+    if slow != queries:
+        print(f"over the {len(slow)} queries taking {baseline} 5 ms or more:")
+        summary("(>= 5 ms)", baseline, slow)
+    if "Virtuoso 7" in engines:
+        print("ratio to Virtuoso 7:")
+        summary("/ Virtuoso", "Virtuoso 7", queries)
+    report_overhead(medians, floors if metric == "seconds" else {})
     for engine in engines:
-        servers = [a[2] for by in results.values() for a in by[engine] if a[2] is not None]
-        if servers and "cache" in engine:
+        servers = [a.server for by in results.values() for a in by[engine] if a.server is not None]
+        if metric == "seconds" and servers and "cache" in engine:
             print(
                 f"{engine}: server time per answer median {statistics.median(servers) * 1000:.3f} "
                 f"ms, max {max(servers) * 1000:.3f} ms (Server-Timing)"
             )
+
+
+def report_overhead(medians: dict[str, dict[str, float]], floors: dict[str, float]) -> None:
+    """Each osce-kg engine's median ms above the engine it runs on, per query, and its HTTP
+    floor (the round trip of /healthz)."""
+    engines = [e for e in UNDERLYING if e in next(iter(medians.values()))]
+    if not engines:
+        return
+    print("\nms above the engine underneath (osce-kg memory: pyoxigraph memory; disk: disk; "
+          "over Virtuoso: Virtuoso 7)")  # fmt: skip
+    print(f"{'query':<34}" + "".join(f"{e:>24}" for e in engines))
+    for query, by_engine in medians.items():
+        cells = "".join(
+            f"{(by_engine[e] - by_engine[UNDERLYING[e]]) * 1000:>24.2f}" for e in engines
+        )
+        print(f"{query:<34}{cells}")
+    if floors:
+        floor_cells = "".join(f"{floors.get(e, math.nan) * 1000:>24.2f}" for e in engines)
+        print(f"{'HTTP floor: /healthz round trip':<34}{floor_cells}")
 
 
 def report_check_cost(mix: list[Query]) -> None:
@@ -560,24 +699,38 @@ def run_queries(build: Path, options: argparse.Namespace) -> None:
         mix = queries(base.group(1) if base else "https://w3id.org/osce-kg/", release_of(memory))
         mix = [query for query in mix if options.only in query.name]
         engines: dict[str, Engine] = {}
-        url_disk, first_disk, _ = stack.enter_context(osce_server(build, "disk"))
-        url_memory, first_memory, health = stack.enter_context(osce_server(build, "memory"))
-        engines["osce-kg disk"] = http_engine(url_disk + "/sparql", distinct=True)
-        engines["osce-kg memory"] = http_engine(url_memory + "/sparql", distinct=True)
-        engines["osce-kg cache"] = http_engine(url_memory + "/sparql", distinct=False)
+        floors: dict[str, float] = {}
+        memory_server = stack.enter_context(osce_server(build, "memory"))
+        disk_server = stack.enter_context(osce_server(build, "disk"))
+        for name, server in (("osce-kg memory", memory_server), ("osce-kg disk", disk_server)):
+            engines[name] = http_engine(
+                server.url + "/sparql", distinct=True, groups=(server.group,)
+            )
+            floors[name] = http_floor(server.url)
         engines["pyoxigraph memory"] = in_process_engine(memory)
         engines["pyoxigraph disk"] = in_process_engine(disk)
         if not options.no_virtuoso:
-            virtuoso_url = stack.enter_context(virtuoso(root / "dumps" / "osce-kg.nq.gz"))
-            if virtuoso_url is not None:
-                engines["Virtuoso 7"] = http_engine(virtuoso_url, distinct=True)
+            found = stack.enter_context(virtuoso(root / "dumps" / "osce-kg.nq.gz"))
+            if found is not None:
+                virtuoso_url, group = found
+                engines["Virtuoso 7"] = http_engine(virtuoso_url, distinct=True, groups=(group,))
+                remote = stack.enter_context(osce_server(build, "disk", virtuoso_url))
+                engines["osce-kg over Virtuoso"] = http_engine(
+                    remote.url + "/sparql", distinct=True, groups=(remote.group, group)
+                )
+                floors["osce-kg over Virtuoso"] = http_floor(remote.url)
+        engines["osce-kg cache"] = http_engine(
+            memory_server.url + "/sparql", distinct=False, groups=(memory_server.group,)
+        )
         results = measure(engines, mix, options.repeats)
-        report_table(results, "pyoxigraph memory")
+        report_table(results, "pyoxigraph memory", floors, "seconds")
+        report_table(results, "pyoxigraph memory", floors, "cpu")
         report_check_cost(mix)
-        store = health["store"]
+        store = memory_server.health["store"]
+        assert isinstance(store, dict)
         print(
-            f"\nfirst query after /healthz answered: {first_disk * 1000:.1f} ms (disk), "
-            f"{first_memory * 1000:.1f} ms (--store memory)"
+            f"\nfirst query after /healthz answered: {disk_server.first_seconds * 1000:.1f} ms "
+            f"(disk), {memory_server.first_seconds * 1000:.1f} ms (--store memory)"
         )
         print(
             f"--store memory: {store['quads']:,} quads, {store['memory_mb']} MB in the web "

@@ -134,7 +134,9 @@ class QueryPool:
         self._workers = []
         self._changed = threading.Condition()
         with self._changed:
-            self._top_up()
+            # one more than the idle ones kept: the first query takes a worker and still
+            # leaves ``warm`` ready, so no worker starts (or copies the store) while it runs
+            self._top_up(extra=1)
 
     def _spawn(self) -> _Worker:
         """Starts a worker (it opens the store on its own; ``wait_ready`` waits for that)."""
@@ -158,11 +160,12 @@ class QueryPool:
         self._workers.append(worker)
         return worker
 
-    def _top_up(self) -> None:
-        """Starts idle workers until ``warm`` are ready or ``most`` run (holding the lock)."""
+    def _top_up(self, *, extra: int = 0) -> None:
+        """Starts idle workers until ``warm`` (and ``extra``) are ready or ``most`` run
+        (holding the lock)."""
         while (
             not (self._closed or self._retiring)
-            and len(self._idle) < self.plan.warm
+            and len(self._idle) < self.plan.warm + extra
             and len(self._workers) < self.plan.most
         ):
             self._idle.append(self._spawn())
