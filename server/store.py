@@ -18,6 +18,7 @@ import contextlib
 import functools
 import hashlib
 import heapq
+import itertools
 import logging
 import os
 import threading
@@ -85,11 +86,19 @@ class StoreFacts:
         )
 
 
+#: Quads copied into memory per call when other threads must keep running meanwhile: each call
+#: holds the interpreter's lock for a few milliseconds, not for the whole copy.
+YIELDING_CHUNK = 5_000
+
+
 def open_store(
-    path: str | os.PathLike[str], *, in_memory: bool = False
+    path: str | os.PathLike[str], *, in_memory: bool = False, yielding: bool = False
 ) -> tuple[Store, StoreFacts]:
     """The store at ``path`` opened read-only, or copied into memory; OSError when it cannot be
-    opened (RuntimeError when RocksDB finds corruption). A URL is an external SPARQL endpoint."""
+    opened (RuntimeError when RocksDB finds corruption). A URL is an external SPARQL endpoint.
+
+    ``yielding`` copies in chunks of ``YIELDING_CHUNK`` quads, so the threads of a web process
+    that is serving meanwhile are not stopped for the seconds the whole copy takes."""
     if is_endpoint(os.fspath(path)):
         return RemoteStore(os.fspath(path)), StoreFacts("remote")
     disk = ox.Store.read_only(os.fspath(path))
@@ -97,10 +106,18 @@ def open_store(
         return disk, StoreFacts()
     before, started = resident_bytes(), time.monotonic()
     memory = ox.Store()
-    memory.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+    quads = disk.quads_for_pattern(None, None, None, None)
+    if yielding:
+        count = 0
+        while chunk := list(itertools.islice(quads, YIELDING_CHUNK)):
+            memory.bulk_extend(chunk)
+            count += len(chunk)  # the store's quads are distinct: no need to count the copy
+    else:
+        memory.bulk_extend(quads)
+        count = len(memory)
     del disk
     facts = StoreFacts(
-        "memory", len(memory), max(0, resident_bytes() - before), time.monotonic() - started
+        "memory", count, max(0, resident_bytes() - before), time.monotonic() - started
     )
     return memory, facts
 
@@ -182,7 +199,11 @@ def build_time(layout: BuildLayout, summary: BuildSummary) -> datetime:
 
 
 def open_build(
-    build_dir: str | os.PathLike[str], *, in_memory: bool = False, remote: RemoteStore | None = None
+    build_dir: str | os.PathLike[str],
+    *,
+    in_memory: bool = False,
+    remote: RemoteStore | None = None,
+    yielding: bool = False,
 ) -> Build:
     """Resolves ``DIR/current`` once and opens that build's store read-only (or copies it into
     memory); with ``remote``, the build's queries go to that SPARQL endpoint instead (checked
@@ -203,7 +224,7 @@ def open_build(
             remote.endpoint,
         )
     try:
-        store, facts = open_store(layout.store, in_memory=in_memory)
+        store, facts = open_store(layout.store, in_memory=in_memory, yielding=yielding)
     except (OSError, RuntimeError) as error:  # RuntimeError: RocksDB found corruption
         raise ConfigError(
             f"{layout.store}: cannot open the store read-only ({error}); "
@@ -264,8 +285,10 @@ class BuildWatcher:
 
     def _follow_current(self) -> None:
         """Starts serving the build ``DIR/current`` names, if it is new (holding the lock)."""
+        if self._preparing is not None:
+            return  # one build at a time: a newer one is noticed once this one is served
         real = Path(os.path.realpath(Path(self.build_dir) / CURRENT))
-        if real in (self.build.root, self._refused, self._preparing):
+        if real in (self.build.root, self._refused):
             return
         if not self.background:
             self._switch_to(real)
@@ -279,7 +302,12 @@ class BuildWatcher:
         """Opens the build at ``real``, makes it ready, then serves it; on failure keeps the
         old one and remembers ``real`` as refused."""
         try:
-            build = open_build(self.build_dir, in_memory=self.in_memory, remote=self.remote)
+            build = open_build(
+                self.build_dir,
+                in_memory=self.in_memory,
+                remote=self.remote,
+                yielding=self.background,  # requests are served meanwhile
+            )
             if self.prepare is not None:
                 self.prepare(build)
         except Exception as error:  # ConfigError, or workers that could not open the store
