@@ -660,6 +660,46 @@ def release_of(store: ox.Store) -> str:
     raise SystemExit("the build has no releases")
 
 
+def report_swap(build: Path, scratch: Path) -> None:
+    """A ``--store memory`` server moved to a new build while a client keeps asking: how long
+    the swap took and what the requests during it got (answered by the old build until the new
+    one is loaded and its workers warm). The build is copied twice into ``scratch``."""
+    source = Path(os.path.realpath(build / "current"))
+    served = scratch / "swap"
+    first, second = (served / ".builds" / f"{source.name}-{n}" for n in ("a", "b"))
+    for copy in (first, second):
+        shutil.copytree(source, copy)
+    (served / "current").symlink_to(Path(".builds") / first.name)
+    port = free_port()
+    command = serve_command(served, port, "memory")
+    with started(command, port=port, env=clean_env(), start_timeout=START_TIMEOUT):
+        query = Query("count", "SELECT (COUNT(*) AS ?n) WHERE { ?s a ?t }")
+        ask = http_engine(f"http://127.0.0.1:{port}/sparql", distinct=False, groups=())
+        health = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+
+        def build_served() -> str:
+            health.request("GET", "/healthz")
+            return str(json.loads(health.getresponse().read())["build"])
+
+        before = [ask(query, 0).seconds for _ in range(20)]
+        (served / "current.new").symlink_to(Path(".builds") / second.name)
+        os.replace(served / "current.new", served / "current")
+        begun, during, builds = time.monotonic(), [], set()
+        while (seen := build_served()) != second.name:
+            builds.add(seen)
+            during.append(ask(query, 0).seconds)
+        swap = time.monotonic() - begun
+        after = [ask(query, 0).seconds for _ in range(20)]
+    print(
+        f"\nbuild swap with --store memory: {swap:.1f} s until the new build answered; "
+        f"{len(during)} requests during it, all answered (200), /healthz naming "
+        f"{'the old build only' if builds == {first.name} else sorted(builds)}, "
+        f"median {statistics.median(during) * 1000:.1f} ms, max {max(during) * 1000:.0f} ms; "
+        f"before {statistics.median(before) * 1000:.1f} ms, after "
+        f"{statistics.median(after) * 1000:.1f} ms (a repeated query: the answer cache)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", type=Path, help="a build directory (osce-kg build --out)")
@@ -673,6 +713,9 @@ def main() -> None:
     parser.add_argument("--only", default="", help="only the queries whose name contains this")
     parser.add_argument("--no-throughput", action="store_true", help="skip the throughput part")
     parser.add_argument(
+        "--swap", action="store_true", help="also time a --store memory build swap under requests"
+    )
+    parser.add_argument(
         "--gunicorn-workers", type=int, default=2, help="also measure gunicorn (0: do not)"
     )
     options = parser.parse_args()
@@ -680,6 +723,8 @@ def main() -> None:
         build = options.build or make_build(options.releases, Path(scratch))
         if not options.no_queries:
             run_queries(build, options)
+        if options.swap:
+            report_swap(build, Path(scratch))
         if not options.no_throughput:
             report_throughput(build, options.seconds, options.gunicorn_workers)
 
