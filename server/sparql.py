@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qsl, urljoin
@@ -29,7 +30,7 @@ from kg.rdf.uris import sparql_endpoint_iri
 from kg.rdf.vocab import PREFIXES
 from server import conneg, urls
 from server.admission import admission_of, client_of
-from server.cache import caches_of
+from server.cache import Keep, caches_of, keep_answer
 from server.checks import nesting_depth
 from server.description import (
     ServiceFacts,
@@ -39,7 +40,7 @@ from server.description import (
     serialize_description,
 )
 from server.examples import example_queries, example_text
-from server.limits import current_limits
+from server.limits import Limits, current_limits
 from server.pool import run_job
 from server.query import (
     ClientBusyError,
@@ -150,16 +151,7 @@ def read_protocol_request() -> ProtocolRequest | None:
             raise BadRequest("no query= in the form: nothing to run")
         return None
     text = queries[0]
-    if not text.strip():
-        raise BadRequest("the query is empty")
-    if len(text.encode("utf-8")) > limit:
-        raise RequestEntityTooLarge(f"the query is longer than the {limit}-byte limit")
-    deepest, allowed = nesting_depth(text), current_limits().max_nesting
-    if deepest > allowed:
-        raise BadRequest(
-            f"the query nests brackets {deepest} deep; at most {allowed} levels are accepted: "
-            "flatten it (fewer nested groups, OPTIONALs or sub-SELECTs)"
-        )
+    check_query_text(text, current_limits())
     return ProtocolRequest(
         text,
         tuple(values.getlist("default-graph-uri")),
@@ -168,6 +160,21 @@ def read_protocol_request() -> ProtocolRequest | None:
         # results= (SPARQLWrapper sends all three)
         values.get("format") or values.get("output") or values.get("results") or None,
     )
+
+
+def check_query_text(text: str, limits: Limits) -> None:
+    """400 for an empty query or one nested too deep, 413 for one over ``MAX_QUERY_BYTES``."""
+    if not text.strip():
+        raise BadRequest("the query is empty")
+    limit = limits.max_query_bytes
+    if len(text.encode("utf-8")) > limit:
+        raise RequestEntityTooLarge(f"the query is longer than the {limit}-byte limit")
+    deepest, allowed = nesting_depth(text), limits.max_nesting
+    if deepest > allowed:
+        raise BadRequest(
+            f"the query nests brackets {deepest} deep; at most {allowed} levels are accepted: "
+            "flatten it (fewer nested groups, OPTIONALs or sub-SELECTs)"
+        )
 
 
 def strict_parameters(raw: bytes, where: str) -> MultiDict[str, str]:
@@ -211,7 +218,7 @@ def _read_direct_body(limit: int) -> str:
         raise BadRequest(f"the query body is not valid UTF-8 ({error})") from error
 
 
-ResultOffers = dict[Form, conneg.Offer | None]
+ResultOffers = Mapping[Form, conneg.Offer | None]
 
 #: The formats of each result form: solutions (SELECT), boolean (ASK), graph (CONSTRUCT/DESCRIBE).
 RESULT_FAMILIES: dict[Form, tuple[conneg.Offer, ...]] = {
@@ -228,20 +235,9 @@ FORM_FORMAT_NAMES: dict[Form, dict[str, str]] = {
 
 def answer_query(operation: ProtocolRequest) -> Response:
     """Runs the query in a worker and answers in the negotiated format."""
-    offers = _result_offers(operation)
-    limits = current_limits()
-    job = QueryJob(
-        text=operation.query,
-        solutions_format=_worker_format(offers["solutions"], conneg.SPARQL_JSON),
-        boolean_format=_worker_format(offers["boolean"], conneg.SPARQL_JSON),
-        graph_format=_worker_format(offers["graph"], conneg.TURTLE),
-        default_graphs=_graph_iris(operation.default_graphs, "default-graph-uri"),
-        named_graphs=_graph_iris(operation.named_graphs, "named-graph-uri"),
-        max_rows=limits.max_rows,
-        prefixes=tuple(PREFIXES.items()),
-        service_allowlist=limits.service_allowlist,
-        base_iri=request.base_url,
-    )
+    offers = result_offers(request.headers.get("Accept"), operation.format_param)
+    job = query_job(operation, offers, current_limits(), request.base_url)
+    build_id = current_build().build_id
     answer, hit = _run(job)
     offer = offers[answer.form]
     if offer is None:  # the worker wrote a form the client accepts no format of
@@ -251,14 +247,20 @@ def answer_query(operation: ProtocolRequest) -> Response:
         response = _query_page(operation.query, answer)
     else:
         response = Response(answer.body, content_type=offer.content_type)
+        # the finished answer is kept for the fast path, as the answer itself is: never a
+        # cut one, nor one a new build may have answered
+        if not answer.truncated and current_build().build_id == build_id:
+            results = caches_of(current_app).results
+            keep_answer(Keep(results, build_id, response_key(job, offers), conditional=False))
     response.headers["X-Cache"] = "hit" if hit else "miss"
     return _with_row_headers(response, answer)
 
 
-def _result_offers(operation: ProtocolRequest) -> ResultOffers:
-    """The negotiated format per result form; None where none fits."""
-    accept = request.headers.get("Accept")
-    wanted = operation.format_param
+@functools.lru_cache(maxsize=512)
+def result_offers(accept: str | None, wanted: str | None) -> ResultOffers:
+    """The negotiated format per result form for an Accept header and a ``format=`` value;
+    None where none fits. Remembered per pair (the answer is a pure function of the two);
+    callers must not change the mapping."""
     # A family nobody accepts gets None: the worker still checks the query's syntax first
     # and answers 406 only if the query really is of that form.
     return {
@@ -269,6 +271,34 @@ def _result_offers(operation: ProtocolRequest) -> ResultOffers:
         )
         for form, family in RESULT_FAMILIES.items()
     }
+
+
+def query_job(
+    operation: ProtocolRequest, offers: ResultOffers, limits: Limits, base_iri: str
+) -> QueryJob:
+    """The job a request asks for: its text, dataset, the worker's formats and the limits;
+    400 for a dataset IRI that is not absolute."""
+    return QueryJob(
+        text=operation.query,
+        solutions_format=_worker_format(offers["solutions"], conneg.SPARQL_JSON),
+        boolean_format=_worker_format(offers["boolean"], conneg.SPARQL_JSON),
+        graph_format=_worker_format(offers["graph"], conneg.TURTLE),
+        default_graphs=_graph_iris(operation.default_graphs, "default-graph-uri"),
+        named_graphs=_graph_iris(operation.named_graphs, "named-graph-uri"),
+        max_rows=limits.max_rows,
+        prefixes=_PREFIX_PAIRS,
+        service_allowlist=limits.service_allowlist,
+        base_iri=base_iri,
+    )
+
+
+_PREFIX_PAIRS = tuple(PREFIXES.items())
+
+
+def response_key(job: QueryJob, offers: ResultOffers) -> Hashable:
+    """What names a finished answer in the SPARQL cache: the job (text, dataset, formats, row
+    limit, base IRI) and the format chosen for each result form (HTML and JSON share a job)."""
+    return ("response", job, tuple(offers[form] for form in RESULT_FAMILIES))
 
 
 def _worker_format(offer: conneg.Offer | None, for_html: conneg.Offer) -> str | None:
@@ -323,7 +353,7 @@ def cached_answer(job: QueryJob, timeout: float) -> tuple[QueryAnswer, bool]:
     build_id = current_build().build_id
     results = caches_of(current_app).results
     kept = results.get(build_id, job)
-    if kept is not None:
+    if isinstance(kept, QueryAnswer):
         return kept, True
     answer = run_job(current_app, job, timeout=timeout)
     # a build published while the query ran: the answer may be the new build's, so not kept
