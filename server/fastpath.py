@@ -29,8 +29,7 @@ from server.admission import admission_of, client_of
 from server.cache import KEEP, LOOKED_UP, CachedDocument, Keep, caches_of, document_key
 from server.entity_view import ENTITY_FORMATS
 from server.limits import limits_of
-from server.query import ClientBusyError, QueryBusyError
-from server.sparql import (
+from server.protocol import (
     ProtocolRequest,
     check_query_text,
     query_job,
@@ -38,6 +37,7 @@ from server.sparql import (
     result_offers,
     strict_parameters,
 )
+from server.query import ClientBusyError, QueryBusyError
 from server.store import served_build
 
 if TYPE_CHECKING:
