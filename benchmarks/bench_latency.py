@@ -1,146 +1,298 @@
-"""Measures the server's median latency against pyoxigraph answering in-process on the same store.
+"""The server's per-query overhead and its repeats from the answer cache, against pyoxigraph
+answering the same queries in-process on the same store (and Virtuoso, with ``--virtuoso``).
 
-Starts ``osce-kg serve`` on 127.0.0.1 (which builds the bundled sample first when DIR has no build),
-then times N requests of:
-  - a DESCRIBE query of a State over HTTP (``/sparql``), against the same query in-process;
-  - the dereference of the State's URI (``/id/state/xx`` with ``Accept: text/turtle``,
-    following the 303 to ``/data/state/xx.ttl``), against the in-process DESCRIBE.
-A third figure, the round trip of ``/healthz``, is the floor any HTTP answer costs on this
-machine, so the ratios can be read as "HTTP cost" plus "query cost". ``--server gunicorn`` serves
-with gunicorn (the production set-up) instead of ``osce-kg serve``'s werkzeug server.
-Prints the figures and the ratios; asserts nothing.
+Starts ``osce-kg serve`` on 127.0.0.1 (``--store disk`` or ``memory``; ``--server gunicorn`` for
+the production set-up), then, for each query of ``benchmarks/bench_query.py``'s mix (``--only``
+picks some), times ``-n`` runs, interleaved turn by turn:
+  - pyoxigraph in this process over the same store (on disk, or a copy in memory), the result
+    serialised as the server does: the baseline;
+  - the query over HTTP, new to the server's answer cache each time (a comment names the run):
+    "overhead" is its median minus the baseline's, what the server and HTTP add to a query;
+  - the same text again (the answer cache): the client's time and the server's own
+    (``Server-Timing``);
+  - Virtuoso 7 (Debian's ``virtuoso-opensource``, loaded with the build's N-Quads dump, started by
+    ``bench_query.virtuoso``) answering the same text again: the repeat's ratio against it.
+Then the dereference of a State's URI (303, then its Turtle document) and ``/healthz``, the floor
+any HTTP answer costs. Every HTTP client is one keep-alive ``http.client`` connection, as a
+SPARQL client keeps one; a connection per request would add the TCP handshake to each figure.
+Prints medians, ratios and the goals; asserts nothing.
 
-    python benchmarks/bench_latency.py --build build -n 200 --state at
+    python benchmarks/bench_latency.py --build build -n 50
+    python benchmarks/bench_latency.py --build big --only describe -n 200 --virtuoso
     python benchmarks/bench_latency.py --build build --server gunicorn
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
+import re
 import statistics
 import sys
 import time
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-import requests
 
 # The helper that starts a server and waits for /healthz is shared with the live-server tests.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from kg.rdf.uris import entity_iri
+from benchmarks.bench_query import Query, queries, release_of, rows_of, virtuoso
+from server.query import union_default_graph
 from tests.serving import ServerStartError, free_port, running
 
-DESCRIBE = "DESCRIBE ?entity"
 START_TIMEOUT = 900.0  # a first run builds the sample before serving
+#: The goals of issue 12, printed beside the figures.
+OVERHEAD_GOAL_MS = 2.0
+REPEAT_SERVER_GOAL_MS = 1.0
+REPEAT_VIRTUOSO_GOAL = 10.0
 
 
-def server_command(build_dir: Path, port: int, server: str) -> tuple[list[str], dict[str, str]]:
-    """``osce-kg serve`` (builds the sample when DIR has none) or gunicorn over the app factory,
-    and its environment."""
+def server_command(
+    build_dir: Path, port: int, server: str, store: str
+) -> tuple[list[str], dict[str, str]]:
+    """``osce-kg serve`` (builds the sample when DIR has none) or gunicorn with the shipped
+    settings over the app factory, and its environment."""
     env = dict(os.environ)
+    env["OSCE_KG_STORE"] = store
     if server == "gunicorn":
         if not (build_dir / "current").exists():
             hint = f"osce-kg build --out {build_dir}"
             raise SystemExit(f"no build in {build_dir}: first run `{hint}`")
         env["OSCE_KG_BUILD_DIR"] = str(build_dir)
-        command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind"]
-        command += [f"127.0.0.1:{port}", "server:create_app()"]
+        command = [sys.executable, "-m", "gunicorn", "-c", "python:server.deploy.gunicorn_conf"]
+        command += ["--bind", f"127.0.0.1:{port}", "server:create_app()"]
     else:
         command = [sys.executable, "-c", "from server.cli import main; main()", "serve"]
         command += ["--build", str(build_dir), "--host", "127.0.0.1", "--port", str(port)]
     return command, env
 
 
-def median_ms(action: Callable[[], object], repeats: int, warmup: int = 5) -> float:
+@dataclass(frozen=True)
+class Answer:
+    """One timed answer: its status, body, headers and the client's wall time."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    seconds: float
+
+    def server_ms(self) -> float | None:
+        """The server's own time (``Server-Timing: app;dur=``), when it says."""
+        found = re.search(r"app;dur=([0-9.]+)", self.headers.get("server-timing", ""))
+        return float(found.group(1)) if found else None
+
+
+class KeepAlive:
+    """One persistent HTTP/1.1 connection to a server, reopened only if the server closes it."""
+
+    def __init__(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.prefix = parts.path.rstrip("/")
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=300)
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
+        started = time.perf_counter()
+        try:
+            self.connection.request("GET", self.prefix + path, headers=headers or {})
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionError, BrokenPipeError):
+            self.connection.close()  # the server closed an idle connection: one more try
+            self.connection.request("GET", self.prefix + path, headers=headers or {})
+            response = self.connection.getresponse()
+        body = response.read()
+        seconds = time.perf_counter() - started
+        found = {name.lower(): value for name, value in response.getheaders()}
+        if response.will_close:
+            self.connection.close()
+        return Answer(response.status, body, found, seconds)
+
+    def query(self, text: str, accept: str) -> Answer:
+        answer = self.get("?" + urllib.parse.urlencode({"query": text}), {"Accept": accept})
+        if answer.status != 200:
+            raise SystemExit(f"{self.host}:{self.port} answered {answer.status}: {answer.body!r}")
+        return answer
+
+
+def in_process(store: ox.Store, query: Query) -> float:
+    """Seconds pyoxigraph takes to answer and serialise ``query`` as the server does."""
+    started = time.perf_counter()
+    # as the server reads it: the stored merge of the named graphs, or (older builds) their union
+    result = store.query(query.text, use_default_graph_as_union=union_default_graph(store))
+    if isinstance(result, ox.QueryTriples):
+        body = ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b""
+    else:
+        body = result.serialize(format=ox.QueryResultsFormat.JSON) or b""  # type: ignore[union-attr]
+    seconds = time.perf_counter() - started
+    if not rows_of(body, query.accept) and "describe" not in query.name:
+        print(f"note: {query.name} has no rows on this build")
+    return seconds
+
+
+@dataclass
+class Row:
+    """One query's runs on each target, in seconds (server times in ms)."""
+
+    name: str
+    in_process: list[float]
+    fresh: list[float]
+    repeat: list[float]
+    repeat_server: list[float]
+    virtuoso: list[float]
+
+
+def measure_queries(
+    store: ox.Store, sparql: KeepAlive, other: KeepAlive | None, mix: list[Query], repeats: int
+) -> list[Row]:
+    """Each query: a warm-up on every target, then ``repeats`` turns, targets interleaved."""
+    rows = []
+    for query in mix:
+        row = Row(query.name, [], [], [], [], [])
+        in_process(store, query)
+        sparql.query(query.text, query.accept)  # the repeats' answer is now kept
+        if other is not None:
+            other.query(query.text, query.accept)
+        for turn in range(repeats):
+            row.in_process.append(in_process(store, query))
+            row.fresh.append(sparql.query(f"{query.text}\n# run {turn}", query.accept).seconds)
+            again = sparql.query(query.text, query.accept)
+            if again.headers.get("x-cache") != "hit":
+                raise SystemExit(f"{query.name}: the repeat was not answered from the cache")
+            row.repeat.append(again.seconds)
+            row.repeat_server.append(again.server_ms() or float("nan"))
+            if other is not None:
+                row.virtuoso.append(other.query(query.text, query.accept).seconds)
+        rows.append(row)
+    return rows
+
+
+def median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000 if values else float("nan")
+
+
+def report_queries(rows: list[Row], store_mode: str) -> None:
+    print(
+        f"\nmedian ms per query (store {store_mode}); overhead = over HTTP, new to the cache, "
+        "minus pyoxigraph in-process"
+    )
+    header = (
+        f"{'query':<34}{'pyoxigraph':>11}{'HTTP new':>10}{'overhead':>10}"
+        f"{'repeat':>9}{'server':>9}{'Virtuoso':>10}{'Virt/rep':>9}"
+    )
+    print(header)
+    worst_overhead, worst_server, least_ratio = 0.0, 0.0, float("inf")
+    for row in rows:
+        base, fresh = median_ms(row.in_process), median_ms(row.fresh)
+        repeat, server = median_ms(row.repeat), statistics.median(row.repeat_server)
+        other = median_ms(row.virtuoso)
+        ratio = other / repeat if row.virtuoso else float("nan")
+        worst_overhead = max(worst_overhead, fresh - base)
+        worst_server = max(worst_server, server)
+        if row.virtuoso:
+            least_ratio = min(least_ratio, ratio)
+        print(
+            f"{row.name:<34}{base:>11.2f}{fresh:>10.2f}{fresh - base:>10.2f}"
+            f"{repeat:>9.2f}{server:>9.3f}{other:>10.2f}{ratio:>8.1f}x"
+        )
+    print(f"goal: overhead <= {OVERHEAD_GOAL_MS} ms: worst {worst_overhead:.2f} ms", end=" ")
+    print("(met)" if worst_overhead <= OVERHEAD_GOAL_MS else "(NOT met)")
+    print(f"goal: a repeat in <= {REPEAT_SERVER_GOAL_MS} ms server time: worst {worst_server:.3f}")
+    if least_ratio != float("inf"):
+        verdict = "met" if least_ratio >= REPEAT_VIRTUOSO_GOAL else "NOT met"
+        print(
+            f"goal: repeats >= {REPEAT_VIRTUOSO_GOAL:g}x faster than Virtuoso's: least "
+            f"{least_ratio:.1f}x ({verdict})"
+        )
+
+
+def measure_documents(url: str, state: str, repeats: int) -> dict[str, float]:
+    """The dereference of a State's URI (303, then the document) and the /healthz floor."""
+    client = KeepAlive(url)
+
+    def dereference() -> None:
+        first = client.get(f"/id/state/{state}", {"Accept": "text/turtle"})
+        if first.status != 303:
+            raise SystemExit(f"/id/state/{state} answered {first.status}, not 303")
+        if client.get(first.headers["location"], {"Accept": "text/turtle"}).status != 200:
+            raise SystemExit(f"{first.headers['location']} did not answer 200")
+
+    def health() -> None:
+        client.get("/healthz")
+
+    return {
+        f"dereference /id/state/{state} -> 303 -> .ttl": timed(dereference, repeats),
+        "HTTP floor: GET /healthz": timed(health, repeats),
+    }
+
+
+def timed(action: Callable[[], object], repeats: int, warmup: int = 5) -> float:
     """The median wall time of ``action`` in milliseconds, after a few warm-up runs."""
     for _ in range(warmup):
         action()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        started = time.perf_counter()
         action()
-        times.append(time.perf_counter() - start)
+        times.append(time.perf_counter() - started)
     return statistics.median(times) * 1000
 
 
-def measure(url: str, store: ox.Store, state: str, repeats: int) -> dict[str, float]:
-    iri = ox.NamedNode(str(entity_iri("state", state)))
-    session = requests.Session()
-    # A client's query text names the IRI; in-process the same query gets it as a binding.
-    http_query = DESCRIBE.replace("?entity", f"<{iri.value}>")
-
-    def describe_in_process() -> bytes:
-        triples = store.query(
-            DESCRIBE, substitutions={ox.Variable("entity"): iri}, use_default_graph_as_union=True
-        )
-        return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""  # type: ignore[arg-type]
-
-    def describe_over_http() -> bytes:
-        response = session.get(
-            url + "/sparql",
-            params={"query": http_query},
-            headers={"Accept": "application/n-triples"},
-            timeout=60,
-        )
-        response.raise_for_status()
-        return response.content
-
-    def dereference_over_http() -> bytes:
-        response = session.get(
-            f"{url}/id/state/{state}", headers={"Accept": "text/turtle"}, timeout=60
-        )
-        response.raise_for_status()
-        if not response.history or response.history[0].status_code != 303:
-            raise SystemExit(f"/id/state/{state} did not answer 303")
-        return response.content
-
-    def health_over_http() -> bytes:
-        response = session.get(url + "/healthz", timeout=60)
-        response.raise_for_status()
-        return response.content
-
-    if not describe_in_process():
-        raise SystemExit(f"{iri.value} is not in the store; pick another --state")
-    return {
-        "in-process DESCRIBE (pyoxigraph)": median_ms(describe_in_process, repeats),
-        "DESCRIBE over HTTP (/sparql)": median_ms(describe_over_http, repeats),
-        f"dereference /id/state/{state} -> 303 -> .ttl": median_ms(dereference_over_http, repeats),
-        "HTTP floor: GET /healthz": median_ms(health_over_http, repeats),
-    }
+def open_store(build: Path, mode: str) -> ox.Store:
+    """The build's store as the server holds it: read-only on disk, or copied into memory."""
+    disk = ox.Store.read_only(str(Path(os.path.realpath(build / "current")) / "store"))
+    if mode == "disk":
+        return disk
+    memory = ox.Store()
+    memory.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+    return memory
 
 
-def report(figures: dict[str, float], repeats: int) -> None:
-    baseline = next(iter(figures.values()))
-    print(f"median latency over {repeats} requests (ratio to the in-process DESCRIBE)")
-    for name, value in figures.items():
-        print(f"  {name:<48} {value:9.3f} ms   x{value / baseline:8.1f}")
+@contextmanager
+def maybe_virtuoso(build: Path, wanted: bool) -> Iterator[KeepAlive | None]:
+    if not wanted:
+        yield None
+        return
+    dump = Path(os.path.realpath(build / "current")) / "dumps" / "osce-kg.nq.gz"
+    with virtuoso(dump) as url:
+        yield KeepAlive(url) if url else None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--build", type=Path, default=Path("build"), help="build directory (default: build)"
-    )
-    parser.add_argument(
-        "-n", "--repeats", type=int, default=200, help="requests per measure (default: 200)"
-    )
-    parser.add_argument("--state", default="at", help="ISO alpha-2 key of the State (default: at)")
-    parser.add_argument(
-        "--server",
-        choices=("serve", "gunicorn"),
-        default="serve",
-        help="osce-kg serve (werkzeug, default) or gunicorn with 2 workers",
-    )
+    parser.add_argument("--build", type=Path, default=Path("build"))
+    parser.add_argument("-n", "--repeats", type=int, default=50, help="runs per query (median)")
+    parser.add_argument("--state", default="at", help="ISO alpha-2 key of the State to fetch")
+    parser.add_argument("--only", default="", help="only the queries whose name has this")
+    parser.add_argument("--store", choices=("disk", "memory"), default="disk")
+    parser.add_argument("--server", choices=("serve", "gunicorn"), default="serve")
+    parser.add_argument("--virtuoso", action="store_true", help="also time Virtuoso's repeats")
     options = parser.parse_args()
     port = free_port()
-    command, env = server_command(options.build, port, options.server)
+    command, env = server_command(options.build, port, options.server, options.store)
     try:
-        with running(command, port=port, env=env, start_timeout=START_TIMEOUT) as url:
-            current = Path(os.path.realpath(options.build / "current"))
-            store = ox.Store.read_only(str(current / "store"))
-            report(measure(url, store, options.state, options.repeats), options.repeats)
+        with ExitStack() as stack:
+            url = stack.enter_context(
+                running(command, port=port, env=env, start_timeout=START_TIMEOUT)
+            )
+            store = open_store(options.build, options.store)
+            summary = (Path(os.path.realpath(options.build / "current")) / "report").joinpath(
+                "summary.json"
+            )
+            base = re.search(r'"base":\s*"([^"]+)"', summary.read_text(encoding="utf-8"))
+            mix = queries(base.group(1) if base else "https://w3id.org/osce-kg/", release_of(store))
+            mix = [query for query in mix if options.only in query.name]
+            other = stack.enter_context(maybe_virtuoso(options.build, options.virtuoso))
+            print(f"{options.server}, store {options.store}; load average {os.getloadavg()}")
+            rows = measure_queries(store, KeepAlive(url + "/sparql"), other, mix, options.repeats)
+            report_queries(rows, options.store)
+            for name, value in measure_documents(url, options.state, options.repeats).items():
+                print(f"  {name:<48} {value:9.3f} ms")
+            print(f"load average after: {os.getloadavg()}")
     except ServerStartError as error:
         raise SystemExit(f"{error}; run `osce-kg serve` to see why") from error
 

@@ -18,6 +18,7 @@ from server import (
     cache,
     dumps,
     entities,
+    fastpath,
     headers,
     label_search,
     limits,
@@ -91,4 +92,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, responses.render_error)
     app.jinja_env.globals["urls"] = urls
+    fastpath.init_app(app)
     return app

@@ -4,10 +4,16 @@ A published build never changes, so an answer computed once for it stays right u
 build is served. Each cache holds the answers of one build: the first use with a new build id
 empties it. Least recently used answers go first when the byte bound is reached, and an answer
 larger than a quarter of the bound is not kept (it would push out everything else).
+
+A kept document is the whole HTTP answer as it left the app (status 200, every header the
+views and the app's hooks gave it, the body): the fast path (``server/fastpath.py``) sends it
+again without Flask. A view says its answer may be kept by ``keep_answer``; the fast path,
+which sees the finished answer, keeps it.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -15,6 +21,8 @@ from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
 from flask import Flask, Response, current_app, request
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from kg.errors import ConfigError
 from server.conneg import HTML
@@ -28,6 +36,11 @@ EXTENSION_KEY = "osce_kg_caches"
 ENTRY_OVERHEAD = 512
 #: An entry larger than this share of a cache's bound is answered but not kept.
 LARGEST_SHARE = 4
+
+#: WSGI environ key: where a view leaves what the fast path needs to keep its answer (a Keep).
+KEEP = "osce_kg.keep"
+#: WSGI environ key: the fast path already looked for this document in the cache (and missed).
+LOOKED_UP = "osce_kg.looked_up"
 
 Value = TypeVar("Value")
 
@@ -110,13 +123,30 @@ class BuildCache(Generic[Value]):
 
 @dataclass(frozen=True)
 class CachedDocument:
-    """A finished 200 answer: its body and the headers the view gave it."""
+    """A finished 200 answer: its body and every header it was sent with (in order)."""
 
     body: bytes
     headers: tuple[tuple[str, str], ...]
+    #: Whether a repeat answers If-None-Match / If-Modified-Since (documents: ETag and
+    #: Last-Modified); SPARQL answers carry no validators.
+    conditional: bool = True
 
     def size(self) -> int:
         return len(self.body) + sum(len(name) + len(value) for name, value in self.headers)
+
+
+#: What the SPARQL cache holds: answers by query job, and finished HTTP answers by request.
+KeptResult = QueryAnswer | CachedDocument
+
+
+@dataclass(frozen=True)
+class Keep:
+    """A view's word that its answer may be kept: where, for which build, under which key."""
+
+    cache: BuildCache[Any]
+    build_id: str
+    key: Hashable
+    conditional: bool = True
 
 
 @dataclass(frozen=True)
@@ -124,7 +154,9 @@ class Caches:
     """An app's caches: entity documents (data and pages) and SPARQL results."""
 
     documents: BuildCache[CachedDocument]
-    results: BuildCache[QueryAnswer]
+    #: answers by QueryJob (any format, for the pool's work) and finished HTTP answers (by
+    #: ``server.sparql.response_key``, for the fast path); a body held by both is counted twice
+    results: BuildCache[KeptResult]
 
     def stats(self) -> dict[str, dict[str, int]]:
         return {
@@ -147,15 +179,17 @@ def _bytes_setting(config: Mapping[str, Any], name: str) -> int:
     return number
 
 
+def _result_size(kept: KeptResult) -> int:
+    return kept.size() if isinstance(kept, CachedDocument) else len(kept.body)
+
+
 def init_app(app: Flask) -> None:
     """Gives the app its caches, sized by ``DOCUMENT_CACHE_BYTES`` and ``SPARQL_CACHE_BYTES``."""
     app.extensions[EXTENSION_KEY] = Caches(
         documents=BuildCache(
             _bytes_setting(app.config, "DOCUMENT_CACHE_BYTES"), CachedDocument.size
         ),
-        results=BuildCache(
-            _bytes_setting(app.config, "SPARQL_CACHE_BYTES"), lambda answer: len(answer.body)
-        ),
+        results=BuildCache(_bytes_setting(app.config, "SPARQL_CACHE_BYTES"), _result_size),
     )
 
 
@@ -165,17 +199,45 @@ def caches_of(app: Flask) -> Caches:
     return caches
 
 
+@functools.lru_cache(maxsize=1024)
+def languages_of(accept_language: str | None) -> str:
+    """The languages an Accept-Language header asks for, best first, as werkzeug reads them."""
+    return ",".join(parse_accept_header(accept_language, LanguageAccept).values())
+
+
+def document_key(environ: Mapping[str, Any], media_type: str) -> tuple[str, bytes, str, str]:
+    """What names a kept document: path, query string, media type and, for HTML, the
+    languages asked for. Made from the WSGI environ, so the view and the fast path agree."""
+    path = _path(environ)
+    query = str(environ.get("QUERY_STRING", "")).encode("latin-1")
+    html = media_type == HTML.media_type
+    languages = languages_of(environ.get("HTTP_ACCEPT_LANGUAGE")) if html else ""
+    return (path, query, media_type, languages)
+
+
+def _path(environ: Mapping[str, Any]) -> str:
+    """The request path as werkzeug decodes it (``request.path``)."""
+    raw = str(environ.get("PATH_INFO") or "").encode("latin-1").decode("utf-8", "replace")
+    return "/" + raw.lstrip("/")
+
+
+def keep_answer(keep: Keep) -> None:
+    """Lets the fast path keep the answer of the running request once it is finished."""
+    request.environ[KEEP] = keep
+
+
 def cached_document(media_type: str, make: Callable[[], Response]) -> Response:
     """The document kept for this build, path, query string, media type (and, for HTML, the
-    languages asked for); else ``make()``'s answer, kept when it is a whole 200 document.
+    languages asked for); else ``make()``'s answer, kept (by the fast path, headers and all)
+    when it is a whole 200 document.
 
-    A hit answers conditional requests (304) from the kept headers, ETag included.
+    The fast path answers repeats before Flask; a hit here (a request the fast path did not
+    look up) answers conditional requests (304) from the kept headers, ETag included.
     """
     build_id = current_build().build_id
     cache = caches_of(current_app).documents
-    languages = ",".join(request.accept_languages.values()) if media_type == HTML.media_type else ""
-    key = (request.path, request.query_string, media_type, languages)
-    kept = cache.get(build_id, key)
+    key = document_key(request.environ, media_type)
+    kept = None if request.environ.get(LOOKED_UP) else cache.get(build_id, key)
     if kept is not None:
         response = Response(kept.body, headers=list(kept.headers))
         conditional(response)
@@ -183,7 +245,6 @@ def cached_document(media_type: str, make: Callable[[], Response]) -> Response:
         return response
     response = make()
     if response.status_code == 200 and not response.is_streamed:
-        document = CachedDocument(response.get_data(), tuple(response.headers.items()))
-        cache.put(build_id, key, document)
+        keep_answer(Keep(cache, build_id, key))
     response.headers["X-Cache"] = "miss"
     return response

@@ -10,7 +10,7 @@ import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,6 +20,9 @@ from kg.cli.progress import CountBar
 from kg.errors import ConfigError, OsceKgError
 from kg.publish.layout import CURRENT
 from kg.settings import Settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +101,11 @@ def serve_command(
 ) -> None:
     """Serve a built knowledge graph: SPARQL endpoint, entity URIs, dumps and pages.
 
-    With no build in DIR yet, builds the bundled sample first. This uses werkzeug's server;
-    in production run gunicorn over server:create_app() (see the README).
+    With no build in DIR yet, builds the bundled sample first. This uses waitress, threads in
+    one process; in production run gunicorn over server:create_app() behind nginx (see the
+    README).
     """
-    from werkzeug.serving import run_simple
-
     from server import create_app
-    from server.framing import StrictFramingRequestHandler
     from server.store import served_build
 
     current = build_dir / CURRENT
@@ -127,7 +128,40 @@ def serve_command(
     click.echo(f"Serving {build_dir} at http://{host}:{port}/ (Ctrl-C stops).", err=True)
     # SIGTERM ends the server like Ctrl-C does, so exit handlers stop the query workers.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    run_simple(host, port, app, threaded=True, request_handler=StrictFramingRequestHandler)
+    http_server(app, host, port).run()
+
+
+#: Threads answering requests: more than queries may run at once (SPARQL_MAX_QUERIES, 16), so
+#: pages and kept answers never wait behind queries (as the shipped gunicorn settings).
+SERVE_THREADS = 32
+#: Connections held open at once (idle keep-alive ones included); more wait to be accepted.
+SERVE_CONNECTIONS = 1000
+
+
+def http_server(app: Flask, host: str, port: int) -> Any:
+    """waitress serving ``app`` on ``host:port``: HTTP/1.1 with keep-alive, requests read
+    whole by one I/O thread (a slow client holds no worker thread), answered by
+    ``SERVE_THREADS`` threads in this process (so the query limits are counted once),
+    ambiguous framing refused with 400 (``server.framing``), bodies over
+    ``MAX_CONTENT_LENGTH`` refused with 413 before they are read."""
+    import waitress
+
+    from server.framing import use_strict_framing
+
+    largest_body = app.config.get("MAX_CONTENT_LENGTH")
+    server = waitress.create_server(
+        app,
+        host=host,
+        port=port,
+        threads=SERVE_THREADS,
+        connection_limit=SERVE_CONNECTIONS,
+        asyncore_use_poll=True,  # select() stops at 1024 descriptors
+        # the app decides whom to believe about the client's address (TRUSTED_PROXIES)
+        clear_untrusted_proxy_headers=False,
+        max_request_body_size=int(largest_body) + 1 if largest_body else 1 << 30,
+    )
+    use_strict_framing(server)
+    return server
 
 
 @cli.command("export-static")

@@ -1,18 +1,19 @@
-"""Refuses requests whose body length is ambiguous, before werkzeug's server reads the body."""
+"""Refuses requests whose body length is ambiguous, before ``osce-kg serve`` reads the body."""
 
 from __future__ import annotations
 
-from http import HTTPStatus
+from typing import Any
 
-from werkzeug.serving import WSGIRequestHandler
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
 
 
 def framing_problem(content_lengths: list[str], transfer_encodings: list[str]) -> str | None:
     """Why the headers do not say where the body ends (None: they do, or there is no body).
 
-    Werkzeug keeps the last of several Content-Length headers and does not look at the pair
-    Content-Length + Transfer-Encoding, so the server and a proxy in front of it could read two
-    different requests (smuggling), or the server waits for bytes that never come.
+    A server that keeps one of several Content-Length headers, or lets Transfer-Encoding win
+    over Content-Length, may read another request than a proxy in front of it (smuggling), or
+    wait for bytes that never come.
     """
     if len(content_lengths) > 1:
         return "more than one Content-Length header"
@@ -23,19 +24,36 @@ def framing_problem(content_lengths: list[str], transfer_encodings: list[str]) -
     return None
 
 
-class StrictFramingRequestHandler(WSGIRequestHandler):
-    """werkzeug's handler, answering 400 at once (and closing) when the framing is ambiguous;
-    gunicorn does the same on its own."""
+class StrictFramingParser(HTTPRequestParser):  # type: ignore[misc]
+    """waitress's request parser, refusing (400, then closing) any ambiguous framing.
 
-    def parse_request(self) -> bool:
-        if not super().parse_request():
-            return False
-        problem = framing_problem(
-            self.headers.get_all("Content-Length") or [],
-            self.headers.get_all("Transfer-Encoding") or [],
-        )
-        if problem is None:
-            return True
-        self.close_connection = True
-        self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request framing: {problem}")
-        return False
+    waitress itself refuses several Content-Length headers (it joins them into a list, which is
+    not a number) but reads a request with both Content-Length and ``Transfer-Encoding:
+    chunked`` as chunked; gunicorn, and this parser, answer 400 at once.
+    """
+
+    def parse_header(self, header_plus: bytes) -> None:
+        super().parse_header(header_plus)
+        headers: dict[str, str] = self.headers
+        lengths = [headers["CONTENT_LENGTH"]] if "CONTENT_LENGTH" in headers else []
+        # waitress takes Transfer-Encoding out of an HTTP/1.1 request it reads as chunked
+        chunked = self.chunked or "TRANSFER_ENCODING" in headers
+        problem = framing_problem(lengths, ["chunked"] if chunked else [])
+        if problem is not None:
+            raise ParsingError(f"Bad request framing: {problem}")
+
+
+class StrictFramingChannel(HTTPChannel):  # type: ignore[misc]
+    """A waitress connection that parses requests with ``StrictFramingParser``."""
+
+    parser_class = StrictFramingParser
+
+
+def use_strict_framing(server: Any) -> None:
+    """Makes every listening socket of a server from ``waitress.create_server`` open its
+    connections as ``StrictFramingChannel`` (one socket, or several for a host name with
+    more than one address)."""
+    listeners = getattr(server, "map", None)
+    for listener in listeners.values() if isinstance(listeners, dict) else [server]:
+        if hasattr(listener, "channel_class"):
+            listener.channel_class = StrictFramingChannel

@@ -6,13 +6,12 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import parse_qsl, urljoin
+from urllib.parse import urljoin
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_cors import cross_origin
-from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import (
     BadRequest,
     Forbidden,
@@ -26,11 +25,9 @@ from werkzeug.exceptions import (
 )
 
 from kg.rdf.uris import sparql_endpoint_iri
-from kg.rdf.vocab import PREFIXES
 from server import conneg, urls
 from server.admission import admission_of, client_of
-from server.cache import caches_of
-from server.checks import nesting_depth
+from server.cache import Keep, caches_of, keep_answer
 from server.description import (
     ServiceFacts,
     describe_limits,
@@ -41,6 +38,15 @@ from server.description import (
 from server.examples import example_queries, example_text
 from server.limits import current_limits
 from server.pool import run_job
+from server.protocol import (
+    RESULT_FAMILIES,
+    ProtocolRequest,
+    check_query_text,
+    query_job,
+    response_key,
+    result_offers,
+    strict_parameters,
+)
 from server.query import (
     ClientBusyError,
     Form,
@@ -78,17 +84,6 @@ READ_ONLY = (
     "this endpoint is read-only: SPARQL updates are refused and the data stays as published; "
     "download the dumps to change a copy"
 )
-
-
-@dataclass(frozen=True)
-class ProtocolRequest:
-    """A query operation as the SPARQL 1.1 Protocol defines it: query text and dataset."""
-
-    query: str
-    default_graphs: tuple[str, ...] = ()
-    named_graphs: tuple[str, ...] = ()
-    #: The ``format=`` parameter, which overrides Accept.
-    format_param: str | None = None
 
 
 _View = Callable[[], Response]
@@ -150,16 +145,7 @@ def read_protocol_request() -> ProtocolRequest | None:
             raise BadRequest("no query= in the form: nothing to run")
         return None
     text = queries[0]
-    if not text.strip():
-        raise BadRequest("the query is empty")
-    if len(text.encode("utf-8")) > limit:
-        raise RequestEntityTooLarge(f"the query is longer than the {limit}-byte limit")
-    deepest, allowed = nesting_depth(text), current_limits().max_nesting
-    if deepest > allowed:
-        raise BadRequest(
-            f"the query nests brackets {deepest} deep; at most {allowed} levels are accepted: "
-            "flatten it (fewer nested groups, OPTIONALs or sub-SELECTs)"
-        )
+    check_query_text(text, current_limits())
     return ProtocolRequest(
         text,
         tuple(values.getlist("default-graph-uri")),
@@ -168,23 +154,6 @@ def read_protocol_request() -> ProtocolRequest | None:
         # results= (SPARQLWrapper sends all three)
         values.get("format") or values.get("output") or values.get("results") or None,
     )
-
-
-def strict_parameters(raw: bytes, where: str) -> MultiDict[str, str]:
-    """Form-encoded parameters decoded as UTF-8, refusing (400) anything that is not.
-
-    Werkzeug decodes leniently, which would silently run a different query than was sent.
-    """
-    try:
-        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
-    except UnicodeDecodeError as error:
-        raise BadRequest(
-            f"{where} is not UTF-8 percent-encoded ({error.reason}); "
-            "percent-encode the query's UTF-8 bytes (e.g. é as %C3%A9)"
-        ) from error
-    except ValueError as error:
-        raise BadRequest(f"{where} is not valid form encoding ({error})") from error
-    return MultiDict(pairs)
 
 
 def _check_body_size(limit: int) -> None:
@@ -211,37 +180,11 @@ def _read_direct_body(limit: int) -> str:
         raise BadRequest(f"the query body is not valid UTF-8 ({error})") from error
 
 
-ResultOffers = dict[Form, conneg.Offer | None]
-
-#: The formats of each result form: solutions (SELECT), boolean (ASK), graph (CONSTRUCT/DESCRIBE).
-RESULT_FAMILIES: dict[Form, tuple[conneg.Offer, ...]] = {
-    "solutions": conneg.SOLUTION_OFFERS,
-    "boolean": conneg.BOOLEAN_OFFERS,
-    "graph": conneg.GRAPH_OFFERS,
-}
-#: Generic format names read per result form, as Fuseki does: a client asking for "xml" or
-#: "json" gets RDF/XML or JSON-LD from a CONSTRUCT or DESCRIBE query
-FORM_FORMAT_NAMES: dict[Form, dict[str, str]] = {
-    "graph": {"xml": "rdf", "json": "jsonld", "n3": "ttl", "rdf+xml": "rdf", "rdf xml": "rdf"}
-}
-
-
 def answer_query(operation: ProtocolRequest) -> Response:
     """Runs the query in a worker and answers in the negotiated format."""
-    offers = _result_offers(operation)
-    limits = current_limits()
-    job = QueryJob(
-        text=operation.query,
-        solutions_format=_worker_format(offers["solutions"], conneg.SPARQL_JSON),
-        boolean_format=_worker_format(offers["boolean"], conneg.SPARQL_JSON),
-        graph_format=_worker_format(offers["graph"], conneg.TURTLE),
-        default_graphs=_graph_iris(operation.default_graphs, "default-graph-uri"),
-        named_graphs=_graph_iris(operation.named_graphs, "named-graph-uri"),
-        max_rows=limits.max_rows,
-        prefixes=tuple(PREFIXES.items()),
-        service_allowlist=limits.service_allowlist,
-        base_iri=request.base_url,
-    )
+    offers = result_offers(request.headers.get("Accept"), operation.format_param)
+    job = query_job(operation, offers, current_limits(), request.base_url)
+    build_id = current_build().build_id
     answer, hit = _run(job)
     offer = offers[answer.form]
     if offer is None:  # the worker wrote a form the client accepts no format of
@@ -251,37 +194,13 @@ def answer_query(operation: ProtocolRequest) -> Response:
         response = _query_page(operation.query, answer)
     else:
         response = Response(answer.body, content_type=offer.content_type)
+        # the finished answer is kept for the fast path, as the answer itself is: never a
+        # cut one, nor one a new build may have answered
+        if not answer.truncated and current_build().build_id == build_id:
+            results = caches_of(current_app).results
+            keep_answer(Keep(results, build_id, response_key(job, offers), conditional=False))
     response.headers["X-Cache"] = "hit" if hit else "miss"
     return _with_row_headers(response, answer)
-
-
-def _result_offers(operation: ProtocolRequest) -> ResultOffers:
-    """The negotiated format per result form; None where none fits."""
-    accept = request.headers.get("Accept")
-    wanted = operation.format_param
-    # A family nobody accepts gets None: the worker still checks the query's syntax first
-    # and answers 406 only if the query really is of that form.
-    return {
-        form: conneg.try_negotiate(
-            (*family, conneg.HTML),
-            accept=accept,
-            format_param=FORM_FORMAT_NAMES.get(form, {}).get((wanted or "").lower(), wanted),
-        )
-        for form, family in RESULT_FAMILIES.items()
-    }
-
-
-def _worker_format(offer: conneg.Offer | None, for_html: conneg.Offer) -> str | None:
-    if offer is None:
-        return None
-    return for_html.media_type if offer == conneg.HTML else offer.media_type
-
-
-def _graph_iris(values: tuple[str, ...], parameter: str) -> tuple[str, ...]:
-    for value in values:
-        if not value or any(c in value for c in ' <>"{}|^`\\') or ":" not in value:
-            raise BadRequest(f"{parameter}={value!r} is not an absolute IRI")
-    return values
 
 
 def _run(job: QueryJob) -> tuple[QueryAnswer, bool]:
@@ -323,7 +242,7 @@ def cached_answer(job: QueryJob, timeout: float) -> tuple[QueryAnswer, bool]:
     build_id = current_build().build_id
     results = caches_of(current_app).results
     kept = results.get(build_id, job)
-    if kept is not None:
+    if isinstance(kept, QueryAnswer):
         return kept, True
     answer = run_job(current_app, job, timeout=timeout)
     # a build published while the query ran: the answer may be the new build's, so not kept
