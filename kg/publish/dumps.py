@@ -5,12 +5,23 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import shutil
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyoxigraph as ox
+from kg.publish.chunks import (
+    ChunkCache,
+    DatasetStats,
+    MemberWriter,
+    chunks_of,
+    gzip_member,
+    quad_counts,
+    triple_counts,
+    turtle_body,
+    turtle_head,
+    write_members,
+)
 
 TURTLE_DUMP = "osce-kg.ttl.gz"
 NTRIPLES_DUMP = "osce-kg.nt.gz"
@@ -68,67 +79,66 @@ def describe_file(path: Path, *, statements: int) -> DumpFile:
     )
 
 
-def gzip_file(source: Path, target: Path, *, head: Iterable[bytes] = ()) -> None:
-    """Gzips ``head`` then the bytes of ``source`` into ``target``, as :func:`write_gzip` does
-    (no file name, mtime 0), a megabyte at a time: equal bytes in, equal bytes out."""
-    with (
-        target.open("wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz,
-    ):
-        for part in head:
-            gz.write(part)
-        with source.open("rb") as handle:
-            shutil.copyfileobj(handle, gz, 1 << 20)
-
-
 def write_rdf_dumps(
-    folder: Path, quads: Path, triples: Path, *, prefixes: Mapping[str, str], counts: DumpCounts
-) -> list[DumpFile]:
-    """Writes the three dumps into ``folder`` from the sorted distinct quads and triples files.
+    folder: Path,
+    quads: Path,
+    triples: Path,
+    *,
+    prefixes: Mapping[str, str],
+    cache: ChunkCache,
+) -> tuple[list[DumpFile], DatasetStats]:
+    """Writes the three dumps into ``folder`` from the sorted distinct quads and triples files;
+    returns them and what the VoID counts in them.
 
     N-Triples and N-Quads are those files compressed; the Turtle is the merge of all graphs,
-    written by pyoxigraph from the sorted triples (streamed), with its prefix lines sorted
-    (pyoxigraph writes them in hash-map order, which changes from one process to the next).
+    written by pyoxigraph (its prefix lines sorted: pyoxigraph writes them in hash-map order,
+    which changes from one process to the next). Each dump is a series of gzip members, one
+    per content-defined chunk (``kg.publish.chunks``), each taken from ``cache`` when a build
+    has compressed the same lines before.
     """
-    turtle = folder / "osce-kg.ttl.tmp"
-    ox.serialize(
-        ox.parse(path=str(triples), format=ox.RdfFormat.N_TRIPLES),
-        output=str(turtle),
-        format=ox.RdfFormat.TURTLE,
-        prefixes=dict(prefixes),
+    turtle_path, ntriples_path, nquads_path = (
+        folder / TURTLE_DUMP,
+        folder / NTRIPLES_DUMP,
+        folder / NQUADS_DUMP,
     )
-    with turtle.open("rb") as handle:
-        head = []
-        for line in handle:
-            if not line.startswith(b"@prefix "):
-                rest = line
-                break
-            head.append(line)
-        else:
-            rest = b""
-        body = folder / "osce-kg.ttl.body"
-        with body.open("wb") as target:
-            target.write(rest)
-            shutil.copyfileobj(handle, target, 1 << 20)
-    turtle.unlink()
-    written = []
-    for name, source, prefix, count in (
-        (TURTLE_DUMP, body, sorted(head), counts.triples),
-        (NTRIPLES_DUMP, triples, [], counts.triples),
-        (NQUADS_DUMP, quads, [], counts.quads),
-    ):
-        gzip_file(source, folder / name, head=prefix)
-        written.append(describe_file(folder / name, statements=count))
-    body.unlink()
-    return written
+    turtle, ntriples, nquads = (MemberWriter(p) for p in (turtle_path, ntriples_path, nquads_path))
+    try:
+        head = turtle_head(prefixes)
+        outputs = [("nt", ntriples, triple_counts), ("ttl", turtle, turtle_body(prefixes))]
+        chunks = chunks_of(triples)
+        first = next(chunks, None)
+        if first is not None:  # no statements, no prefixes (as pyoxigraph writes it)
+            turtle.write(gzip_member(head))
+            chunks = itertools.chain([first], chunks)
+        stats = write_members(chunks, outputs, cache)
+        stats.add(
+            _quad_stats(write_members(chunks_of(quads), [("nq", nquads, quad_counts)], cache))
+        )
+    finally:
+        for writer in (turtle, ntriples, nquads):
+            writer.close()
+    written = [
+        _described(turtle, stats.triples),
+        _described(ntriples, stats.triples),
+        _described(nquads, stats.quads),
+    ]
+    return written, stats
 
 
-@dataclass(frozen=True)
-class DumpCounts:
-    """How many statements the dumps hold."""
+def _quad_stats(stats: DatasetStats) -> dict[str, object]:
+    return {"quads": stats.quads, "graphs": stats.graphs}
 
-    triples: int
-    quads: int
+
+def _described(writer: MemberWriter, statements: int) -> DumpFile:
+    name = writer.path.name
+    return DumpFile(
+        name=name,
+        media_type=MEDIA_TYPES.get(name, "application/octet-stream"),
+        byte_size=writer.size,
+        sha256=writer.sha256.hexdigest(),
+        statements=statements,
+        compressed=True,
+    )
 
 
 def write_checksums(folder: Path, names: Iterable[str]) -> Path:

@@ -37,6 +37,7 @@ QUARANTINE_FILE = "quarantine.json"
 SUMMARY_FILE = "summary.json"
 SEARCH_FOLDER = "search"
 SEARCH_FILE = "labels.sqlite"
+RUNS_FILE = "runs.json"
 #: the stable entry points of a build directory, each through ``current``
 LINKS = (STORE, DUMPS, REPORT)
 
@@ -94,6 +95,11 @@ class BuildLayout:
     def search_index(self) -> Path:
         """``search/labels.sqlite``: the label search index (kg.publish.search_index)."""
         return self.root / SEARCH_FOLDER / SEARCH_FILE
+
+    @property
+    def runs_file(self) -> Path:
+        """``runs.json``: the cached runs (``kg.publish.runs``) the store was made of."""
+        return self.root / RUNS_FILE
 
     @property
     def quarantine_file(self) -> Path:

@@ -8,14 +8,8 @@ from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
 
-from kg.publish.dumps import (
-    VOID_FILE,
-    DumpCounts,
-    DumpFile,
-    write_checksums,
-    write_rdf_dumps,
-)
-from kg.publish.spool import DatasetStats, count_statements
+from kg.publish.chunks import ChunkCache, DatasetStats
+from kg.publish.dumps import VOID_FILE, DumpFile, write_checksums, write_rdf_dumps
 from kg.rdf.quads import graph_quads, turtle_bytes
 from kg.rdf.uris import dump_iri, entity_iri, short_hash, slugify, sparql_endpoint_iri
 from kg.rdf.vocab import (
@@ -161,13 +155,13 @@ def write_dumps_and_void(
     facts: BuildFacts,
     *,
     base: str,
+    cache: ChunkCache,
 ) -> tuple[list[DumpFile], DatasetStats]:
-    """Writes the dumps (from the sorted quads and triples files), their VoID description and
-    SHA256SUMS into ``folder``; returns the dumps and the counts."""
+    """Writes the dumps (from the sorted quads and triples files, chunks from ``cache`` when
+    compressed before), their VoID description and SHA256SUMS into ``folder``; returns the
+    dumps and the counts."""
     folder.mkdir(parents=True, exist_ok=True)
-    stats = count_statements(quads, triples)
-    counts = DumpCounts(triples=stats.triples, quads=stats.quads)
-    dumps = write_rdf_dumps(folder, quads, triples, prefixes=PREFIXES, counts=counts)
+    dumps, stats = write_rdf_dumps(folder, quads, triples, prefixes=PREFIXES, cache=cache)
     void = describe_dataset(stats, dumps, facts, base=base)
     void_quads = graph_quads(void, dataset_iri(base=base), bnode_prefix="v")
     ordered = sorted((q.triple for q in void_quads), key=str)

@@ -1,0 +1,100 @@
+"""Makes a build's store from the previous build's store when only a few files changed.
+
+The previous store is copied with its immutable table files hard-linked (so neither build can
+change the other's), then patched: the quads of the runs the previous build had and this one
+has not are removed, those of the runs this one has and the previous had not are added, and
+the default graph (the RDF merge of the named graphs) follows: a triple of an added quad is
+added to it, and a triple of a removed quad leaves it only when no named graph still holds it.
+The store then holds the quads a bulk load of the same runs would give.
+
+Blank nodes are given new labels by a bulk load, so a patch cannot name them: runs with blank
+nodes are loaded in full, as are changes too large to be worth patching.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.publish.runs import Run
+
+#: a change larger than this share of the build's quads is bulk-loaded, not patched
+PATCH_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class StorePatch:
+    """What a patch removes and adds: N-Quads lines of named graphs."""
+
+    removed: frozenset[str]
+    added: frozenset[str]
+
+
+def copy_store(source: Path, target: Path) -> None:
+    """Copies a closed store folder: the immutable table files (``.sst``) as hard links, the
+    rest (manifest, options, logs) as copies, so changing the copy never changes the source."""
+    target.mkdir(parents=True)
+    for path in source.iterdir():
+        if path.suffix == ".sst":
+            try:
+                os.link(path, target / path.name)
+            except OSError:  # another file system: copy
+                shutil.copy2(path, target / path.name)
+        elif path.is_file():
+            shutil.copy2(path, target / path.name)
+
+
+def plan_patch(old: Sequence[Run], new: Sequence[Run]) -> StorePatch | None:
+    """The patch from a store of the ``old`` runs to one of the ``new`` runs, or None when a
+    bulk load is the better way (blank nodes, or a large share of the quads changed)."""
+    old_ids = {run.id for run in old}
+    new_ids = {run.id for run in new}
+    gone = [run for run in old if run.id not in new_ids]
+    fresh = [run for run in new if run.id not in old_ids]
+    changed = sum(run.quads.stat().st_size for run in (*gone, *fresh))
+    total = sum(run.quads.stat().st_size for run in new)
+    if changed > PATCH_SHARE * max(total, 1):
+        return None
+    removed = _lines(gone)
+    added = _lines(fresh)
+    if any("_:" in line for line in (*removed, *added)):
+        return None  # a blank node's label in the store is not the one in the run
+    return StorePatch(frozenset(removed - added), frozenset(added - removed))
+
+
+def _lines(runs: Iterable[Run]) -> set[str]:
+    lines: set[str] = set()
+    for run in runs:
+        with run.quads.open("r", encoding="utf-8") as handle:
+            lines.update(handle)
+    return lines
+
+
+def apply_patch(store_folder: Path, patch: StorePatch) -> None:
+    """Applies a patch to the (copied) store in ``store_folder``."""
+    store = ox.Store(str(store_folder))
+    removed = _quads(patch.removed)
+    added = _quads(patch.added)
+    for quad in removed:
+        store.remove(quad)
+    store.extend(added)
+    default = ox.DefaultGraph()
+    for quad in removed:
+        if not any(
+            not isinstance(found.graph_name, ox.DefaultGraph)
+            for found in store.quads_for_pattern(quad.subject, quad.predicate, quad.object)
+        ):
+            store.remove(ox.Quad(quad.subject, quad.predicate, quad.object, default))
+    store.extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in added)
+    store.flush()
+    del store
+
+
+def _quads(lines: Iterable[str]) -> list[ox.Quad]:
+    data = "".join(sorted(lines)).encode("utf-8")
+    return list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
