@@ -552,10 +552,7 @@ def _write_build(
         counts = _copy_build(prepared.previous, layout)
         clock.lap("copy")
     else:
-        assert prepared.quads is not None and prepared.triples is not None
-        patched = _patch_store(layout, prepared)
-        if not patched:
-            _load_store(layout.store, prepared.quads, prepared.triples)
+        patched = _make_store(layout, prepared)
         clock.lap("store patch" if patched else "store")
         build_search_index(layout)
         clock.lap("search")
@@ -630,6 +627,16 @@ def _previous_runs(previous: BuildLayout, folder: Path) -> list[Run] | None:
     if not all(run.quads.is_file() for run in runs):
         return None
     return runs
+
+
+def _make_store(layout: BuildLayout, prepared: _Prepared) -> bool:
+    """Writes the build's store: the published build's, patched, when that is worth it, else
+    bulk-loaded from the merged runs; True when patched."""
+    if _patch_store(layout, prepared):
+        return True
+    assert prepared.quads is not None and prepared.triples is not None
+    _load_store(layout.store, prepared.quads, prepared.triples)
+    return False
 
 
 def _patch_store(layout: BuildLayout, prepared: _Prepared) -> bool:

@@ -164,9 +164,12 @@ class MemberWriter:
         self.size += len(member)
         self.members += 1
 
-    def close(self) -> None:
-        if self.members == 0:  # an empty dump is still a gzip file
+    def finish(self) -> None:
+        """Ends the dump: an empty one still gets one (empty) member, to be a gzip file."""
+        if self.members == 0:
             self.write(gzip_member(b""))
+
+    def close(self) -> None:
         self._handle.close()
 
 

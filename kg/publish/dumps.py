@@ -114,6 +114,8 @@ def write_rdf_dumps(
         stats.add(
             _quad_stats(write_members(chunks_of(quads), [("nq", nquads, quad_counts)], cache))
         )
+        for writer in (turtle, ntriples, nquads):
+            writer.finish()
     finally:
         for writer in (turtle, ntriples, nquads):
             writer.close()

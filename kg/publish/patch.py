@@ -83,6 +83,9 @@ def apply_patch(store_folder: Path, patch: StorePatch) -> None:
     for quad in removed:
         store.remove(quad)
     store.extend(added)
+    for graph in {quad.graph_name for quad in removed}:
+        if next(iter(store.quads_for_pattern(None, None, None, graph)), None) is None:
+            store.remove_graph(graph)  # a bulk load names no graph without quads
     default = ox.DefaultGraph()
     for quad in removed:
         if not any(
