@@ -552,6 +552,7 @@ def _write_build(
         counts = _copy_build(prepared.previous, layout)
         clock.lap("copy")
     else:
+        assert prepared.quads is not None and prepared.triples is not None
         patched = _make_store(layout, prepared)
         clock.lap("store patch" if patched else "store")
         build_search_index(layout)
