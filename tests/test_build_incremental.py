@@ -10,6 +10,7 @@ import importlib.util
 import json
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import zlib
@@ -117,6 +118,7 @@ def assert_same_build(rebuilt: BuildResult, scratch: BuildResult) -> None:
     assert dump_bytes(one) == dump_bytes(other)
     assert store_quads(one) == store_quads(other)
     assert named_graphs(one) == named_graphs(other)
+    assert search_entries(one) == search_entries(other)
     assert json.loads((one / "report/quarantine.json").read_text()) == json.loads(
         (other / "report/quarantine.json").read_text()
     )
@@ -142,6 +144,30 @@ def store_quads(out: Path) -> set[str]:
     quads = {str(q) for q in store}
     assert not any("_:" in q for q in quads)  # blank nodes would need an isomorphism test
     return quads
+
+
+def search_entries(out: Path) -> dict[str, tuple[object, ...]]:
+    """What the label search index holds of each IRI: whether it is a term, its names and its
+    classes (the full-text index checked against the names)."""
+    connection = sqlite3.connect(out / "current/search/labels.sqlite")
+    try:
+        connection.execute("INSERT INTO names_fts(names_fts) VALUES ('integrity-check')")
+        entries: dict[str, tuple[object, ...]] = {}
+        for entity, iri, term in connection.execute("SELECT id, iri, term FROM entities"):
+            names = connection.execute(
+                "SELECT text, lang, folded, preferred FROM names WHERE entity = ?", (entity,)
+            ).fetchall()
+            types = connection.execute(
+                "SELECT class, direct FROM types WHERE entity = ?", (entity,)
+            ).fetchall()
+            entries[iri] = (term, sorted(names), sorted(types))
+        hits = connection.execute(
+            "SELECT count(*) FROM names_fts WHERE names_fts MATCH 'osce'"
+        ).fetchone()
+        entries["(hits)"] = tuple(hits)
+        return entries
+    finally:
+        connection.close()
 
 
 def named_graphs(out: Path) -> set[str]:

@@ -71,7 +71,7 @@ from kg.publish.runs import (
     segment_key,
     sorted_run,
 )
-from kg.publish.search_index import build_search_index
+from kg.publish.search_index import build_search_index, patch_search_index
 from kg.publish.spool import QuadSpool, merge_sorted
 from kg.publish.summary import BuildSummary
 from kg.publish.void import BuildFacts, write_dumps_and_void
@@ -79,6 +79,7 @@ from kg.publish.work import FileWork, install
 from kg.rdf.quads import graph_quads
 from kg.rdf.rdffiles import MAX_RDF_BYTES
 from kg.rdf.uris import DEFAULT_BASE, graph_iri
+from kg.rdf.vocab import RDFS
 from kg.validation.batches import (
     ReleaseVerdict,
     ValidationContext,
@@ -555,7 +556,7 @@ def _write_build(
         assert prepared.quads is not None and prepared.triples is not None
         patched = _make_store(layout, prepared)
         clock.lap("store patch" if patched else "store")
-        build_search_index(layout)
+        _write_search_index(layout, patched)
         clock.lap("search")
         facts = BuildFacts(prepared.build_time, prepared.published, len(prepared.quarantine))
         dumps, stats = write_dumps_and_void(
@@ -630,31 +631,53 @@ def _previous_runs(previous: BuildLayout, folder: Path) -> list[Run] | None:
     return runs
 
 
-def _make_store(layout: BuildLayout, prepared: _Prepared) -> bool:
+@dataclass(frozen=True)
+class _Patched:
+    """A store patched from the published build's: that build, and the IRIs whose
+    statements changed."""
+
+    previous: BuildLayout
+    touched: set[str]
+
+
+def _make_store(layout: BuildLayout, prepared: _Prepared) -> _Patched | None:
     """Writes the build's store: the published build's, patched, when that is worth it, else
-    bulk-loaded from the merged runs; True when patched."""
-    if _patch_store(layout, prepared):
-        return True
+    bulk-loaded from the merged runs; says what was patched, or None when loaded."""
+    patched = _patch_store(layout, prepared)
+    if patched is not None:
+        return patched
     assert prepared.quads is not None and prepared.triples is not None
     _load_store(layout.store, prepared.quads, prepared.triples)
-    return False
+    return None
 
 
-def _patch_store(layout: BuildLayout, prepared: _Prepared) -> bool:
-    """Makes the store by patching the published build's, when it is worth it; True if so."""
+def _patch_store(layout: BuildLayout, prepared: _Prepared) -> _Patched | None:
+    """Patches a copy of the published build's store into the build, when worth it."""
     folder = published_folder(layout.root.parent.parent)
     if folder is None:
-        return False
+        return None
     previous = BuildLayout(folder)
     old = _previous_runs(previous, prepared.runs[0].quads.parent)
     if old is None or not previous.store.is_dir():
-        return False
+        return None
     patch = plan_patch(old, prepared.runs)
     if patch is None:
-        return False
+        return None
     copy_store(previous.store, layout.store)
-    apply_patch(layout.store, patch)
-    return True
+    return _Patched(previous, apply_patch(layout.store, patch))
+
+
+def _write_search_index(layout: BuildLayout, patched: _Patched | None) -> None:
+    """The label search index: the previous build's, patched, when the store was patched and
+    the class hierarchy is the same; else made from the whole store."""
+    if (
+        patched is not None
+        and patched.previous.search_index.is_file()
+        and str(RDFS.subClassOf) not in patched.touched
+    ):
+        patch_search_index(layout, patched.previous.search_index, patched.touched)
+    else:
+        build_search_index(layout)
 
 
 def _reusable(layout: BuildLayout, digest: str) -> BuildLayout | None:

@@ -22,6 +22,9 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.publish.runs import Run
+from kg.rdf.vocab import RDF
+
+RDF_TYPE = str(RDF.type)
 
 #: a change larger than this share of the build's quads is bulk-loaded, not patched
 PATCH_SHARE = 0.25
@@ -56,15 +59,18 @@ def plan_patch(old: Sequence[Run], new: Sequence[Run]) -> StorePatch | None:
     new_ids = {run.id for run in new}
     gone = [run for run in old if run.id not in new_ids]
     fresh = [run for run in new if run.id not in old_ids]
-    changed = sum(run.quads.stat().st_size for run in (*gone, *fresh))
     total = sum(run.quads.stat().st_size for run in new)
-    if changed > PATCH_SHARE * max(total, 1):
-        return None
+    if sum(run.quads.stat().st_size for run in fresh) > 2 * PATCH_SHARE * max(total, 1):
+        return None  # no need to read them: too much is new
     removed = _lines(gone)
     added = _lines(fresh)
-    if any("_:" in line for line in (*removed, *added)):
+    patch = StorePatch(frozenset(removed - added), frozenset(added - removed))
+    changed = sum(len(line) for line in (*patch.removed, *patch.added))
+    if changed > PATCH_SHARE * max(total, 1):
+        return None
+    if any("_:" in line for line in (*patch.removed, *patch.added)):
         return None  # a blank node's label in the store is not the one in the run
-    return StorePatch(frozenset(removed - added), frozenset(added - removed))
+    return patch
 
 
 def _lines(runs: Iterable[Run]) -> set[str]:
@@ -75,8 +81,9 @@ def _lines(runs: Iterable[Run]) -> set[str]:
     return lines
 
 
-def apply_patch(store_folder: Path, patch: StorePatch) -> None:
-    """Applies a patch to the (copied) store in ``store_folder``."""
+def apply_patch(store_folder: Path, patch: StorePatch) -> set[str]:
+    """Applies a patch to the (copied) store in ``store_folder``; returns the IRIs whose
+    statements changed (subjects, predicates and classes of the quads removed or added)."""
     store = ox.Store(str(store_folder))
     removed = _quads(patch.removed)
     added = _quads(patch.added)
@@ -96,6 +103,19 @@ def apply_patch(store_folder: Path, patch: StorePatch) -> None:
     store.extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in added)
     store.flush()
     del store
+    return _touched(removed + added)
+
+
+def _touched(quads: Iterable[ox.Quad]) -> set[str]:
+    """The IRIs a search index may say something else of once these quads changed."""
+    found: set[str] = set()
+    for quad in quads:
+        if isinstance(quad.subject, ox.NamedNode):
+            found.add(quad.subject.value)
+        found.add(quad.predicate.value)
+        if quad.predicate.value == RDF_TYPE and isinstance(quad.object, ox.NamedNode):
+            found.add(quad.object.value)
+    return found
 
 
 def _quads(lines: Iterable[str]) -> list[ox.Quad]:
