@@ -351,6 +351,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES))
     parser.add_argument("--workdir", type=Path, help="keep inputs and builds here (reused)")
     parser.add_argument("--no-rebuilds", action="store_true", help="skip the two rebuilds")
+    parser.add_argument(
+        "--rebuilds-only",
+        action="store_true",
+        help="keep the build of the largest N from an earlier run (--workdir): rebuild it once "
+        "(a change of code is a change), then the two rebuilds",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the builds")
     parser.add_argument("--build-arg", action="append", default=[], help="passed to build")
     args = parser.parse_args()
@@ -359,6 +365,12 @@ def main() -> None:
     print(f"# osce-kg build on generated releases ({os.cpu_count()} cores); work in {workdir}")
     runs: list[Run] = []
     sizes = sorted(args.sizes)
+    if args.rebuilds_only:
+        count = sizes[-1]
+        inputs = generate(workdir / f"releases-{count}", count)
+        out = workdir / f"build-{count}"
+        runs.append(run_build(f"{count:,} rebuild (code changed)", inputs, out, args.build_arg))
+        sizes = []
     for count in sizes:
         inputs = generate(workdir / f"releases-{count}", count)
         out = workdir / f"build-{count}"
@@ -373,7 +385,7 @@ def main() -> None:
         if count != sizes[-1] and not args.keep:
             shutil.rmtree(out, ignore_errors=True)
     if not args.no_rebuilds:
-        count = sizes[-1]
+        count = sorted(args.sizes)[-1]
         inputs, out = workdir / f"releases-{count}", workdir / f"build-{count}"
         runs.append(run_build(f"{count:,} unchanged rebuild", inputs, out, args.build_arg))
         change_one_release(inputs)
