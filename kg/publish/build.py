@@ -43,6 +43,7 @@ from kg.ingest.inputs import (
     collect_release_files,
 )
 from kg.publish.chunks import CHUNKS, ChunkCache
+from kg.publish.dumps import DumpChunks, patch_rdf_dumps, write_rdf_dumps
 from kg.publish.fingerprint import input_fingerprint
 from kg.publish.graphs import SourceGraphs, load_extra_rdf, load_source_graphs
 from kg.publish.layout import (
@@ -56,7 +57,7 @@ from kg.publish.layout import (
     publish_build,
     published_folder,
 )
-from kg.publish.patch import apply_patch, copy_store, plan_patch
+from kg.publish.patch import PatchApplied, apply_patch, copy_store, plan_patch
 from kg.publish.report import Quarantine, write_report
 from kg.publish.runs import (
     Run,
@@ -74,12 +75,12 @@ from kg.publish.runs import (
 from kg.publish.search_index import build_search_index, patch_search_index
 from kg.publish.spool import QuadSpool, merge_sorted
 from kg.publish.summary import BuildSummary
-from kg.publish.void import BuildFacts, write_dumps_and_void
+from kg.publish.void import BuildFacts, DumpsWritten, write_dumps_and_void
 from kg.publish.work import FileWork, install
 from kg.rdf.quads import graph_quads
 from kg.rdf.rdffiles import MAX_RDF_BYTES
 from kg.rdf.uris import DEFAULT_BASE, graph_iri
-from kg.rdf.vocab import RDFS
+from kg.rdf.vocab import PREFIXES, RDFS
 from kg.validation.batches import (
     ReleaseVerdict,
     ValidationContext,
@@ -376,14 +377,19 @@ def _prepare(
         _converted(options, number, len(loaded.files))
     clock.lap("convert+validate")
     prepared.previous = _reusable(layout, prepared.digest.hexdigest())
-    if prepared.previous is None:
+    return prepared
+
+
+def _merged(layout: BuildLayout, prepared: _Prepared) -> tuple[Path, Path]:
+    """The sorted distinct quads and triples of all runs (merged on first use)."""
+    if prepared.quads is None or prepared.triples is None:
         scratch = layout.root / WORK
         scratch.mkdir(parents=True, exist_ok=True)
-        prepared.quads, prepared.triples = scratch / "quads.nq", scratch / "triples.nt"
-        merge_sorted([r.quads for r in prepared.runs], prepared.quads, scratch)
-        merge_sorted([r.triples for r in prepared.runs], prepared.triples, scratch)
-        clock.lap("merge")
-    return prepared
+        quads, triples = scratch / "quads.nq", scratch / "triples.nt"
+        merge_sorted([r.quads for r in prepared.runs], quads, scratch)
+        merge_sorted([r.triples for r in prepared.runs], triples, scratch)
+        prepared.quads, prepared.triples = quads, triples
+    return prepared.quads, prepared.triples
 
 
 def _context_run(
@@ -553,16 +559,14 @@ def _write_build(
         counts = _copy_build(prepared.previous, layout)
         clock.lap("copy")
     else:
-        assert prepared.quads is not None and prepared.triples is not None
         patched = _make_store(layout, prepared)
         clock.lap("store patch" if patched else "store")
         _write_search_index(layout, patched)
         clock.lap("search")
         facts = BuildFacts(prepared.build_time, prepared.published, len(prepared.quarantine))
-        dumps, stats = write_dumps_and_void(
-            layout.dumps, prepared.quads, prepared.triples, facts, base=base, cache=caches.chunks
-        )
-        clock.lap("dumps")
+        dumps, stats, chunks = _write_dumps(layout, prepared, patched, facts, caches, base)
+        (layout.chunks_file).write_text(json.dumps(chunks.to_json()) + "\n", encoding="utf-8")
+        clock.lap("dumps patch" if patched and prepared.quads is None else "dumps")
         counts = _Counts(
             len(stats.graphs),
             stats.quads,
@@ -633,11 +637,48 @@ def _previous_runs(previous: BuildLayout, folder: Path) -> list[Run] | None:
 
 @dataclass(frozen=True)
 class _Patched:
-    """A store patched from the published build's: that build, and the IRIs whose
-    statements changed."""
+    """A store patched from the published build's: that build, and what changed."""
 
     previous: BuildLayout
-    touched: set[str]
+    applied: PatchApplied
+
+
+def _write_dumps(
+    layout: BuildLayout,
+    prepared: _Prepared,
+    patched: _Patched | None,
+    facts: BuildFacts,
+    caches: _Caches,
+    base: str,
+) -> DumpsWritten:
+    """The dumps, VoID and SHA256SUMS: the published build's dumps patched where the change
+    reaches, when the store was patched and that build's chunks are all cached; else written
+    in full from the merged runs."""
+    written = None
+    previous = DumpChunks.read(patched.previous.chunks_file) if patched is not None else None
+    if patched is not None and previous is not None:
+        change = patched.applied
+
+        def patch(folder: Path) -> DumpsWritten | None:
+            return patch_rdf_dumps(
+                folder,
+                previous,
+                change.quads,
+                change.triples,
+                prefixes=PREFIXES,
+                cache=caches.chunks,
+            )
+
+        written = write_dumps_and_void(layout.dumps, facts, base=base, write=patch)
+    if written is None:
+        quads, triples = _merged(layout, prepared)
+
+        def full(folder: Path) -> DumpsWritten:
+            return write_rdf_dumps(folder, quads, triples, prefixes=PREFIXES, cache=caches.chunks)
+
+        written = write_dumps_and_void(layout.dumps, facts, base=base, write=full)
+    assert written is not None
+    return written
 
 
 def _make_store(layout: BuildLayout, prepared: _Prepared) -> _Patched | None:
@@ -646,8 +687,8 @@ def _make_store(layout: BuildLayout, prepared: _Prepared) -> _Patched | None:
     patched = _patch_store(layout, prepared)
     if patched is not None:
         return patched
-    assert prepared.quads is not None and prepared.triples is not None
-    _load_store(layout.store, prepared.quads, prepared.triples)
+    quads, triples = _merged(layout, prepared)
+    _load_store(layout.store, quads, triples)
     return None
 
 
@@ -673,9 +714,9 @@ def _write_search_index(layout: BuildLayout, patched: _Patched | None) -> None:
     if (
         patched is not None
         and patched.previous.search_index.is_file()
-        and str(RDFS.subClassOf) not in patched.touched
+        and str(RDFS.subClassOf) not in patched.applied.touched
     ):
-        patch_search_index(layout, patched.previous.search_index, patched.touched)
+        patch_search_index(layout, patched.previous.search_index, patched.applied.touched)
     else:
         build_search_index(layout)
 
@@ -708,8 +749,9 @@ def _copy_build(previous: BuildLayout, layout: BuildLayout) -> _Counts:
     layout.dumps.mkdir(parents=True)
     for path in previous.dumps.iterdir():  # written once, never changed: linked, not copied
         _link_or_copy(path, layout.dumps / path.name)
-    if previous.runs_file.is_file():
-        shutil.copy2(previous.runs_file, layout.runs_file)
+    for made in (previous.runs_file, previous.chunks_file):
+        if made.is_file():
+            shutil.copy2(made, layout.root / made.name)
     summary = BuildSummary.read(previous.summary_file)
     return _Counts(summary.graphs, summary.quads, summary.triples, summary.dumps)
 

@@ -16,6 +16,7 @@ chunk, is the Turtle of the whole merge (pyoxigraph starts each subject afresh).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gzip
 import hashlib
@@ -82,24 +83,49 @@ def gzip_member(data: bytes) -> bytes:
 
 def chunks_of(path: Path) -> Iterator[bytes]:
     """The lines of a sorted N-Triples or N-Quads file, cut at content-defined subject changes."""
+    with path.open("rb") as handle:
+        yield from chunks_of_lines(handle)
+
+
+def chunks_of_lines(source: Iterable[bytes]) -> Iterator[bytes]:
+    """Sorted N-Triples or N-Quads lines, cut at content-defined subject changes."""
     crc32 = zlib.crc32
     modulus = CHUNK_MODULUS
     limit = MAX_CHUNK_BYTES
-    with path.open("rb") as handle:
-        lines: list[bytes] = []
-        size = 0
-        previous = b""
-        for line in handle:
-            subject = line[: line.find(b" ")]
-            if subject != previous:
-                if lines and (crc32(subject) % modulus == 0 or size >= limit):
-                    yield b"".join(lines)
-                    lines, size = [], 0
-                previous = subject
-            lines.append(line)
-            size += len(line)
-        if lines:
-            yield b"".join(lines)
+    lines: list[bytes] = []
+    size = 0
+    previous = b""
+    for line in source:
+        subject = line[: line.find(b" ")]
+        if subject != previous:
+            if lines and (crc32(subject) % modulus == 0 or size >= limit):
+                yield b"".join(lines)
+                lines, size = [], 0
+            previous = subject
+        lines.append(line)
+        size += len(line)
+    if lines:
+        yield b"".join(lines)
+
+
+def subject_of(line: bytes) -> bytes:
+    """The subject of an N-Triples or N-Quads line, as written."""
+    return line[: line.find(b" ")]
+
+
+def chunk_rule() -> str:
+    """The chunking rule in force: a previous build's chunks are reused only under the same."""
+    return f"{CHUNK_FORMAT} {CHUNK_MODULUS} {MAX_CHUNK_BYTES} {GZIP_LEVEL}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk of a dump: its first subject, the name of its member in the cache, and (for
+    the N-Triples chunks) the name of its Turtle member."""
+
+    first: str
+    name: str
+    turtle: str | None = None
 
 
 class ChunkCache:
@@ -111,19 +137,33 @@ class ChunkCache:
         self.compressed = 0  # chunks compressed by this build (the others came from the cache)
         self.reused = 0
 
-    def member(self, kind: str, data: bytes, make: Any) -> tuple[bytes, dict[str, Any]]:
-        """The gzip member and counts of one chunk of ``kind``: from the cache, or ``make(data)``
-        (returning the uncompressed output and the counts), compressed and stored."""
-        digest = hashlib.sha256(f"{CHUNK_FORMAT}\x1f{kind}\x1f".encode() + data).hexdigest()
-        name = f"{kind}-{digest}"
-        self.used.add(name)
+    def stored(self, name: str) -> tuple[bytes, dict[str, Any]] | None:
+        """The gzip member and counts stored under ``name``, or None."""
         gz, meta = self.folder / f"{name}.gz", self.folder / f"{name}.json"
         with contextlib.suppress(OSError, ValueError):
             counts = json.loads(meta.read_text(encoding="utf-8"))
             member = gz.read_bytes()
             if isinstance(counts, dict) and member:
+                self.used.add(name)
                 self.reused += 1
                 return member, counts
+        return None
+
+    def has(self, name: str) -> bool:
+        """Whether a member is stored under ``name``."""
+        return (self.folder / f"{name}.gz").is_file() and (self.folder / f"{name}.json").is_file()
+
+    def member(self, kind: str, data: bytes, make: Any) -> tuple[str, bytes, dict[str, Any]]:
+        """The name, gzip member and counts of one chunk of ``kind``: from the cache, or
+        ``make(data)`` (returning the uncompressed output and the counts), compressed and
+        stored."""
+        digest = hashlib.sha256(f"{CHUNK_FORMAT}\x1f{kind}\x1f".encode() + data).hexdigest()
+        name = f"{kind}-{digest}"
+        found = self.stored(name)
+        if found is not None:
+            return name, *found
+        self.used.add(name)
+        gz, meta = self.folder / f"{name}.gz", self.folder / f"{name}.json"
         output, counts = make(data)
         member = gzip_member(output)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -133,7 +173,7 @@ class ChunkCache:
             temporary.write_bytes(content)
             os.replace(temporary, path)
         self.compressed += 1
-        return member, counts
+        return name, member, counts
 
     def prune(self) -> int:
         """Removes the chunks this build did not use; returns how many files."""
@@ -236,14 +276,104 @@ def turtle_body(prefixes: Mapping[str, str]) -> Any:
 
 
 def write_members(
-    chunks: Iterable[bytes], outputs: Iterable[tuple[str, MemberWriter, Any]], cache: ChunkCache
-) -> DatasetStats:
-    """Writes each chunk, as each (kind, writer, make) says, into its dump; sums the counts."""
-    stats = DatasetStats()
+    chunks: Iterable[bytes],
+    outputs: Iterable[tuple[str, MemberWriter, Any]],
+    cache: ChunkCache,
+    listed: list[Chunk],
+    stats: DatasetStats,
+) -> None:
+    """Writes each chunk, as each (kind, writer, make) says, into its dump; adds the counts to
+    ``stats`` and lists each chunk (its first subject, its member's and Turtle member's name)."""
     targets = list(outputs)
     for data in chunks:
+        names = []
         for kind, writer, make in targets:
-            member, counts = cache.member(kind, data, make)
+            name, member, counts = cache.member(kind, data, make)
             writer.write(member)
             stats.add(counts)
-    return stats
+            names.append(name)
+        first = subject_of(data).decode("utf-8")
+        listed.append(Chunk(first, names[0], names[1] if len(names) > 1 else None))
+
+
+def patched_sequence(
+    old: list[Chunk], removed: set[bytes], added: set[bytes], cache: ChunkCache
+) -> list[int | bytes] | None:
+    """The chunks of a dump after a change, from the previous build's chunks: an old chunk's
+    index where the chunk stays as it was, new chunk lines where the change reaches; the same
+    chunks cutting the changed dump from scratch would give. None when an old chunk's member is
+    not in the cache (or there was none): then the dump is written in full.
+
+    A changed line goes to the chunk of its subject. The lines from the last chunk start before
+    it that still holds by the content rule (a CRC boundary whose subject is still there, or the
+    start), to the next unchanged chunk starting at a CRC boundary, are cut again: chunks start
+    there whatever comes before, so outside those stretches the old cuts stand.
+    """
+    if not old:
+        return None
+    firsts = [chunk.first.encode("utf-8") for chunk in old]
+    buckets: dict[int, tuple[set[bytes], set[bytes]]] = {}
+    for group, side in ((removed, 0), (added, 1)):
+        for line in group:
+            index = max(bisect.bisect_right(firsts, subject_of(line)) - 1, 0)
+            buckets.setdefault(index, (set(), set()))[side].add(line)
+    contents: dict[int, list[bytes]] = {}
+
+    def lines_of(index: int) -> list[bytes] | None:
+        if index not in contents:
+            found = cache.stored(old[index].name)
+            if found is None:
+                return None
+            lines = gzip.decompress(found[0]).splitlines(keepends=True)
+            if index in buckets:
+                gone, new = buckets[index]
+                lines = sorted((set(lines) - gone) | new)
+            contents[index] = lines
+        return contents[index]
+
+    def boundary(index: int) -> bool | None:
+        if index == 0:
+            return True
+        if zlib.crc32(firsts[index]) % CHUNK_MODULUS != 0:
+            return False
+        if index not in buckets:
+            return True
+        lines = lines_of(index)
+        if lines is None:
+            return None
+        return bool(lines) and subject_of(lines[0]) == firsts[index]
+
+    regions: list[tuple[int, int]] = []
+    for index in sorted(buckets):
+        start = index
+        while True:
+            holds = boundary(start)
+            if holds is None:
+                return None
+            if holds:
+                break
+            start -= 1
+        end = index + 1
+        while end < len(old) and (end in buckets or zlib.crc32(firsts[end]) % CHUNK_MODULUS != 0):
+            end += 1
+        if regions and start <= regions[-1][1]:
+            regions[-1] = (min(regions[-1][0], start), max(regions[-1][1], end))
+        else:
+            regions.append((start, end))
+    sequence: list[int | bytes] = []
+    done = 0
+    for start, end in regions:
+        sequence.extend(range(done, start))
+        lines: list[bytes] = []
+        for index in range(start, end):
+            found = lines_of(index)
+            if found is None:
+                return None
+            lines.extend(found)
+        sequence.extend(chunks_of_lines(lines))
+        done = end
+    sequence.extend(range(done, len(old)))
+    for item in sequence:
+        if isinstance(item, int) and not cache.has(old[item].name):
+            return None
+    return sequence

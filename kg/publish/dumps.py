@@ -6,16 +6,22 @@ import gzip
 import hashlib
 import io
 import itertools
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from kg.errors import BuildError
 from kg.publish.chunks import (
+    Chunk,
     ChunkCache,
     DatasetStats,
     MemberWriter,
+    chunk_rule,
     chunks_of,
     gzip_member,
+    patched_sequence,
     quad_counts,
     triple_counts,
     turtle_body,
@@ -79,6 +85,42 @@ def describe_file(path: Path, *, statements: int) -> DumpFile:
     )
 
 
+@dataclass(frozen=True)
+class DumpChunks:
+    """The chunks of a build's dumps (``chunks.json`` in its folder): what the next build
+    patches its dumps from."""
+
+    rule: str
+    ntriples: tuple[Chunk, ...]  # each with its Turtle member
+    nquads: tuple[Chunk, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "ntriples": [[c.first, c.name, c.turtle] for c in self.ntriples],
+            "nquads": [[c.first, c.name] for c in self.nquads],
+        }
+
+    @classmethod
+    def read(cls, path: Path) -> DumpChunks | None:
+        """The chunks a build recorded, or None (none recorded, another rule, unreadable)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data["rule"] != chunk_rule():
+                return None
+            return cls(
+                data["rule"],
+                tuple(Chunk(str(f), str(n), str(t)) for f, n, t in data["ntriples"]),
+                tuple(Chunk(str(f), str(n)) for f, n in data["nquads"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+#: one chunk of a dump to write: its lines (new) or an earlier build's chunk (kept as it was)
+ChunkItem = bytes | Chunk
+
+
 def write_rdf_dumps(
     folder: Path,
     quads: Path,
@@ -86,9 +128,9 @@ def write_rdf_dumps(
     *,
     prefixes: Mapping[str, str],
     cache: ChunkCache,
-) -> tuple[list[DumpFile], DatasetStats]:
+) -> tuple[list[DumpFile], DatasetStats, DumpChunks]:
     """Writes the three dumps into ``folder`` from the sorted distinct quads and triples files;
-    returns them and what the VoID counts in them.
+    returns them, what the VoID counts in them and their chunks.
 
     N-Triples and N-Quads are those files compressed; the Turtle is the merge of all graphs,
     written by pyoxigraph (its prefix lines sorted: pyoxigraph writes them in hash-map order,
@@ -96,24 +138,61 @@ def write_rdf_dumps(
     per content-defined chunk (``kg.publish.chunks``), each taken from ``cache`` when a build
     has compressed the same lines before.
     """
-    turtle_path, ntriples_path, nquads_path = (
-        folder / TURTLE_DUMP,
-        folder / NTRIPLES_DUMP,
-        folder / NQUADS_DUMP,
+    return _write_dumps(folder, chunks_of(triples), chunks_of(quads), prefixes, cache)
+
+
+def patch_rdf_dumps(
+    folder: Path,
+    previous: DumpChunks,
+    quads: tuple[set[bytes], set[bytes]],
+    triples: tuple[set[bytes], set[bytes]],
+    *,
+    prefixes: Mapping[str, str],
+    cache: ChunkCache,
+) -> tuple[list[DumpFile], DatasetStats, DumpChunks] | None:
+    """Writes the dumps of a build whose statements differ from a previous build's by the
+    (removed, added) lines of ``quads`` and of ``triples`` (the merge): the previous build's
+    chunks where the change does not reach, new chunks where it does; the bytes a build from
+    scratch writes. None when the previous chunks are not all in the cache."""
+    ntriples = patched_sequence(list(previous.ntriples), *triples, cache)
+    nquads = patched_sequence(list(previous.nquads), *quads, cache)
+    if ntriples is None or nquads is None:
+        return None
+    return _write_dumps(
+        folder,
+        (i if isinstance(i, bytes) else previous.ntriples[i] for i in ntriples),
+        (i if isinstance(i, bytes) else previous.nquads[i] for i in nquads),
+        prefixes,
+        cache,
     )
-    turtle, ntriples, nquads = (MemberWriter(p) for p in (turtle_path, ntriples_path, nquads_path))
+
+
+def _write_dumps(
+    folder: Path,
+    ntriples_chunks: Iterable[ChunkItem],
+    nquads_chunks: Iterable[ChunkItem],
+    prefixes: Mapping[str, str],
+    cache: ChunkCache,
+) -> tuple[list[DumpFile], DatasetStats, DumpChunks]:
+    paths = (folder / TURTLE_DUMP, folder / NTRIPLES_DUMP, folder / NQUADS_DUMP)
+    turtle, ntriples, nquads = (MemberWriter(p) for p in paths)
+    listed_triples: list[Chunk] = []
+    listed_quads: list[Chunk] = []
     try:
-        head = turtle_head(prefixes)
-        outputs = [("nt", ntriples, triple_counts), ("ttl", turtle, turtle_body(prefixes))]
-        chunks = chunks_of(triples)
+        body = turtle_body(prefixes)
+        chunks = iter(ntriples_chunks)
         first = next(chunks, None)
         if first is not None:  # no statements, no prefixes (as pyoxigraph writes it)
-            turtle.write(gzip_member(head))
+            turtle.write(gzip_member(turtle_head(prefixes)))
             chunks = itertools.chain([first], chunks)
-        stats = write_members(chunks, outputs, cache)
-        stats.add(
-            _quad_stats(write_members(chunks_of(quads), [("nq", nquads, quad_counts)], cache))
-        )
+        stats = DatasetStats()
+        outputs = [("nt", ntriples, triple_counts), ("ttl", turtle, body)]
+        for item in chunks:
+            _write_item(item, outputs, cache, stats, listed_triples)
+        quad_stats = DatasetStats()
+        for item in nquads_chunks:
+            _write_item(item, [("nq", nquads, quad_counts)], cache, quad_stats, listed_quads)
+        stats.add({"quads": quad_stats.quads, "graphs": quad_stats.graphs})
         for writer in (turtle, ntriples, nquads):
             writer.finish()
     finally:
@@ -124,7 +203,31 @@ def write_rdf_dumps(
         _described(ntriples, stats.triples),
         _described(nquads, stats.quads),
     ]
-    return written, stats
+    chunks_made = DumpChunks(chunk_rule(), tuple(listed_triples), tuple(listed_quads))
+    return written, stats, chunks_made
+
+
+def _write_item(
+    item: ChunkItem,
+    outputs: list[tuple[str, MemberWriter, Any]],
+    cache: ChunkCache,
+    stats: DatasetStats,
+    listed: list[Chunk],
+) -> None:
+    """Writes one chunk into each of its dumps: a new one compressed (or from the cache by its
+    content), an earlier build's taken from the cache by name."""
+    if isinstance(item, bytes):
+        write_members([item], outputs, cache, listed, stats)
+        return
+    names = [item.name, item.turtle]
+    for (_, writer, _), name in zip(outputs, names, strict=False):
+        assert name is not None
+        found = cache.stored(name)
+        if found is None:  # checked before writing began; gone since: a clear error
+            raise BuildError(f"the dump chunk {name} left the cache during the build; build again")
+        writer.write(found[0])
+        stats.add(found[1])
+    listed.append(item)
 
 
 def _quad_stats(stats: DatasetStats) -> dict[str, object]:

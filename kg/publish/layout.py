@@ -38,6 +38,7 @@ SUMMARY_FILE = "summary.json"
 SEARCH_FOLDER = "search"
 SEARCH_FILE = "labels.sqlite"
 RUNS_FILE = "runs.json"
+CHUNKS_FILE = "chunks.json"
 #: the stable entry points of a build directory, each through ``current``
 LINKS = (STORE, DUMPS, REPORT)
 
@@ -100,6 +101,11 @@ class BuildLayout:
     def runs_file(self) -> Path:
         """``runs.json``: the cached runs (``kg.publish.runs``) the store was made of."""
         return self.root / RUNS_FILE
+
+    @property
+    def chunks_file(self) -> Path:
+        """``chunks.json``: the chunks of the dumps (``kg.publish.dumps.DumpChunks``)."""
+        return self.root / CHUNKS_FILE
 
     @property
     def quarantine_file(self) -> Path:

@@ -81,29 +81,54 @@ def _lines(runs: Iterable[Run]) -> set[str]:
     return lines
 
 
-def apply_patch(store_folder: Path, patch: StorePatch) -> set[str]:
-    """Applies a patch to the (copied) store in ``store_folder``; returns the IRIs whose
-    statements changed (subjects, predicates and classes of the quads removed or added)."""
+@dataclass(frozen=True)
+class PatchApplied:
+    """What a patch changed: the IRIs whose statements changed (subjects, predicates and
+    classes), and the (removed, added) lines of the quads and of the merge's triples."""
+
+    touched: set[str]
+    quads: tuple[set[bytes], set[bytes]]
+    triples: tuple[set[bytes], set[bytes]]
+
+
+def apply_patch(store_folder: Path, patch: StorePatch) -> PatchApplied:
+    """Applies a patch to the (copied) store in ``store_folder``; says what changed."""
     store = ox.Store(str(store_folder))
     removed = _quads(patch.removed)
     added = _quads(patch.added)
-    for quad in removed:
+    default = ox.DefaultGraph()
+    new_triples = {
+        _triple_line(line)
+        for line, quad in added
+        if ox.Quad(quad.subject, quad.predicate, quad.object, default) not in store
+    }
+    for _, quad in removed:
         store.remove(quad)
-    store.extend(added)
-    for graph in {quad.graph_name for quad in removed}:
+    store.extend(quad for _, quad in added)
+    for graph in {quad.graph_name for _, quad in removed}:
         if next(iter(store.quads_for_pattern(None, None, None, graph)), None) is None:
             store.remove_graph(graph)  # a bulk load names no graph without quads
-    default = ox.DefaultGraph()
-    for quad in removed:
+    gone_triples = set()
+    for line, quad in removed:
         if not any(
             not isinstance(found.graph_name, ox.DefaultGraph)
             for found in store.quads_for_pattern(quad.subject, quad.predicate, quad.object)
         ):
             store.remove(ox.Quad(quad.subject, quad.predicate, quad.object, default))
-    store.extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in added)
+            gone_triples.add(_triple_line(line))
+    store.extend(ox.Quad(q.subject, q.predicate, q.object, default) for _, q in added)
     store.flush()
     del store
-    return _touched(removed + added)
+    return PatchApplied(
+        _touched(quad for _, quad in removed + added),
+        ({line.encode() for line, _ in removed}, {line.encode() for line, _ in added}),
+        (gone_triples, new_triples),
+    )
+
+
+def _triple_line(quad_line: str) -> bytes:
+    """The N-Triples line of a named graph's N-Quads line (as the runs' triples files have it)."""
+    return (quad_line[: quad_line.rindex(" <")] + " .\n").encode("utf-8")
 
 
 def _touched(quads: Iterable[ox.Quad]) -> set[str]:
@@ -118,6 +143,9 @@ def _touched(quads: Iterable[ox.Quad]) -> set[str]:
     return found
 
 
-def _quads(lines: Iterable[str]) -> list[ox.Quad]:
-    data = "".join(sorted(lines)).encode("utf-8")
-    return list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+def _quads(lines: Iterable[str]) -> list[tuple[str, ox.Quad]]:
+    """Each N-Quads line with its quad (one statement a line)."""
+    ordered = sorted(lines)
+    data = "".join(ordered).encode("utf-8")
+    quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+    return list(zip(ordered, quads, strict=True))

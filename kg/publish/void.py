@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph, Literal, Namespace, URIRef
 
-from kg.publish.chunks import ChunkCache, DatasetStats
-from kg.publish.dumps import VOID_FILE, DumpFile, write_checksums, write_rdf_dumps
+from kg.publish.chunks import DatasetStats
+from kg.publish.dumps import VOID_FILE, DumpChunks, DumpFile, write_checksums
 from kg.rdf.quads import graph_quads, turtle_bytes
 from kg.rdf.uris import dump_iri, entity_iri, short_hash, slugify, sparql_endpoint_iri
 from kg.rdf.vocab import (
@@ -25,6 +25,8 @@ from kg.rdf.vocab import (
     bind_prefixes,
 )
 
+#: what writing the dumps gives: the dump files, what the VoID counts, the chunks
+DumpsWritten = tuple[list[DumpFile], DatasetStats, DumpChunks]
 #: SPDX terms for checksums, as DCAT 2 recommends (not in kg.rdf.vocab: only the VoID uses them)
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 #: IANA media-type IRIs, as DCAT recommends for dcat:mediaType
@@ -150,21 +152,22 @@ def _describe_dump(graph: Graph, dataset: URIRef, dump: DumpFile, base: str) -> 
 
 def write_dumps_and_void(
     folder: Path,
-    quads: Path,
-    triples: Path,
     facts: BuildFacts,
     *,
     base: str,
-    cache: ChunkCache,
-) -> tuple[list[DumpFile], DatasetStats]:
-    """Writes the dumps (from the sorted quads and triples files, chunks from ``cache`` when
-    compressed before), their VoID description and SHA256SUMS into ``folder``; returns the
-    dumps and the counts."""
+    write: Callable[[Path], DumpsWritten | None],
+) -> DumpsWritten | None:
+    """Writes the dumps (``write(folder)``: ``kg.publish.dumps.write_rdf_dumps`` or
+    ``patch_rdf_dumps``), their VoID description and SHA256SUMS into ``folder``; returns the
+    dumps, the counts and the chunks, or None when ``write`` could not write them."""
     folder.mkdir(parents=True, exist_ok=True)
-    dumps, stats = write_rdf_dumps(folder, quads, triples, prefixes=PREFIXES, cache=cache)
+    written = write(folder)
+    if written is None:
+        return None
+    dumps, stats, _ = written
     void = describe_dataset(stats, dumps, facts, base=base)
     void_quads = graph_quads(void, dataset_iri(base=base), bnode_prefix="v")
     ordered = sorted((q.triple for q in void_quads), key=str)
     (folder / VOID_FILE).write_bytes(turtle_bytes(ordered, {**PREFIXES, "spdx": str(SPDX)}))
     write_checksums(folder, [d.name for d in dumps] + [VOID_FILE])
-    return dumps, stats
+    return written
