@@ -578,6 +578,8 @@ def _write_build(
         )
     _write_manifest(layout, prepared.runs)
     report_graph = parse_documents(prepared.documents)
+    warnings = sum(1 for r in read_results(report_graph) if r.severity == "Warning")
+    clock.lap("report")
     summary = BuildSummary(
         build_id=layout.build_id,
         base=base,
@@ -593,7 +595,7 @@ def _write_build(
         quads=counts.quads,
         triples=counts.triples,
         violations_outside_releases=prepared.violations_outside,
-        warnings=sum(1 for r in read_results(report_graph) if r.severity == "Warning"),
+        warnings=warnings,
         seconds=round(time.perf_counter() - started, 3),
         timings=clock.timings,
         dumps=counts.dumps,
