@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, Namespace, URIRef
 
 from kg.publish.chunks import DatasetStats
@@ -54,12 +55,13 @@ def describe_dataset(
     *,
     base: str,
 ) -> Graph:
-    """The VoID + DCAT description of a build whose statements ``stats`` counted."""
+    """The VoID + DCAT description of a build whose statements ``stats`` counted, but for its
+    named graphs (one subset each: :func:`graph_subsets`, built without rdflib, as there are
+    as many as releases)."""
     graph = bind_prefixes(Graph(bind_namespaces="none"))
     graph.bind("spdx", SPDX)
     dataset = dataset_iri(base=base)
     _describe_whole(graph, dataset, stats, facts, base)
-    _describe_graphs(graph, dataset, stats, base)
     _describe_classes(graph, dataset, stats, base)
     for dump in dumps:
         _describe_dump(graph, dataset, dump, base)
@@ -106,14 +108,27 @@ def _describe_period(graph: Graph, dataset: URIRef, stats: DatasetStats, base: s
     graph.add((period, DCAT.endDate, Literal(stats.last_date, datatype=XSD.date)))
 
 
-def _describe_graphs(graph: Graph, dataset: URIRef, stats: DatasetStats, base: str) -> None:
+def graph_subsets(stats: DatasetStats, *, base: str) -> list[ox.Triple]:
+    """The VoID subset of each named graph (its name and size), as pyoxigraph triples."""
+    dataset = ox.NamedNode(str(dataset_iri(base=base)))
+    subset_of = ox.NamedNode(str(VOID.subset))
+    rdf_type = ox.NamedNode(str(RDF.type))
+    kinds = (ox.NamedNode(str(VOID.Dataset)), ox.NamedNode(str(SD.NamedGraph)))
+    named = ox.NamedNode(str(SD.name))
+    size = ox.NamedNode(str(VOID.triples))
+    integer = ox.NamedNode(str(XSD.integer))
+    triples = []
     for name, count in sorted(stats.graphs.items()):
-        subset = entity_iri("dataset", f"osce-kg-graph-{short_hash(name, length=12)}", base=base)
-        graph.add((dataset, VOID.subset, subset))
-        graph.add((subset, RDF.type, VOID.Dataset))
-        graph.add((subset, RDF.type, SD.NamedGraph))
-        graph.add((subset, SD.name, URIRef(name)))
-        graph.add((subset, VOID.triples, Literal(count, datatype=XSD.integer)))
+        key = f"osce-kg-graph-{short_hash(name, length=12)}"
+        subset = ox.NamedNode(str(entity_iri("dataset", key, base=base)))
+        triples += [
+            ox.Triple(dataset, subset_of, subset),
+            ox.Triple(subset, rdf_type, kinds[0]),
+            ox.Triple(subset, rdf_type, kinds[1]),
+            ox.Triple(subset, named, ox.NamedNode(name)),
+            ox.Triple(subset, size, ox.Literal(str(count), datatype=integer)),
+        ]
+    return triples
 
 
 def _describe_classes(graph: Graph, dataset: URIRef, stats: DatasetStats, base: str) -> None:
@@ -167,7 +182,8 @@ def write_dumps_and_void(
     dumps, stats, _ = written
     void = describe_dataset(stats, dumps, facts, base=base)
     void_quads = graph_quads(void, dataset_iri(base=base), bnode_prefix="v")
-    ordered = sorted((q.triple for q in void_quads), key=str)
+    triples = [q.triple for q in void_quads] + graph_subsets(stats, base=base)
+    ordered = sorted(triples, key=str)
     (folder / VOID_FILE).write_bytes(turtle_bytes(ordered, {**PREFIXES, "spdx": str(SPDX)}))
     write_checksums(folder, [d.name for d in dumps] + [VOID_FILE])
     return written
