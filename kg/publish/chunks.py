@@ -35,7 +35,7 @@ from kg.rdf.vocab import RDF, SCHEMA, XSD
 
 #: the folder in ``DIR/.cache`` that holds compressed chunks
 CHUNKS = "chunks"
-#: a chunk ends before a new subject whose CRC-32 is 0 modulo this (about 400 KB a chunk)
+#: a chunk ends before a new subject whose CRC-32 is 0 modulo this (about 1 MB a chunk)
 CHUNK_MODULUS = 512
 #: ... or before the first new subject once it holds this many bytes
 MAX_CHUNK_BYTES = 4 << 20
