@@ -358,3 +358,21 @@ def test_every_gzip_reader_reads_the_chunked_dumps(first: tuple[Path, Path]) -> 
         counted = subprocess.run(command, shell=True, capture_output=True, text=True)
         assert counted.returncode == 0, counted.stderr
         assert f"returned {len(parsed)} triples" in counted.stderr
+
+
+def test_a_rebuild_whose_caches_were_removed_still_writes_what_a_scratch_build_writes(
+    first: tuple[Path, Path], inputs: Path, tmp_path: Path
+) -> None:
+    """Without the chunk cache the dumps are written in full; a segment missing a file is made
+    again from the file: slower, never wrong."""
+
+    def change(folder: Path) -> None:
+        shutil.rmtree(tmp_path / "out" / ".cache" / "chunks")
+        for turtle in (tmp_path / "out" / ".cache" / "runs").glob("*.nt"):
+            turtle.unlink()
+        edit_line(folder / "archive-0.jsonl", 1, lambda r: r.update(body=f"{r['body']} More."))
+
+    rebuilt, scratch = rebuild_and_scratch(first, inputs, tmp_path, change)
+
+    assert_same_build(rebuilt, scratch)
+    assert "dumps" in rebuilt.summary.timings and "dumps patch" not in rebuilt.summary.timings

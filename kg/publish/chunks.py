@@ -374,6 +374,8 @@ def patched_sequence(
         done = end
     sequence.extend(range(done, len(old)))
     for item in sequence:
-        if isinstance(item, int) and not cache.has(old[item].name):
-            return None
+        if isinstance(item, int):
+            kept = old[item]
+            if not all(cache.has(name) for name in (kept.name, kept.turtle) if name is not None):
+                return None
     return sequence
