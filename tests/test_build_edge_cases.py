@@ -16,13 +16,14 @@ import pytest
 from click.testing import CliRunner
 
 import kg.publish.build
-import kg.publish.dumps
+import kg.publish.chunks
 import kg.publish.work
 from kg.cli import cli
 from kg.errors import BuildError, InputError
 from kg.extraction.pipeline import read_releases
 from kg.ingest.inputs import SOURCE_DATE_EPOCH, bundled_samples_root, collect_release_files
 from kg.publish.build import BuildOptions, BuildResult, build
+from kg.publish.chunks import MemberWriter
 from kg.publish.layout import build_lock
 from kg.publish.summary import BuildSummary
 from kg.rdf.rdffiles import load_rdf_files
@@ -125,7 +126,7 @@ def test_ctrl_c_says_so_exits_130_and_keeps_the_previous_build(
     def interrupted(*_: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(kg.publish.build, "_load_store", interrupted)
+    monkeypatch.setattr(kg.publish.build, "_make_store", interrupted)
     result = CliRunner().invoke(
         cli, ["build", str(RELEASES / "newsroom-2020.jsonl"), "--out", str(out)]
     )
@@ -146,11 +147,11 @@ def test_a_full_disk_while_writing_dumps_names_the_file_and_keeps_the_build(
     before = os.readlink(out / "current")
     dumps_before = {p.name: p.read_bytes() for p in (out / "dumps").iterdir()}
 
-    def disk_full(source: Path, target: Path, **_: object) -> None:
-        target.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+    def disk_full(writer: MemberWriter, member: bytes) -> None:
+        writer._handle.write(member[: len(member) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(writer.path))
 
-    monkeypatch.setattr(kg.publish.dumps, "gzip_file", disk_full)
+    monkeypatch.setattr(kg.publish.chunks.MemberWriter, "write", disk_full)
     result = CliRunner().invoke(
         cli, ["build", str(RELEASES / "newsroom-2020.jsonl"), "--out", str(out)]
     )

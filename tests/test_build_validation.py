@@ -221,7 +221,7 @@ def test_a_build_killed_midway_keeps_the_served_build_and_resumes_from_the_cache
     def killed(*_: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(kg.publish.build, "_load_store", killed)
+    monkeypatch.setattr(kg.publish.build, "_make_store", killed)
     with pytest.raises(KeyboardInterrupt):
         run((archive,), tmp_path / "out", jobs=1)
     assert (tmp_path / "out" / "current").resolve().name == first.summary.build_id

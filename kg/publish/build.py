@@ -13,15 +13,17 @@ the cache.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import json
 import logging
 import multiprocessing
 import os
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +31,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from kg.conversion.cache import ConversionCache, converter_fingerprint
+from kg.conversion.cache import ConversionCache, converter_fingerprint, entry_key
 from kg.conversion.convert import Converter, ReadFunction
 from kg.extraction.linking import default_gazetteer
 from kg.extraction.pipeline import read_releases
@@ -40,6 +42,9 @@ from kg.ingest.inputs import (
     bundled_samples_root,
     collect_release_files,
 )
+from kg.publish.chunks import CHUNKS, ChunkCache
+from kg.publish.dumps import DumpChunks, patch_rdf_dumps, write_rdf_dumps
+from kg.publish.fingerprint import input_fingerprint
 from kg.publish.graphs import SourceGraphs, load_extra_rdf, load_source_graphs
 from kg.publish.layout import (
     CACHE,
@@ -52,15 +57,30 @@ from kg.publish.layout import (
     publish_build,
     published_folder,
 )
+from kg.publish.patch import PatchApplied, apply_patch, copy_store, plan_patch
 from kg.publish.report import Quarantine, write_report
-from kg.publish.search_index import build_search_index
-from kg.publish.spool import QuadSpool
+from kg.publish.runs import (
+    Run,
+    Segment,
+    filtered_run,
+    load_segment,
+    make_installed_segment,
+    make_segment,
+    prune_runs,
+    runs_folder,
+    segment_exists,
+    segment_key,
+    sorted_run,
+)
+from kg.publish.search_index import build_search_index, patch_search_index
+from kg.publish.spool import QuadSpool, merge_sorted
 from kg.publish.summary import BuildSummary
-from kg.publish.void import BuildFacts, write_dumps_and_void
-from kg.publish.work import FileOutcome, FileWork, install, process_file, process_installed
+from kg.publish.void import BuildFacts, DumpsWritten, write_dumps_and_void
+from kg.publish.work import FileWork, install
 from kg.rdf.quads import graph_quads
 from kg.rdf.rdffiles import MAX_RDF_BYTES
 from kg.rdf.uris import DEFAULT_BASE, graph_iri
+from kg.rdf.vocab import PREFIXES, RDFS
 from kg.validation.batches import (
     ReleaseVerdict,
     ValidationContext,
@@ -82,7 +102,7 @@ StepCallback = Callable[[str], None]
 #: the scratch folder inside a build folder (the spool and sorted files), removed before publishing
 WORK = "work"
 #: changes when what a build writes from the same inputs changes (no reuse of older builds)
-PUBLISH_FORMAT = "osce-kg publish 2"
+PUBLISH_FORMAT = "osce-kg publish 3"
 
 
 @dataclass(frozen=True)
@@ -136,6 +156,27 @@ class _Sources:
     build_time: str
     sources: SourceGraphs
     extras: dict[URIRef, Graph]
+    inputs: _Inputs
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The SHA-256 of each release file (None: not read, too large or unreadable), and the
+    fingerprint of the whole build's inputs (None when it cannot be taken)."""
+
+    digests: tuple[str | None, ...]
+    fingerprint: str | None
+
+
+class _Caches:
+    """The caches of a build directory (``DIR/.cache``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.conversions = ConversionCache(folder)
+        self.verdicts = VerdictCache(folder)
+        self.runs = runs_folder(folder)
+        self.chunks = ChunkCache(folder / CHUNKS)
 
 
 def _build_locked(options: BuildOptions, out_dir: Path, started: float) -> BuildResult:
@@ -143,16 +184,20 @@ def _build_locked(options: BuildOptions, out_dir: Path, started: float) -> Build
     base = options.base
     files = collect_release_files(options.inputs or (bundled_samples_root(),))
     when = build_time([f.path for f in files] + list(options.extra_rdf))  # a bad setting: stop now
+    inputs = _fingerprint(options, files, when)
+    clock.lap("fingerprint")
+    unchanged = _unchanged(out_dir, inputs.fingerprint)
+    if unchanged is not None:
+        return _reuse(options, out_dir, unchanged, len(files), clock, started)
     extras = load_extra_rdf(options.extra_rdf, base=base, max_bytes=options.max_rdf_bytes)
-    loaded = _Sources(files, when, load_source_graphs(base=base), extras)
+    loaded = _Sources(files, when, load_source_graphs(base=base), extras, inputs)
     clock.lap("load")
     folder = prepare_build_folder(out_dir, new_build_id())
-    conversions = ConversionCache(out_dir / CACHE)
-    verdicts = VerdictCache(out_dir / CACHE)
+    caches = _Caches(out_dir / CACHE)
     try:
         layout = BuildLayout(folder)
-        prepared = _prepare(options, loaded, layout, conversions, verdicts, clock)
-        summary = _write_build(layout, prepared, base, clock, started)
+        prepared = _prepare(options, loaded, layout, caches, clock)
+        summary = _write_build(layout, prepared, base, caches, clock, started)
         shutil.rmtree(layout.root / WORK, ignore_errors=True)
         _reached(options, "publish")
         publish_build(out_dir, folder)
@@ -161,14 +206,105 @@ def _build_locked(options: BuildOptions, out_dir: Path, started: float) -> Build
             discard_build(folder)  # not published: DIR/current still names the last build
         raise
     finally:
-        verdicts.close()
-    conversions.prune()
-    cleaning = VerdictCache(out_dir / CACHE)
+        caches.verdicts.close()
+    _prune(caches, prepared)
+    return BuildResult(summary, out_dir, prepared.quarantine.entries())
+
+
+def _fingerprint(options: BuildOptions, files: Sequence[InputFile], when: str) -> _Inputs:
+    """Each release file's SHA-256 and the fingerprint of all the build's inputs."""
+    digests: list[str | None] = []
+    readable = True
+    for source in files:
+        try:
+            too_large = source.size_problem(options.max_release_bytes)
+            digests.append(None if too_large else source.sha256())
+        except OSError:
+            digests.append(None)
+            readable = False
+    if not readable or options.read is not None:  # a read function given in code: no fingerprint
+        return _Inputs(tuple(digests), None)
+    settings = (
+        PUBLISH_FORMAT,
+        options.base,
+        when,
+        str(options.max_release_bytes),
+        str(options.max_rdf_bytes),
+    )
+    named = [d or "refused" for d in digests]
+    try:
+        fingerprint = input_fingerprint(settings, files, named, options.extra_rdf)
+    except OSError:  # an extra RDF file cannot be read: loading it says why
+        return _Inputs(tuple(digests), None)
+    return _Inputs(tuple(digests), fingerprint)
+
+
+def _unchanged(out_dir: Path, fingerprint: str | None) -> BuildLayout | None:
+    """The published build when it was built from exactly these inputs, complete."""
+    folder = published_folder(out_dir)
+    if fingerprint is None or folder is None:
+        return None
+    previous = BuildLayout(folder)
+    try:
+        summary = BuildSummary.read(previous.summary_file)
+    except (OSError, ValueError):
+        return None
+    parts = (previous.store, previous.dumps, previous.quarantine_file, previous.validation_file)
+    if summary.input_digest != fingerprint or not all(p.exists() for p in parts):
+        return None
+    return previous
+
+
+def _reuse(
+    options: BuildOptions,
+    out_dir: Path,
+    previous: BuildLayout,
+    files: int,
+    clock: _Clock,
+    started: float,
+) -> BuildResult:
+    """Publishes a copy of the published build (its inputs are unchanged) as a new build."""
+    folder = prepare_build_folder(out_dir, new_build_id())
+    layout = BuildLayout(folder)
+    try:
+        _converted(options, files, files)
+        _copy_build(previous, layout)
+        layout.report.mkdir(parents=True)
+        for path in (previous.validation_file, previous.quarantine_file):
+            _link_or_copy(path, layout.report / path.name)
+        quarantined = json.loads(previous.quarantine_file.read_text(encoding="utf-8"))
+        clock.lap("copy")
+        summary = dataclasses.replace(
+            BuildSummary.read(previous.summary_file),
+            build_id=layout.build_id,
+            converted=0,
+            reused=files,
+            validated=0,
+            seconds=round(time.perf_counter() - started, 3),
+            timings=clock.timings,
+        )
+        summary.write(layout.summary_file)
+        _reached(options, "publish")
+        publish_build(out_dir, folder)
+    except BaseException:
+        if published_folder(out_dir) != Path(os.path.realpath(folder)):
+            discard_build(folder)
+        raise
+    return BuildResult(summary, out_dir, tuple(quarantined))
+
+
+def _prune(caches: _Caches, prepared: _Prepared) -> None:
+    """Removes what the published build does not use from the caches."""
+    caches.conversions.used |= prepared.conversion_keys
+    caches.conversions.prune()
+    cleaning = VerdictCache(caches.folder)
     try:
         cleaning.keep_only(prepared.verdict_keys)
     finally:
         cleaning.close()
-    return BuildResult(summary, out_dir, prepared.quarantine.entries())
+    prune_runs(caches.runs, prepared.segment_keys | {run.id for run in prepared.runs})
+    if prepared.previous is None:  # the dumps were written: their chunks are what is used
+        caches.chunks.prune()
 
 
 @dataclass
@@ -181,16 +317,22 @@ class _Prepared:
     validated: int
     quarantine: Quarantine
     build_time: str
-    quads: Path
-    triples: Path
+    input_digest: str | None
+    #: the runs this build publishes: the context's, then each file's
+    runs: list[Run] = field(default_factory=list)
     #: the result documents of the whole build (context and releases), without repeats
     documents: dict[str, None] = field(default_factory=dict)
     violations_outside: int = 0
     verdict_keys: set[str] = field(default_factory=set)
+    conversion_keys: set[str] = field(default_factory=set)
+    segment_keys: set[str] = field(default_factory=set)
     #: the published build this one is equal to, whose store and dumps it copies
     previous: BuildLayout | None = None
-    #: a hash of what the build publishes: the context, each file's bytes and converter, each
-    #: release's verdict key; equal hashes, equal store, dumps and report
+    #: the merged sorted files of all runs (when the store and dumps are written)
+    quads: Path | None = None
+    triples: Path | None = None
+    #: a hash of what the build publishes: the context and each file's segment and the
+    #: releases it leaves to other files; equal hashes, equal store, dumps and report
     digest: hashlib._Hash = field(default_factory=hashlib.sha256)
 
 
@@ -198,25 +340,22 @@ def _prepare(
     options: BuildOptions,
     loaded: _Sources,
     layout: BuildLayout,
-    conversions: ConversionCache,
-    verdicts: VerdictCache,
+    caches: _Caches,
     clock: _Clock,
 ) -> _Prepared:
-    """Validates the context, converts and validates every file, spools what is published."""
+    """Validates the context, takes each file's segment (made when not cached), merges runs."""
     base = options.base
     context_graphs = [*loaded.sources.named(base), *sorted(loaded.extras.items())]
     shapes = load_shapes()
     ontology = loaded.sources.ontology
     fingerprint = context_fingerprint(shapes, ontology, [g for _, g in context_graphs])
     context = ValidationContext(shapes, ontology, context_graphs, fingerprint)
-    spool = QuadSpool(layout.root / WORK)
-    for number, (name, graph) in enumerate(context_graphs):
-        spool.add_quads(graph_quads(graph, name, bnode_prefix=f"g{number}x"))
     prepared = _Prepared(
-        len(loaded.files), 0, 0, 0, Quarantine(), loaded.build_time, spool.path, spool.path
+        len(loaded.files), 0, 0, 0, Quarantine(), loaded.build_time, loaded.inputs.fingerprint
     )
-    context_verdict = _context_verdict(context, verdicts, prepared)
-    for part in (PUBLISH_FORMAT, base, loaded.build_time, fingerprint):
+    prepared.runs.append(_context_run(context_graphs, layout, caches))
+    context_verdict = _context_verdict(context, caches.verdicts, prepared)
+    for part in (PUBLISH_FORMAT, base, loaded.build_time, fingerprint, prepared.runs[0].id):
         prepared.digest.update(part.encode() + b"\x1f")
     prepared.documents.update(dict.fromkeys(context_verdict.results))
     prepared.violations_outside = sum(
@@ -226,26 +365,48 @@ def _prepare(
     work = FileWork(
         converter=_LazyConverter(options, loaded.sources),
         context=context,
-        cache_folder=conversions.folder,
+        cache_folder=caches.folder,
         fingerprint=converter_fingerprint(),
         base=base,
         max_release_bytes=options.max_release_bytes,
     )
     seen: dict[str, tuple[str, int]] = {}
-    try:
-        for number, outcome in enumerate(_outcomes(work, loaded.files, options.jobs), start=1):
-            _take(outcome, prepared, spool, seen, base)
-            if outcome.cache_key is not None:
-                conversions.used.add(outcome.cache_key)
-            _converted(options, number, len(loaded.files))
-    finally:
-        spool.close()
+    segments = _segments(work, loaded, caches, options.jobs)
+    for number, segment in enumerate(segments, start=1):
+        _take(segment, prepared, seen, base, caches)
+        _converted(options, number, len(loaded.files))
     clock.lap("convert+validate")
     prepared.previous = _reusable(layout, prepared.digest.hexdigest())
-    if prepared.previous is None:
-        prepared.quads, prepared.triples = spool.sorted_files()
-        clock.lap("sort")
     return prepared
+
+
+def _merged(layout: BuildLayout, prepared: _Prepared) -> tuple[Path, Path]:
+    """The sorted distinct quads and triples of all runs (merged on first use)."""
+    if prepared.quads is None or prepared.triples is None:
+        scratch = layout.root / WORK
+        scratch.mkdir(parents=True, exist_ok=True)
+        quads, triples = scratch / "quads.nq", scratch / "triples.nt"
+        merge_sorted([r.quads for r in prepared.runs], quads, scratch)
+        merge_sorted([r.triples for r in prepared.runs], triples, scratch)
+        prepared.quads, prepared.triples = quads, triples
+    return prepared.quads, prepared.triples
+
+
+def _context_run(
+    context_graphs: Sequence[tuple[URIRef, Graph]], layout: BuildLayout, caches: _Caches
+) -> Run:
+    """The run of the context graphs (ontology, vocabularies, reference graph, extras)."""
+    spool = QuadSpool(layout.root / WORK)
+    try:
+        for number, (name, graph) in enumerate(context_graphs):
+            spool.add_quads(graph_quads(graph, name, bnode_prefix=f"g{number}x"))
+    finally:
+        spool.close()
+    with spool.path.open("rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    run = sorted_run(spool.path, caches.runs, f"context-{digest}")
+    spool.path.unlink()
+    return run
 
 
 def _context_verdict(
@@ -266,20 +427,26 @@ def _context_verdict(
 
 
 def _take(
-    outcome: FileOutcome,
+    segment: Segment,
     prepared: _Prepared,
-    spool: QuadSpool,
     seen: dict[str, tuple[str, int]],
     base: str,
+    caches: _Caches,
 ) -> None:
-    """Publishes (spools) or quarantines each release of one file's outcome."""
-    prepared.converted += int(outcome.converted)
-    prepared.digest.update(f"{outcome.file_name}\x1f{outcome.cache_key}\x1e".encode())
-    prepared.validated += outcome.validated
+    """Publishes or quarantines each release of one file's segment; adds the file's run."""
+    prepared.converted += int(segment.converted)
+    prepared.validated += segment.validated
+    if segment.conversion_key is not None:
+        prepared.conversion_keys.add(segment.conversion_key)
+    if segment.key is not None:
+        prepared.segment_keys.add(segment.key)
     quarantine = prepared.quarantine
-    for release in outcome.releases:
+    name = segment.file_name
+    records: list[dict[str, object]] | None = None
+    left_out: set[str] = set()
+    for release in segment.releases:
         if release.problem is not None or release.key is None:
-            quarantine.add(outcome.file_name, release.item, release.problem or {}, release.record)
+            quarantine.add(name, release.item, release.problem or {}, release.record or {})
             continue
         if release.key in seen:
             first_file, first_item = seen[release.key]
@@ -289,42 +456,70 @@ def _take(
                 "reason": f"same date and title as item {first_item} of {first_file} "
                 f"(release key {release.key}); give one of them another title or remove it",
             }
-            quarantine.add(outcome.file_name, release.item, problem, release.record)
+            record = release.record
+            if record is None:  # a release the file publishes on its own: leave it out
+                records = records if records is not None else segment.records()
+                record = records[release.item]
+                left_out.add(str(graph_iri("release", release.key, base=base)))
+            quarantine.add(name, release.item, problem, record)
             continue
-        seen[release.key] = (outcome.file_name, release.item)
-        verdict = release.verdict or ReleaseVerdict()
-        prepared.digest.update(f"{release.item}\x1f{release.verdict_key}\x1e".encode())
+        seen[release.key] = (name, release.item)
         if release.verdict_key is not None:
             prepared.verdict_keys.add(release.verdict_key)
-        prepared.documents.update(dict.fromkeys(verdict.results))
-        if verdict.failing:
-            violations = [r for r in results_of(verdict.results) if r.severity == "Violation"]
+        prepared.documents.update(dict.fromkeys(release.results))
+        if release.failing:
+            violations = [r for r in results_of(release.results) if r.severity == "Violation"]
             quarantine.add_violations(
-                outcome.file_name, release.item, release.key, violations, release.record
+                name, release.item, release.key, violations, release.record or {}
             )
             continue
-        spool.add_ntriples(release.ntriples, str(graph_iri("release", release.key, base=base)))
         prepared.published += 1
+    prepared.digest.update(f"{name}\x1f{segment.key}\x1f{sorted(left_out)}\x1e".encode())
+    if segment.run is not None:
+        run = segment.run if not left_out else filtered_run(segment.run, left_out, caches.runs)
+        prepared.runs.append(run)
 
 
-def _outcomes(
+def _segments(
+    work: FileWork, loaded: _Sources, caches: _Caches, jobs: int | None
+) -> Iterator[Segment]:
+    """Each file's segment, in file order: from the cache when the file and the validation
+    context are unchanged, else made in worker processes (or here, for one file)."""
+    keys: list[str | None] = []
+    for source, sha256 in zip(loaded.files, loaded.inputs.digests, strict=True):
+        key = None
+        if sha256 is not None:
+            conversion = entry_key(
+                file_name=source.name, sha256=sha256, base=work.base, fingerprint=work.fingerprint
+            )
+            key = segment_key(conversion, work.context.fingerprint)
+        keys.append(key if key is not None and segment_exists(caches.runs, key) else None)
+    pending = [source for source, key in zip(loaded.files, keys, strict=True) if key is None]
+    made = _made_segments(work, pending, jobs)
+    try:
+        for source, key in zip(loaded.files, keys, strict=True):
+            segment = load_segment(caches.runs, key) if key is not None else next(made)
+            yield segment if segment is not None else make_segment(work, source)
+    finally:
+        made.close()
+        work.close()
+
+
+def _made_segments(
     work: FileWork, files: Sequence[InputFile], jobs: int | None
-) -> Iterator[FileOutcome]:
-    """Each file's outcome, in file order: in worker processes when there is more than one file."""
+) -> Generator[Segment, None, None]:
+    """Each file's new segment, in file order: in worker processes when there is more than one."""
     workers = min(jobs or os.cpu_count() or 1, len(files))
     if workers <= 1:
-        try:
-            for source in files:
-                yield process_file(work, source)
-        finally:
-            work.close()
+        for source in files:
+            yield make_segment(work, source)
         return
     context = multiprocessing.get_context("fork")  # workers inherit the loaded graphs
     pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(work,)
     )
     try:
-        yield from pool.map(process_installed, files)
+        yield from pool.map(make_installed_segment, files)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -352,21 +547,26 @@ class _LazyConverter:
 
 
 def _write_build(
-    layout: BuildLayout, prepared: _Prepared, base: str, clock: _Clock, started: float
+    layout: BuildLayout,
+    prepared: _Prepared,
+    base: str,
+    caches: _Caches,
+    clock: _Clock,
+    started: float,
 ) -> BuildSummary:
     """Writes the store, dumps and report of a prepared build into its own folder."""
     if prepared.previous is not None:
         counts = _copy_build(prepared.previous, layout)
         clock.lap("copy")
     else:
-        _load_store(layout.store, prepared.quads, prepared.triples)
-        build_search_index(layout)
-        clock.lap("store")
+        patched = _make_store(layout, prepared)
+        clock.lap("store patch" if patched else "store")
+        _write_search_index(layout, patched)
+        clock.lap("search")
         facts = BuildFacts(prepared.build_time, prepared.published, len(prepared.quarantine))
-        dumps, stats = write_dumps_and_void(
-            layout.dumps, prepared.quads, prepared.triples, facts, base=base
-        )
-        clock.lap("dumps")
+        dumps, stats, chunks = _write_dumps(layout, prepared, patched, facts, caches, base)
+        (layout.chunks_file).write_text(json.dumps(chunks.to_json()) + "\n", encoding="utf-8")
+        clock.lap("dumps patch" if patched and prepared.quads is None else "dumps")
         counts = _Counts(
             len(stats.graphs),
             stats.quads,
@@ -376,7 +576,10 @@ def _write_build(
                 for d in dumps
             },
         )
+    _write_manifest(layout, prepared.runs)
     report_graph = parse_documents(prepared.documents)
+    warnings = sum(1 for r in read_results(report_graph) if r.severity == "Warning")
+    clock.lap("report")
     summary = BuildSummary(
         build_id=layout.build_id,
         base=base,
@@ -392,11 +595,12 @@ def _write_build(
         quads=counts.quads,
         triples=counts.triples,
         violations_outside_releases=prepared.violations_outside,
-        warnings=sum(1 for r in read_results(report_graph) if r.severity == "Warning"),
+        warnings=warnings,
         seconds=round(time.perf_counter() - started, 3),
         timings=clock.timings,
         dumps=counts.dumps,
         content_digest=prepared.digest.hexdigest(),
+        input_digest=prepared.input_digest,
         quarantined_files=tuple(sorted({str(e["file"]) for e in prepared.quarantine.entries()})),
     )
     write_report(layout, report_graph, prepared.quarantine, summary)
@@ -411,6 +615,112 @@ class _Counts:
     quads: int | None
     triples: int | None
     dumps: Mapping[str, Mapping[str, object]]
+
+
+def _write_manifest(layout: BuildLayout, runs: Sequence[Run]) -> None:
+    """Records the runs the build's store holds (the next build patches it from them)."""
+    data = {"format": PUBLISH_FORMAT, "runs": [run.id for run in runs]}
+    layout.runs_file.write_text(json.dumps(data) + "\n", encoding="utf-8")
+
+
+def _previous_runs(previous: BuildLayout, folder: Path) -> list[Run] | None:
+    """The runs the published build's store holds, or None when not known or not cached."""
+    try:
+        data = json.loads(previous.runs_file.read_text(encoding="utf-8"))
+        if data["format"] != PUBLISH_FORMAT:
+            return None
+        runs = [Run(str(i), folder / f"{i}.nq", folder / f"{i}.nt") for i in data["runs"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all(run.quads.is_file() for run in runs):
+        return None
+    return runs
+
+
+@dataclass(frozen=True)
+class _Patched:
+    """A store patched from the published build's: that build, and what changed."""
+
+    previous: BuildLayout
+    applied: PatchApplied
+
+
+def _write_dumps(
+    layout: BuildLayout,
+    prepared: _Prepared,
+    patched: _Patched | None,
+    facts: BuildFacts,
+    caches: _Caches,
+    base: str,
+) -> DumpsWritten:
+    """The dumps, VoID and SHA256SUMS: the published build's dumps patched where the change
+    reaches, when the store was patched and that build's chunks are all cached; else written
+    in full from the merged runs."""
+    written = None
+    previous = DumpChunks.read(patched.previous.chunks_file) if patched is not None else None
+    if patched is not None and previous is not None:
+        change = patched.applied
+
+        def patch(folder: Path) -> DumpsWritten | None:
+            return patch_rdf_dumps(
+                folder,
+                previous,
+                change.quads,
+                change.triples,
+                prefixes=PREFIXES,
+                cache=caches.chunks,
+            )
+
+        written = write_dumps_and_void(layout.dumps, facts, base=base, write=patch)
+    if written is None:
+        quads, triples = _merged(layout, prepared)
+
+        def full(folder: Path) -> DumpsWritten:
+            return write_rdf_dumps(folder, quads, triples, prefixes=PREFIXES, cache=caches.chunks)
+
+        written = write_dumps_and_void(layout.dumps, facts, base=base, write=full)
+    assert written is not None
+    return written
+
+
+def _make_store(layout: BuildLayout, prepared: _Prepared) -> _Patched | None:
+    """Writes the build's store: the published build's, patched, when that is worth it, else
+    bulk-loaded from the merged runs; says what was patched, or None when loaded."""
+    patched = _patch_store(layout, prepared)
+    if patched is not None:
+        return patched
+    quads, triples = _merged(layout, prepared)
+    _load_store(layout.store, quads, triples)
+    return None
+
+
+def _patch_store(layout: BuildLayout, prepared: _Prepared) -> _Patched | None:
+    """Patches a copy of the published build's store into the build, when worth it."""
+    folder = published_folder(layout.root.parent.parent)
+    if folder is None:
+        return None
+    previous = BuildLayout(folder)
+    old = _previous_runs(previous, prepared.runs[0].quads.parent)
+    if old is None or not previous.store.is_dir():
+        return None
+    patch = plan_patch(old, prepared.runs)
+    if patch is None:
+        return None
+    copy_store(previous.store, layout.store)
+    return _Patched(previous, apply_patch(layout.store, patch))
+
+
+def _write_search_index(layout: BuildLayout, patched: _Patched | None) -> None:
+    """The label search index: the previous build's, patched, when the store was patched and
+    the class hierarchy is the same; else made from the whole store."""
+    if (
+        patched is not None
+        and patched.previous.search_index.is_file()
+        and str(RDFS.subClassOf) not in patched.applied.touched
+    ):
+        patch_search_index(layout, patched.previous.search_index, patched.applied.touched)
+    else:
+        build_search_index(layout)
 
 
 def _reusable(layout: BuildLayout, digest: str) -> BuildLayout | None:
@@ -432,12 +742,7 @@ def _copy_build(previous: BuildLayout, layout: BuildLayout) -> _Counts:
     """Copies the store and dumps of an equal published build: the store's immutable table
     files and the dumps (same statements, same build time, same bytes) as hard links, the rest
     of the store copied, so neither build can change the other's."""
-    layout.store.mkdir(parents=True)
-    for path in previous.store.iterdir():
-        if path.suffix == ".sst":
-            os.link(path, layout.store / path.name)
-        elif path.is_file():
-            shutil.copy2(path, layout.store / path.name)
+    copy_store(previous.store, layout.store)
     if previous.search_index.is_file():  # the same statements: the same labels to search
         layout.search_index.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(previous.search_index, layout.search_index)
@@ -445,12 +750,20 @@ def _copy_build(previous: BuildLayout, layout: BuildLayout) -> _Counts:
         build_search_index(layout)
     layout.dumps.mkdir(parents=True)
     for path in previous.dumps.iterdir():  # written once, never changed: linked, not copied
-        try:
-            os.link(path, layout.dumps / path.name)
-        except OSError:
-            shutil.copy2(path, layout.dumps / path.name)
+        _link_or_copy(path, layout.dumps / path.name)
+    for made in (previous.runs_file, previous.chunks_file):
+        if made.is_file():
+            shutil.copy2(made, layout.root / made.name)
     summary = BuildSummary.read(previous.summary_file)
     return _Counts(summary.graphs, summary.quads, summary.triples, summary.dumps)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link to a file written once and never changed (a copy on another file system)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 class _Clock:

@@ -5,12 +5,29 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import shutil
+import itertools
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import pyoxigraph as ox
+from kg.errors import BuildError
+from kg.publish.chunks import (
+    Chunk,
+    ChunkCache,
+    DatasetStats,
+    MemberWriter,
+    chunk_rule,
+    chunks_of,
+    gzip_member,
+    patched_sequence,
+    quad_counts,
+    triple_counts,
+    turtle_body,
+    turtle_head,
+    write_members,
+)
 
 TURTLE_DUMP = "osce-kg.ttl.gz"
 NTRIPLES_DUMP = "osce-kg.nt.gz"
@@ -68,67 +85,165 @@ def describe_file(path: Path, *, statements: int) -> DumpFile:
     )
 
 
-def gzip_file(source: Path, target: Path, *, head: Iterable[bytes] = ()) -> None:
-    """Gzips ``head`` then the bytes of ``source`` into ``target``, as :func:`write_gzip` does
-    (no file name, mtime 0), a megabyte at a time: equal bytes in, equal bytes out."""
-    with (
-        target.open("wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz,
-    ):
-        for part in head:
-            gz.write(part)
-        with source.open("rb") as handle:
-            shutil.copyfileobj(handle, gz, 1 << 20)
+@dataclass(frozen=True)
+class DumpChunks:
+    """The chunks of a build's dumps (``chunks.json`` in its folder): what the next build
+    patches its dumps from."""
+
+    rule: str
+    ntriples: tuple[Chunk, ...]  # each with its Turtle member
+    nquads: tuple[Chunk, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "ntriples": [[c.first, c.name, c.turtle] for c in self.ntriples],
+            "nquads": [[c.first, c.name] for c in self.nquads],
+        }
+
+    @classmethod
+    def read(cls, path: Path) -> DumpChunks | None:
+        """The chunks a build recorded, or None (none recorded, another rule, unreadable)."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data["rule"] != chunk_rule():
+                return None
+            return cls(
+                data["rule"],
+                tuple(Chunk(str(f), str(n), str(t)) for f, n, t in data["ntriples"]),
+                tuple(Chunk(str(f), str(n)) for f, n in data["nquads"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+#: one chunk of a dump to write: its lines (new) or an earlier build's chunk (kept as it was)
+ChunkItem = bytes | Chunk
 
 
 def write_rdf_dumps(
-    folder: Path, quads: Path, triples: Path, *, prefixes: Mapping[str, str], counts: DumpCounts
-) -> list[DumpFile]:
-    """Writes the three dumps into ``folder`` from the sorted distinct quads and triples files.
+    folder: Path,
+    quads: Path,
+    triples: Path,
+    *,
+    prefixes: Mapping[str, str],
+    cache: ChunkCache,
+) -> tuple[list[DumpFile], DatasetStats, DumpChunks]:
+    """Writes the three dumps into ``folder`` from the sorted distinct quads and triples files;
+    returns them, what the VoID counts in them and their chunks.
 
     N-Triples and N-Quads are those files compressed; the Turtle is the merge of all graphs,
-    written by pyoxigraph from the sorted triples (streamed), with its prefix lines sorted
-    (pyoxigraph writes them in hash-map order, which changes from one process to the next).
+    written by pyoxigraph (its prefix lines sorted: pyoxigraph writes them in hash-map order,
+    which changes from one process to the next). Each dump is a series of gzip members, one
+    per content-defined chunk (``kg.publish.chunks``), each taken from ``cache`` when a build
+    has compressed the same lines before.
     """
-    turtle = folder / "osce-kg.ttl.tmp"
-    ox.serialize(
-        ox.parse(path=str(triples), format=ox.RdfFormat.N_TRIPLES),
-        output=str(turtle),
-        format=ox.RdfFormat.TURTLE,
-        prefixes=dict(prefixes),
+    return _write_dumps(folder, chunks_of(triples), chunks_of(quads), prefixes, cache)
+
+
+def patch_rdf_dumps(
+    folder: Path,
+    previous: DumpChunks,
+    quads: tuple[set[bytes], set[bytes]],
+    triples: tuple[set[bytes], set[bytes]],
+    *,
+    prefixes: Mapping[str, str],
+    cache: ChunkCache,
+) -> tuple[list[DumpFile], DatasetStats, DumpChunks] | None:
+    """Writes the dumps of a build whose statements differ from a previous build's by the
+    (removed, added) lines of ``quads`` and of ``triples`` (the merge): the previous build's
+    chunks where the change does not reach, new chunks where it does; the bytes a build from
+    scratch writes. None when the previous chunks are not all in the cache."""
+    ntriples = patched_sequence(list(previous.ntriples), *triples, cache)
+    nquads = patched_sequence(list(previous.nquads), *quads, cache)
+    if ntriples is None or nquads is None:
+        return None
+    return _write_dumps(
+        folder,
+        (i if isinstance(i, bytes) else previous.ntriples[i] for i in ntriples),
+        (i if isinstance(i, bytes) else previous.nquads[i] for i in nquads),
+        prefixes,
+        cache,
     )
-    with turtle.open("rb") as handle:
-        head = []
-        for line in handle:
-            if not line.startswith(b"@prefix "):
-                rest = line
-                break
-            head.append(line)
-        else:
-            rest = b""
-        body = folder / "osce-kg.ttl.body"
-        with body.open("wb") as target:
-            target.write(rest)
-            shutil.copyfileobj(handle, target, 1 << 20)
-    turtle.unlink()
-    written = []
-    for name, source, prefix, count in (
-        (TURTLE_DUMP, body, sorted(head), counts.triples),
-        (NTRIPLES_DUMP, triples, [], counts.triples),
-        (NQUADS_DUMP, quads, [], counts.quads),
-    ):
-        gzip_file(source, folder / name, head=prefix)
-        written.append(describe_file(folder / name, statements=count))
-    body.unlink()
-    return written
 
 
-@dataclass(frozen=True)
-class DumpCounts:
-    """How many statements the dumps hold."""
+def _write_dumps(
+    folder: Path,
+    ntriples_chunks: Iterable[ChunkItem],
+    nquads_chunks: Iterable[ChunkItem],
+    prefixes: Mapping[str, str],
+    cache: ChunkCache,
+) -> tuple[list[DumpFile], DatasetStats, DumpChunks]:
+    paths = (folder / TURTLE_DUMP, folder / NTRIPLES_DUMP, folder / NQUADS_DUMP)
+    turtle, ntriples, nquads = (MemberWriter(p) for p in paths)
+    listed_triples: list[Chunk] = []
+    listed_quads: list[Chunk] = []
+    try:
+        body = turtle_body(prefixes)
+        chunks = iter(ntriples_chunks)
+        first = next(chunks, None)
+        if first is not None:  # no statements, no prefixes (as pyoxigraph writes it)
+            turtle.write(gzip_member(turtle_head(prefixes)))
+            chunks = itertools.chain([first], chunks)
+        stats = DatasetStats()
+        outputs = [("nt", ntriples, triple_counts), ("ttl", turtle, body)]
+        for item in chunks:
+            _write_item(item, outputs, cache, stats, listed_triples)
+        quad_stats = DatasetStats()
+        for item in nquads_chunks:
+            _write_item(item, [("nq", nquads, quad_counts)], cache, quad_stats, listed_quads)
+        stats.add({"quads": quad_stats.quads, "graphs": quad_stats.graphs})
+        for writer in (turtle, ntriples, nquads):
+            writer.finish()
+    finally:
+        for writer in (turtle, ntriples, nquads):
+            writer.close()
+    written = [
+        _described(turtle, stats.triples),
+        _described(ntriples, stats.triples),
+        _described(nquads, stats.quads),
+    ]
+    chunks_made = DumpChunks(chunk_rule(), tuple(listed_triples), tuple(listed_quads))
+    return written, stats, chunks_made
 
-    triples: int
-    quads: int
+
+def _write_item(
+    item: ChunkItem,
+    outputs: list[tuple[str, MemberWriter, Any]],
+    cache: ChunkCache,
+    stats: DatasetStats,
+    listed: list[Chunk],
+) -> None:
+    """Writes one chunk into each of its dumps: a new one compressed (or from the cache by its
+    content), an earlier build's taken from the cache by name."""
+    if isinstance(item, bytes):
+        write_members([item], outputs, cache, listed, stats)
+        return
+    names = [item.name, item.turtle]
+    for (_, writer, _), name in zip(outputs, names, strict=False):
+        assert name is not None
+        found = cache.stored(name)
+        if found is None:  # checked before writing began; gone since: a clear error
+            raise BuildError(f"the dump chunk {name} left the cache during the build; build again")
+        writer.write(found[0])
+        stats.add(found[1])
+    listed.append(item)
+
+
+def _quad_stats(stats: DatasetStats) -> dict[str, object]:
+    return {"quads": stats.quads, "graphs": stats.graphs}
+
+
+def _described(writer: MemberWriter, statements: int) -> DumpFile:
+    name = writer.path.name
+    return DumpFile(
+        name=name,
+        media_type=MEDIA_TYPES.get(name, "application/octet-stream"),
+        byte_size=writer.size,
+        sha256=writer.sha256.hexdigest(),
+        statements=statements,
+        compressed=True,
+    )
 
 
 def write_checksums(folder: Path, names: Iterable[str]) -> Path:

@@ -37,6 +37,8 @@ QUARANTINE_FILE = "quarantine.json"
 SUMMARY_FILE = "summary.json"
 SEARCH_FOLDER = "search"
 SEARCH_FILE = "labels.sqlite"
+RUNS_FILE = "runs.json"
+CHUNKS_FILE = "chunks.json"
 #: the stable entry points of a build directory, each through ``current``
 LINKS = (STORE, DUMPS, REPORT)
 
@@ -94,6 +96,16 @@ class BuildLayout:
     def search_index(self) -> Path:
         """``search/labels.sqlite``: the label search index (kg.publish.search_index)."""
         return self.root / SEARCH_FOLDER / SEARCH_FILE
+
+    @property
+    def runs_file(self) -> Path:
+        """``runs.json``: the cached runs (``kg.publish.runs``) the store was made of."""
+        return self.root / RUNS_FILE
+
+    @property
+    def chunks_file(self) -> Path:
+        """``chunks.json``: the chunks of the dumps (``kg.publish.dumps.DumpChunks``)."""
+        return self.root / CHUNKS_FILE
 
     @property
     def quarantine_file(self) -> Path:

@@ -13,6 +13,7 @@ import contextlib
 import difflib
 import os
 import re
+import shutil
 import sqlite3
 import tempfile
 import unicodedata
@@ -83,6 +84,24 @@ SELECT DISTINCT ?term ?kind WHERE {
   FILTER(isIRI(?term))
 }"""
 
+# The same, about one IRI ?s (given in a VALUES clause: SUBJECT), in the default graph.
+_LABELS_OF_QUERY = f"""
+SELECT DISTINCT ?p ?label WHERE {{
+  VALUES ?s {{ SUBJECT }}
+  ?s ?p ?label .
+  FILTER(isLiteral(?label) && ?p IN ({_LABEL_IRIS}))
+}}"""
+_TYPES_OF_QUERY = f"""
+SELECT DISTINCT ?class ?direct WHERE {{
+  VALUES ?s {{ SUBJECT }}
+  {{ ?s a ?class . BIND(true AS ?direct) }}
+  UNION
+  {{ ?s a ?given . ?given <{RDFS.subClassOf}>+ ?class . BIND(false AS ?direct) }}
+  FILTER(isIRI(?class))
+}}"""
+_USED_AS_PROPERTY = "ASK { ?s SUBJECT ?o }"
+_USED_AS_CLASS = "ASK { ?s a SUBJECT }"
+
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE entities(id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE, term INTEGER NOT NULL);
@@ -144,25 +163,135 @@ def search_index_file(layout: BuildLayout) -> Path:
 def build_search_index(layout: BuildLayout) -> Path:
     """Writes the search index of a finished build's store into the build folder; returns it.
 
-    Called by the build once the store is complete (the store is opened read-only here).
+    Called by the build once the store is complete (the store is opened read-only here). The
+    build's store holds the RDF merge of its named graphs as its default graph: the index is
+    read from it (each statement once), not from the union of the named graphs.
     """
     store = ox.Store.read_only(str(layout.store))
     target = search_index_file(layout)
-    write_search_index(store, target, source=layout.build_id)
+    write_search_index(store, target, source=layout.build_id, union=False)
     return target
 
 
-def write_search_index(store: ox.Store, target: Path, *, source: str) -> int:
+def patch_search_index(layout: BuildLayout, previous: Path, iris: Iterable[str]) -> Path:
+    """Writes the search index of a build whose store was patched from a previous build's:
+    a copy of the previous index with the entries of ``iris`` (every subject, predicate and
+    class of the statements the patch removed or added) made again from the new store, as
+    :func:`build_search_index` would make them. The class hierarchy must be unchanged."""
+    store = ox.Store.read_only(str(layout.store))
+    target = search_index_file(layout)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        shutil.copyfile(previous, temporary)
+        connection = sqlite3.connect(temporary)
+        try:
+            with connection:
+                for iri in sorted(set(iris)):
+                    _forget(connection, iri)
+                    _index_one(connection, store, iri)
+                connection.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'source'", (layout.build_id,)
+                )
+        finally:
+            connection.close()
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return target
+
+
+def _forget(connection: sqlite3.Connection, iri: str) -> None:
+    """Removes an IRI's entity, names (and their full-text rows) and types from an index."""
+    found = connection.execute("SELECT id FROM entities WHERE iri = ?", (iri,)).fetchone()
+    if found is None:
+        return
+    entity = found[0]
+    for name_id, folded in connection.execute(
+        "SELECT id, folded FROM names WHERE entity = ?", (entity,)
+    ).fetchall():
+        connection.execute(
+            "INSERT INTO names_fts(names_fts, rowid, folded) VALUES ('delete', ?, ?)",
+            (name_id, folded),
+        )
+    connection.execute("DELETE FROM names WHERE entity = ?", (entity,))
+    connection.execute("DELETE FROM types WHERE entity = ?", (entity,))
+    connection.execute("DELETE FROM entities WHERE id = ?", (entity,))
+
+
+def _index_one(connection: sqlite3.Connection, store: ox.Store, iri: str) -> None:
+    """Indexes one IRI as :func:`_fill` does: its labels and classes, or, unlabelled, its name
+    as a property or class the data uses; nothing when it is neither."""
+    node = ox.NamedNode(iri)
+    names: set[tuple[str, str, str, int]] = set()
+    labelled = False
+    for row in _select_about(store, _LABELS_OF_QUERY, node):
+        labelled = True
+        label = row["label"]
+        folded = fold(label.value)
+        if folded:
+            names.add((label.value, label.language or "", folded, LABEL_PROPERTIES[row["p"].value]))
+    types: dict[str, int] = {}
+    term = False
+    if not labelled:
+        kind = None
+        if store.query(_about(_USED_AS_PROPERTY, node)):
+            kind = str(RDF.Property)
+        elif store.query(_about(_USED_AS_CLASS, node)):
+            kind = str(RDFS.Class)
+        if kind is None:
+            return
+        name = name_from_iri(iri)
+        names.add((name, "", fold(name), 1))
+        types[kind] = 1
+        term = True
+    for row in _select_about(store, _TYPES_OF_QUERY, node):
+        direct = int(row["direct"].value == "true")
+        cls = row["class"].value
+        types[cls] = max(types.get(cls, 0), direct)
+        if direct and cls in TERM_TYPES:
+            term = True
+    cursor = connection.execute("INSERT INTO entities(iri, term) VALUES (?, ?)", (iri, int(term)))
+    entity = cursor.lastrowid
+    connection.executemany(
+        "INSERT INTO types(class, entity, direct) VALUES (?, ?, ?)",
+        sorted((cls, entity, direct) for cls, direct in types.items()),
+    )
+    for text, lang, folded, preferred in sorted(names):
+        row_id = connection.execute(
+            "INSERT INTO names(entity, text, lang, folded, preferred) VALUES (?, ?, ?, ?, ?)",
+            (entity, text, lang, folded, preferred),
+        ).lastrowid
+        connection.execute("INSERT INTO names_fts(rowid, folded) VALUES (?, ?)", (row_id, folded))
+
+
+def _about(query: str, node: ox.NamedNode) -> str:
+    """A query about one IRI (written where the query says SUBJECT)."""
+    return query.replace("SUBJECT", str(node))
+
+
+def _select_about(store: ox.Store, query: str, node: ox.NamedNode) -> ox.QuerySolutions:
+    result = store.query(_about(query, node))
+    assert isinstance(result, ox.QuerySolutions)
+    return result
+
+
+def write_search_index(store: ox.Store, target: Path, *, source: str, union: bool = True) -> int:
     """Writes the index of every labelled IRI of ``store`` to ``target`` atomically (a
     temporary file renamed over it); returns how many labels it holds. ``source`` names
-    the build it was made from (kept in the index's meta table)."""
+    the build it was made from (kept in the index's meta table). ``union``: read the union
+    of the named graphs (an older build's store), not the default graph (the merge)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
     try:
         connection = sqlite3.connect(temporary)
         try:
-            count = _fill(connection, store, source)
+            count = _fill(connection, store, source, union)
         except sqlite3.OperationalError as error:  # e.g. "no such module: fts5"
             raise SearchIndexError(
                 f"{target}: cannot write the search index ({error}); Python's sqlite3 must "
@@ -179,11 +308,11 @@ def write_search_index(store: ox.Store, target: Path, *, source: str) -> int:
     return count
 
 
-def _fill(connection: sqlite3.Connection, store: ox.Store, source: str) -> int:
+def _fill(connection: sqlite3.Connection, store: ox.Store, source: str, union: bool) -> int:
     connection.executescript(_SCHEMA)
     ids: dict[str, int] = {}
     names: list[tuple[int, str, str, str, int]] = []
-    for row in _select(store, _LABELS_QUERY):
+    for row in _select(store, _LABELS_QUERY, union):
         label = row["label"]
         entity = ids.setdefault(row["s"].value, len(ids) + 1)
         folded = fold(label.value)
@@ -192,7 +321,7 @@ def _fill(connection: sqlite3.Connection, store: ox.Store, source: str) -> int:
             names.append((entity, label.value, label.language or "", folded, preferred))
     types: dict[tuple[str, int], int] = {}
     terms: set[int] = set()
-    for row in _select(store, _USED_TERMS_QUERY):
+    for row in _select(store, _USED_TERMS_QUERY, union):
         iri = row["term"].value
         if iri in ids:
             continue  # labelled: its labels and types come from the data
@@ -202,7 +331,7 @@ def _fill(connection: sqlite3.Connection, store: ox.Store, source: str) -> int:
         kind = str(RDF.Property) if row["kind"].value == "property" else str(RDFS.Class)
         types[(kind, entity)] = 1
         terms.add(entity)
-    for row in _select(store, _TYPES_QUERY):
+    for row in _select(store, _TYPES_QUERY, union):
         found = ids.get(row["s"].value)
         if found is None:
             continue  # unlabelled things cannot be found by label
@@ -239,8 +368,8 @@ def name_from_iri(iri: str) -> str:
     return _CAMEL.sub(" ", local).replace("_", " ").lower()
 
 
-def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
-    result = store.query(query, use_default_graph_as_union=True)
+def _select(store: ox.Store, query: str, union: bool) -> ox.QuerySolutions:
+    result = store.query(query, use_default_graph_as_union=union)
     assert isinstance(result, ox.QuerySolutions)
     return result
 

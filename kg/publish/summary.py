@@ -42,6 +42,9 @@ class BuildSummary:
     quarantined_files: tuple[str, ...] = ()
     #: a hash of what the build publishes; a rebuild with the same hash copies this build
     content_digest: str | None = None
+    #: a hash of everything the build read (files, settings, code); a rebuild with the same
+    #: hash takes this build as it is, before reading anything
+    input_digest: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``summary.json``, keys in field order."""
@@ -78,7 +81,9 @@ class BuildSummary:
         return cls.from_json(data)
 
 
-_TEXT = frozenset({"build_id", "base", "build_time", "default_graph", "content_digest"})
+_TEXT = frozenset(
+    {"build_id", "base", "build_time", "default_graph", "content_digest", "input_digest"}
+)
 _MAPPINGS = frozenset({"timings", "dumps"})
 
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, Namespace, URIRef
 
-from kg.publish.dumps import (
-    VOID_FILE,
-    DumpCounts,
-    DumpFile,
-    write_checksums,
-    write_rdf_dumps,
-)
-from kg.publish.spool import DatasetStats, count_statements
+from kg.publish.chunks import DatasetStats
+from kg.publish.dumps import VOID_FILE, DumpChunks, DumpFile, write_checksums
 from kg.rdf.quads import graph_quads, turtle_bytes
 from kg.rdf.uris import dump_iri, entity_iri, short_hash, slugify, sparql_endpoint_iri
 from kg.rdf.vocab import (
@@ -31,6 +26,8 @@ from kg.rdf.vocab import (
     bind_prefixes,
 )
 
+#: what writing the dumps gives: the dump files, what the VoID counts, the chunks
+DumpsWritten = tuple[list[DumpFile], DatasetStats, DumpChunks]
 #: SPDX terms for checksums, as DCAT 2 recommends (not in kg.rdf.vocab: only the VoID uses them)
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 #: IANA media-type IRIs, as DCAT recommends for dcat:mediaType
@@ -58,12 +55,13 @@ def describe_dataset(
     *,
     base: str,
 ) -> Graph:
-    """The VoID + DCAT description of a build whose statements ``stats`` counted."""
+    """The VoID + DCAT description of a build whose statements ``stats`` counted, but for its
+    named graphs (one subset each: :func:`graph_subsets`, built without rdflib, as there are
+    as many as releases)."""
     graph = bind_prefixes(Graph(bind_namespaces="none"))
     graph.bind("spdx", SPDX)
     dataset = dataset_iri(base=base)
     _describe_whole(graph, dataset, stats, facts, base)
-    _describe_graphs(graph, dataset, stats, base)
     _describe_classes(graph, dataset, stats, base)
     for dump in dumps:
         _describe_dump(graph, dataset, dump, base)
@@ -110,14 +108,27 @@ def _describe_period(graph: Graph, dataset: URIRef, stats: DatasetStats, base: s
     graph.add((period, DCAT.endDate, Literal(stats.last_date, datatype=XSD.date)))
 
 
-def _describe_graphs(graph: Graph, dataset: URIRef, stats: DatasetStats, base: str) -> None:
+def graph_subsets(stats: DatasetStats, *, base: str) -> list[ox.Triple]:
+    """The VoID subset of each named graph (its name and size), as pyoxigraph triples."""
+    dataset = ox.NamedNode(str(dataset_iri(base=base)))
+    subset_of = ox.NamedNode(str(VOID.subset))
+    rdf_type = ox.NamedNode(str(RDF.type))
+    kinds = (ox.NamedNode(str(VOID.Dataset)), ox.NamedNode(str(SD.NamedGraph)))
+    named = ox.NamedNode(str(SD.name))
+    size = ox.NamedNode(str(VOID.triples))
+    integer = ox.NamedNode(str(XSD.integer))
+    triples = []
     for name, count in sorted(stats.graphs.items()):
-        subset = entity_iri("dataset", f"osce-kg-graph-{short_hash(name, length=12)}", base=base)
-        graph.add((dataset, VOID.subset, subset))
-        graph.add((subset, RDF.type, VOID.Dataset))
-        graph.add((subset, RDF.type, SD.NamedGraph))
-        graph.add((subset, SD.name, URIRef(name)))
-        graph.add((subset, VOID.triples, Literal(count, datatype=XSD.integer)))
+        key = f"osce-kg-graph-{short_hash(name, length=12)}"
+        subset = ox.NamedNode(str(entity_iri("dataset", key, base=base)))
+        triples += [
+            ox.Triple(dataset, subset_of, subset),
+            ox.Triple(subset, rdf_type, kinds[0]),
+            ox.Triple(subset, rdf_type, kinds[1]),
+            ox.Triple(subset, named, ox.NamedNode(name)),
+            ox.Triple(subset, size, ox.Literal(str(count), datatype=integer)),
+        ]
+    return triples
 
 
 def _describe_classes(graph: Graph, dataset: URIRef, stats: DatasetStats, base: str) -> None:
@@ -156,21 +167,23 @@ def _describe_dump(graph: Graph, dataset: URIRef, dump: DumpFile, base: str) -> 
 
 def write_dumps_and_void(
     folder: Path,
-    quads: Path,
-    triples: Path,
     facts: BuildFacts,
     *,
     base: str,
-) -> tuple[list[DumpFile], DatasetStats]:
-    """Writes the dumps (from the sorted quads and triples files), their VoID description and
-    SHA256SUMS into ``folder``; returns the dumps and the counts."""
+    write: Callable[[Path], DumpsWritten | None],
+) -> DumpsWritten | None:
+    """Writes the dumps (``write(folder)``: ``kg.publish.dumps.write_rdf_dumps`` or
+    ``patch_rdf_dumps``), their VoID description and SHA256SUMS into ``folder``; returns the
+    dumps, the counts and the chunks, or None when ``write`` could not write them."""
     folder.mkdir(parents=True, exist_ok=True)
-    stats = count_statements(quads, triples)
-    counts = DumpCounts(triples=stats.triples, quads=stats.quads)
-    dumps = write_rdf_dumps(folder, quads, triples, prefixes=PREFIXES, counts=counts)
+    written = write(folder)
+    if written is None:
+        return None
+    dumps, stats, _ = written
     void = describe_dataset(stats, dumps, facts, base=base)
     void_quads = graph_quads(void, dataset_iri(base=base), bnode_prefix="v")
-    ordered = sorted((q.triple for q in void_quads), key=str)
+    triples = [q.triple for q in void_quads] + graph_subsets(stats, base=base)
+    ordered = sorted(triples, key=str)
     (folder / VOID_FILE).write_bytes(turtle_bytes(ordered, {**PREFIXES, "spdx": str(SPDX)}))
     write_checksums(folder, [d.name for d in dumps] + [VOID_FILE])
-    return dumps, stats
+    return written

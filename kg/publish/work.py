@@ -96,10 +96,10 @@ def install(work: FileWork) -> None:
     _installed = work
 
 
-def process_installed(source: InputFile) -> FileOutcome:
-    """:func:`process_file` with the FileWork this process was given."""
+def installed() -> FileWork:
+    """The FileWork this process was given."""
     assert _installed is not None, "install() was not called in this process"
-    return process_file(_installed, source)
+    return _installed
 
 
 def process_file(work: FileWork, source: InputFile) -> FileOutcome:
