@@ -2,17 +2,17 @@
 
 Generates N realistic releases (benchmarks/bench_build.py's generator, 1,000 per file), then,
 in a fresh process per code tree, does what a build worker does with each file (convert it,
-validate its releases in batches, no cache) and prints the process's CPU time per release, split
-into extraction (``extract_release``), validation (reading each release's N-Triples back and
-``validate_batch``: the batch graph, pySHACL, the verdicts) and the rest (reading, mapping to RDF, N-Triples, cache files), plus the ratio to
-the baseline measured in the same run. The baseline is a source copy of another commit, run with
-that copy first on ``PYTHONPATH``:
+validate its releases in batches, no cache) and prints the process's CPU time per release,
+split into extraction (``extract_release``), validation (reading each release's N-Triples back
+and ``validate_batch``: the batch graph, pySHACL, the verdicts) and the rest (reading, mapping
+to RDF, N-Triples, cache files), plus the ratio to the baseline measured in the same run. The
+baseline is a source copy of another commit, run with that copy first on ``PYTHONPATH``:
 
     git -C /path/to/repo archive main | tar -x -C /tmp/main-copy
     python benchmarks/bench_cpu.py --releases 2000 --baseline /tmp/main-copy
 
 CPU time, not wall time, so a busy machine disturbs it less (the load average is printed).
-Each tree's outputs are compared: the release graphs and verdicts must be the same.
+Both trees' release graphs and verdicts are compared: they must be the same.
 """
 
 from __future__ import annotations
