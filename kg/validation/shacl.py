@@ -8,7 +8,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pyshacl import shape as pyshacl_shape
 from pyshacl import validate
+from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
 from rdflib import SH, BNode, Dataset, Graph, URIRef
 from rdflib.term import Node
 
@@ -48,17 +50,12 @@ def _hash_constraint_parameters() -> None:
     validation time. pySHACL keeps the list in ``pyshacl.shape.CONSTRAINT_PARAMS`` once made;
     this makes it with the same members. A pySHACL that keeps it elsewhere is left alone.
     """
-    try:
-        from pyshacl import shape
-        from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
-    except ImportError:  # another pySHACL layout: nothing to do
-        return
-    if getattr(shape, "module", None) is not shape or not isinstance(
+    if getattr(pyshacl_shape, "module", None) is not pyshacl_shape or not isinstance(
         ALL_CONSTRAINT_PARAMETERS, list
     ):
         return  # not the layout this was written for
     parameters = _HashedParameters(ALL_CONSTRAINT_PARAMETERS)
-    shape.CONSTRAINT_PARAMS = (parameters, CONSTRAINT_PARAMETERS_MAP)
+    pyshacl_shape.CONSTRAINT_PARAMS = (parameters, CONSTRAINT_PARAMETERS_MAP)
 
 
 _hash_constraint_parameters()
