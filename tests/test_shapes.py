@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from pyshacl import validate
-from rdflib import RDF, RDFS, SH, Dataset, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, SH, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import NamespaceManager
 
 from kg.rdf.vocab import OSCE
@@ -546,3 +547,38 @@ def test_every_class_with_instances_has_a_shape(shapes: Graph, ontology: Graph) 
         cls for cls in used if not targets & set(ontology.transitive_objects(cls, RDFS.subClassOf))
     }
     assert untargeted <= {URIRef("https://schema.org/Organization")}  # only with org:* types
+
+
+def test_pyshacl_parameter_list_answers_as_pyshacls_own(
+    shapes: Graph, ontology: Graph, context: Graph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kg.validation.shacl gives pySHACL its constraint parameters as a hashed list (speed);
+    every invalid fixture gets the same results with pySHACL's own plain list."""
+    from pyshacl import shape
+    from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
+
+    hashed = getattr(shape, "CONSTRAINT_PARAMS")[0]  # noqa: B009 (not in its stubs)
+    assert type(hashed) is not list, "the hashed list is installed"
+    assert list(hashed) == ALL_CONSTRAINT_PARAMETERS
+    assert all(p in hashed for p in ALL_CONSTRAINT_PARAMETERS) and SH.targetClass not in hashed
+    names = [name for name, _ in INVALID_CASES]
+
+    def results() -> list[list[tuple[object, ...]]]:
+        """Each fixture's results (blank nodes, fresh in every parse, as one)."""
+        return [
+            sorted(
+                (
+                    tuple(None if isinstance(v, BNode) else v for v in dataclasses.astuple(r))
+                    for r in validate_fixture(name, shapes, ontology, context).results
+                ),
+                key=str,
+            )
+            for name in names
+        ]
+
+    fast = results()
+    assert sum(map(len, fast)) >= len(names)
+    monkeypatch.setattr(
+        shape, "CONSTRAINT_PARAMS", (list(ALL_CONSTRAINT_PARAMETERS), CONSTRAINT_PARAMETERS_MAP)
+    )
+    assert fast == results()

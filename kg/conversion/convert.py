@@ -70,7 +70,7 @@ def _convert_record(
     for warning in mapped.warnings:
         log.info("%s item %d: %s", source.name, record.item, warning)
     data["warnings"] = [*data.get("warnings", ()), *mapped.warnings]
-    return CachedRelease(mapped.key, data, ntriples_text(mapped.graph), None)
+    return CachedRelease(mapped.key, data, ntriples_text(mapped.triples), None)
 
 
 def unreadable_file(source: InputFile, error: OSError) -> CacheEntry:

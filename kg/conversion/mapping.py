@@ -17,6 +17,7 @@ Representation choices, kept stable because queries depend on them:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -67,15 +68,27 @@ class SourceFile:
     reader: str
 
 
+Triple = tuple[URIRef, URIRef, URIRef | Literal]
+
+
 @dataclass(frozen=True)
 class MappedRelease:
-    """The graph of one release, its key and named-graph IRI, and what could not be linked."""
+    """The triples of one release, its key and named-graph IRI, and what could not be linked."""
 
     key: str
     release_iri: URIRef
     graph_iri: URIRef
-    graph: Graph
+    #: each statement once, in the order they were made (the build writes their N-Triples)
+    triples: tuple[Triple, ...]
     warnings: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def graph(self) -> Graph:
+        """The triples as an rdflib graph with the project's prefixes (made when asked for)."""
+        graph = bind_prefixes(Graph(bind_namespaces="none"))
+        for triple in self.triples:
+            graph.add(triple)
+        return graph
 
 
 def map_release(
@@ -92,7 +105,7 @@ def map_release(
         key=key,
         release_iri=mapper.release,
         graph_iri=graph_iri("release", key, base=base),
-        graph=mapper.graph,
+        triples=tuple(mapper.triples),
         warnings=tuple(mapper.warnings),
     )
 
@@ -105,7 +118,8 @@ class _ReleaseMapper:
     key: str
     labels: LabelIndex
     base: str
-    graph: Graph = field(default_factory=lambda: bind_prefixes(Graph(bind_namespaces="none")))
+    #: the statements so far, each once (a dict keeps their order)
+    triples: dict[Triple, None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     _mentioned: dict[str, URIRef] = field(default_factory=dict)
     _persons: dict[str, URIRef] = field(default_factory=dict)
@@ -128,7 +142,7 @@ class _ReleaseMapper:
         self._add_source_file(source)
 
     def _add(self, s: URIRef, p: URIRef, o: URIRef | Literal) -> None:
-        self.graph.add((s, p, o))
+        self.triples[(s, p, o)] = None
 
     def _add_type_and_metadata(self) -> None:
         record, release = self.record, self.release
@@ -208,7 +222,7 @@ class _ReleaseMapper:
         node = entity_iri(
             "mention", f"{self.key}-{slugify(label) or short_hash(label)}", base=self.base
         )
-        if (node, RDF.type, cls) not in self.graph:
+        if (node, RDF.type, cls) not in self.triples:
             self.warnings.append(
                 f"{what} {label!r} is not in the reference data; kept as a labelled node"
             )

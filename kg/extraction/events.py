@@ -308,7 +308,7 @@ def _type_hits(text: str, index: int) -> list[tuple[_TypeHit, bool]]:
     """Every event word of a paragraph that names an event, with whether it is a verb."""
     hits: list[tuple[_TypeHit, bool]] = []
     for match in _TYPE_RE.finditer(text):
-        row = int(next(k for k, v in match.groupdict().items() if v)[1:])
+        row = int(str(match.lastgroup)[1:])  # the one alternative t<row> that matched
         label = EVENT_TYPES[row][1]
         before = text[max(0, match.start() - 40) : match.start()]
         if label == "meeting" and row not in _VERB_TYPES and _NOT_MEETING_BEFORE_RE.search(before):

@@ -91,6 +91,10 @@ class Gazetteer:
         self._exact: dict[tuple[str, ...], tuple[Entry, Form]] = {}
         self._entries: list[Entry] = []
         self._lookup_only: dict[tuple[str, ...], Entry] = {}
+        #: the lengths (longest first) of the names each first word opens, exact and folded:
+        #: a text's word that opens no name is passed over without trying every length
+        self._exact_lengths: dict[str, tuple[int, ...]] = {}
+        self._folded_lengths: dict[str, tuple[int, ...]] = {}
         #: year -> (chairing State's label, that year's Chairpersonship)
         self.chairpersonships: dict[int, tuple[str, Entry]] = {}
         #: the standing Chairpersonship, which a dated mention resolves to one year's
@@ -120,9 +124,13 @@ class Gazetteer:
             if not searchable:
                 self._lookup_only.setdefault(tuple(fold_token(t) for t in tokens), entry)
             elif form == Form.NAME:
-                self._folded.setdefault(tuple(fold_token(t) for t in tokens), entry)
+                folded = tuple(fold_token(t) for t in tokens)
+                self._folded.setdefault(folded, entry)
+                _add_length(self._folded_lengths, folded)
             else:
-                self._exact.setdefault(tuple(t.replace("’", "'") for t in tokens), (entry, form))
+                exact = tuple(t.replace("’", "'") for t in tokens)
+                self._exact.setdefault(exact, (entry, form))
+                _add_length(self._exact_lengths, exact)
 
     def find(self, text: str, categories: Iterable[Kind] | None = None) -> list[Found]:
         """Every known name in ``text``, left to right; a longer name wins over one inside it."""
@@ -192,16 +200,31 @@ class Gazetteer:
     def _longest_at(
         self, tokens: list[_Token], exact: list[str], folded: list[str], index: int
     ) -> tuple[Entry, Form, int] | None:
+        exact_lengths = self._exact_lengths.get(exact[index], ())
+        folded_lengths = self._folded_lengths.get(folded[index], ())
+        if not exact_lengths and not folded_lengths:
+            return None  # no name opens with this word
         limit = min(_MAX_TOKENS, len(tokens) - index)
-        for length in range(limit, 0, -1):
+        for length in sorted({*exact_lengths, *folded_lengths}, reverse=True):
+            if length > limit:
+                continue
             stop = index + length
-            exact_hit = self._exact.get(tuple(exact[index:stop]))
-            if exact_hit is not None:
-                return exact_hit[0], exact_hit[1], length
-            entry = self._folded.get(tuple(folded[index:stop]))
-            if entry is not None and _capitalised_enough(tokens[index:stop]):
-                return entry, Form.NAME, length
+            if length in exact_lengths:
+                exact_hit = self._exact.get(tuple(exact[index:stop]))
+                if exact_hit is not None:
+                    return exact_hit[0], exact_hit[1], length
+            if length in folded_lengths:
+                entry = self._folded.get(tuple(folded[index:stop]))
+                if entry is not None and _capitalised_enough(tokens[index:stop]):
+                    return entry, Form.NAME, length
         return None
+
+
+def _add_length(lengths: dict[str, tuple[int, ...]], name: tuple[str, ...]) -> None:
+    """Records that a name of ``len(name)`` words opens with ``name[0]``."""
+    known = lengths.get(name[0], ())
+    if len(name) not in known:
+        lengths[name[0]] = tuple(sorted({*known, len(name)}, reverse=True))
 
 
 #: Lower-case words that may open a name ("von Arx", "de Brichambaut").

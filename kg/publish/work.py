@@ -8,19 +8,15 @@ the other files, so the build's memory does not grow with the archive.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.term import Node
-
 from kg.conversion.cache import CacheEntry, ConversionCache, entry_key
 from kg.conversion.convert import Converter, convert_file, refused_file, unreadable_file
 from kg.ingest.inputs import InputFile
+from kg.rdf.quads import ntriples_terms
 from kg.rdf.uris import graph_iri
 from kg.validation.batches import ReleaseVerdict, ValidationContext, validate_batch
 from kg.validation.verdicts import VerdictCache
@@ -87,7 +83,6 @@ class FileOutcome:
 
 
 _installed: FileWork | None = None
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def install(work: FileWork) -> None:
@@ -116,7 +111,7 @@ def process_file(work: FileWork, source: InputFile) -> FileOutcome:
     for start in range(0, len(missing), work.batch_size):
         batch = missing[start : start + work.batch_size]
         graphs = [
-            (graph_iri("release", str(entry.releases[i].key), base=work.base), _graph(text))
+            (graph_iri("release", str(entry.releases[i].key), base=work.base), ntriples_terms(text))
             for i, _, text in batch
         ]
         fresh = dict(
@@ -138,35 +133,6 @@ def process_file(work: FileWork, source: InputFile) -> FileOutcome:
         for index, cached in enumerate(entry.releases)
     )
     return FileOutcome(entry.file_name, converted, key, releases, validated=len(missing))
-
-
-def _graph(ntriples: str) -> Graph:
-    """N-Triples text as an rdflib graph, parsed by pyoxigraph (several times faster)."""
-    graph = Graph(bind_namespaces="none")
-    add = graph.add
-    for triple in ox.parse(ntriples.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
-        add((_term(triple.subject), _iri(triple.predicate.value), _term(triple.object)))
-    return graph
-
-
-@functools.lru_cache(maxsize=65536)
-def _iri(value: str) -> URIRef:
-    return URIRef(value)
-
-
-def _term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
-    if isinstance(term, ox.NamedNode):
-        return _iri(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype == _XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=_iri(datatype))
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    raise TypeError(f"a release graph cannot hold {term!r}")
 
 
 def _convert(work: FileWork, source: InputFile) -> tuple[CacheEntry, bool, str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -61,8 +62,9 @@ def sort_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
     return [unique[key] for key in sorted(unique)]
 
 
-def ntriples_text(graph: Graph) -> str:
-    """A graph without blank nodes as sorted canonical N-Triples (the form the cache keeps)."""
+def ntriples_text(graph: Iterable[tuple[Node, Node, Node]]) -> str:
+    """A graph (or its triples, each once) without blank nodes as sorted canonical N-Triples
+    (the form the cache keeps)."""
     triples = sorted(
         (ox.Triple(*_triple_terms(s, p, o)) for s, p, o in graph),
         key=str,
@@ -83,6 +85,38 @@ def parse_ntriples(text: str) -> Graph:
     graph = Graph(bind_namespaces="none")
     graph.parse(data=text, format="nt")
     return graph
+
+
+def ntriples_terms(text: str) -> list[tuple[Node, URIRef, Node]]:
+    """N-Triples text as rdflib triples, parsed by pyoxigraph (several times faster than
+    rdflib's parser, and no graph is built: the caller adds them where it needs them)."""
+    return [
+        (_rdflib_term(t.subject), _iri(t.predicate.value), _rdflib_term(t.object))
+        for t in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    ]
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+@functools.lru_cache(maxsize=65536)
+def _iri(value: str) -> URIRef:
+    return URIRef(value)
+
+
+def _rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
+    if isinstance(term, ox.NamedNode):
+        return _iri(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == _XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=_iri(datatype))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise TypeError(f"an N-Triples graph cannot hold {term!r}")
 
 
 def ntriples_quads(text: str, graph_name: URIRef) -> list[ox.Quad]:

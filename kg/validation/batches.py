@@ -104,22 +104,24 @@ class ValidationContext:
         digest.update(_FILE_DIGEST.sub(r'\1"(sha256)" .', ntriples).encode("utf-8"))
         return digest.hexdigest()
 
-    def slice_for(self, nodes: Iterable[Node]) -> Graph:
-        """The context statements about ``nodes``, and the types of the nodes they name."""
-        found = Graph(bind_namespaces="none")
+    def slice_for(self, nodes: Iterable[Node]) -> list[Triple]:
+        """The context statements about ``nodes``, and the types of the nodes they name
+        (each once)."""
+        found: dict[Triple, None] = {}
         seen: set[Node] = set()
+        about = self._about
         for node in nodes:
             if node in seen:
                 continue
             seen.add(node)
-            for triple in self._about.get(node, ()):
-                found.add(triple)
+            for triple in about.get(node, ()):
+                found[triple] = None
                 value = triple[2]
                 if value not in seen and isinstance(value, URIRef | BNode):
-                    for typed in self._about.get(value, ()):
+                    for typed in about.get(value, ()):
                         if typed[1] == RDF.type:
-                            found.add(typed)
-        return found
+                            found[typed] = None
+        return list(found)
 
     def whole(self) -> Dataset:
         """The context graphs as one dataset (each graph under its name)."""
@@ -157,31 +159,31 @@ def validate_context(context: ValidationContext) -> tuple[GraphAssignment, tuple
 
 
 def validate_batch(
-    context: ValidationContext, releases: Sequence[tuple[URIRef, Graph]]
+    context: ValidationContext, releases: Sequence[tuple[URIRef, Iterable[Triple]]]
 ) -> list[ReleaseVerdict]:
     """Validates release graphs (each under its graph name) in one pySHACL run.
 
-    Every release gets the results a one-pass validation of the whole build assigns to its
-    graph; results about the context alone are left to :func:`validate_context`.
+    A release graph is given as its triples (an rdflib graph will do). Every release gets the
+    results a one-pass validation of the whole build assigns to its graph; results about the
+    context alone are left to :func:`validate_context`.
     """
     if not releases:
         return []
     data = Graph(bind_namespaces="none")
-    nodes: set[Node] = set()
-    for _, graph in releases:
-        for s, p, o in graph:
-            data.add((s, p, o))
-            nodes.add(s)
-            nodes.add(o)
-    context_slice = context.slice_for(nodes)
-    for triple in context_slice:
-        data.add(triple)
+    add = data.add
+    holders = _Holders()
+    for name, triples in releases:
+        for triple in triples:
+            add(triple)
+            holders.add(name, triple)
+    for triple in context.slice_for(holders.nodes()):
+        add(triple)
+        holders.add(CONTEXT_SLICE, triple)
     report = validate_graph(data, shapes=context.shapes, ontology=context.ontology, inplace=True)
     documents = _result_documents(report.report_graph)
-    graphs = [*releases, (CONTEXT_SLICE, context_slice)]
     by_graph: dict[URIRef, list[ValidationResult]] = {}
     for result in report.results:
-        for name in _graphs_holding(graphs, result):
+        for name in holders.graphs_holding(result):
             by_graph.setdefault(name, []).append(result)
     verdicts = []
     for name, _ in releases:
@@ -195,21 +197,38 @@ def validate_batch(
     return verdicts
 
 
-def _graphs_holding(
-    graphs: Sequence[tuple[URIRef, Graph]], result: ValidationResult
-) -> list[URIRef]:
-    """The graphs a result belongs to, by the rule of ``assign_results_to_graphs``."""
-    for pattern in result_patterns(result):
-        found = sorted(name for name, graph in graphs if _holds(graph, pattern))
-        if found:
-            return found
-    return []
+class _Holders:
+    """Which graphs of a batch hold a statement, a subject or an object: the three patterns
+    of ``result_patterns``, answered without searching every graph."""
 
+    def __init__(self) -> None:
+        self._triples: dict[Triple, set[URIRef]] = {}
+        self._subjects: dict[Node, set[URIRef]] = {}
+        self._objects: dict[Node, set[URIRef]] = {}
 
-def _holds(graph: Graph, pattern: tuple[Node | None, Node | None, Node | None]) -> bool:
-    for _ in graph.triples(pattern):
-        return True
-    return False
+    def add(self, name: URIRef, triple: Triple) -> None:
+        self._triples.setdefault(triple, set()).add(name)
+        self._subjects.setdefault(triple[0], set()).add(name)
+        self._objects.setdefault(triple[2], set()).add(name)
+
+    def nodes(self) -> list[Node]:
+        """Every subject and object named so far."""
+        return [*self._subjects, *self._objects]
+
+    def graphs_holding(self, result: ValidationResult) -> list[URIRef]:
+        """The graphs a result belongs to, by the rule of ``assign_results_to_graphs``."""
+        for s, p, o in result_patterns(result):
+            if s is not None and p is not None and o is not None:
+                found = self._triples.get((s, p, o))
+            elif s is not None:
+                found = self._subjects.get(s)
+            elif o is not None:
+                found = self._objects.get(o)
+            else:
+                found = None
+            if found:
+                return sorted(found)
+        return []
 
 
 def _result_documents(report: Graph) -> dict[ValidationResult, str]:
