@@ -239,16 +239,24 @@ def _fingerprint(options: BuildOptions, files: Sequence[InputFile], when: str) -
     return _Inputs(tuple(digests), fingerprint)
 
 
-def _unchanged(out_dir: Path, fingerprint: str | None) -> BuildLayout | None:
-    """The published build when it was built from exactly these inputs, complete."""
+def _published(out_dir: Path) -> tuple[BuildLayout, BuildSummary] | None:
+    """The build published in ``out_dir`` with its summary, if there is one that can be read."""
     folder = published_folder(out_dir)
-    if fingerprint is None or folder is None:
+    if folder is None:
         return None
     previous = BuildLayout(folder)
     try:
-        summary = BuildSummary.read(previous.summary_file)
+        return previous, BuildSummary.read(previous.summary_file)
     except (OSError, ValueError):
         return None
+
+
+def _unchanged(out_dir: Path, fingerprint: str | None) -> BuildLayout | None:
+    """The published build when it was built from exactly these inputs, complete."""
+    published = _published(out_dir) if fingerprint is not None else None
+    if published is None:
+        return None
+    previous, summary = published
     parts = (previous.store, previous.dumps, previous.quarantine_file, previous.validation_file)
     if summary.input_digest != fingerprint or not all(p.exists() for p in parts):
         return None
@@ -725,14 +733,10 @@ def _write_search_index(layout: BuildLayout, patched: _Patched | None) -> None:
 
 def _reusable(layout: BuildLayout, digest: str) -> BuildLayout | None:
     """The published build of this directory when it publishes exactly what this one would."""
-    folder = published_folder(layout.root.parent.parent)
-    if folder is None:
+    published = _published(layout.root.parent.parent)
+    if published is None:
         return None
-    previous = BuildLayout(folder)
-    try:
-        summary = BuildSummary.read(previous.summary_file)
-    except (OSError, ValueError):
-        return None
+    previous, summary = published
     if summary.content_digest != digest or not previous.store.is_dir():
         return None
     return previous
