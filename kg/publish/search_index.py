@@ -180,10 +180,7 @@ def patch_search_index(layout: BuildLayout, previous: Path, iris: Iterable[str])
     :func:`build_search_index` would make them. The class hierarchy must be unchanged."""
     store = ox.Store.read_only(str(layout.store))
     target = search_index_file(layout)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
+    with _replacing(target) as temporary:
         shutil.copyfile(previous, temporary)
         connection = sqlite3.connect(temporary)
         try:
@@ -196,13 +193,25 @@ def patch_search_index(layout: BuildLayout, previous: Path, iris: Iterable[str])
                 )
         finally:
             connection.close()
+    return target
+
+
+@contextlib.contextmanager
+def _replacing(target: Path) -> Iterator[str]:
+    """A temporary file beside ``target``, renamed over it when the block ends without an
+    error (readable by all: mkstemp's 0600 would hide it from a server run as another user)
+    and removed when it fails."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        yield temporary
         os.chmod(temporary, 0o644)
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-    return target
 
 
 def _forget(connection: sqlite3.Connection, iri: str) -> None:
@@ -285,10 +294,7 @@ def write_search_index(store: ox.Store, target: Path, *, source: str, union: boo
     temporary file renamed over it); returns how many labels it holds. ``source`` names
     the build it was made from (kept in the index's meta table). ``union``: read the union
     of the named graphs (an older build's store), not the default graph (the merge)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
+    with _replacing(target) as temporary:
         connection = sqlite3.connect(temporary)
         try:
             count = _fill(connection, store, source, union)
@@ -299,12 +305,6 @@ def write_search_index(store: ox.Store, target: Path, *, source: str, union: boo
             ) from error
         finally:
             connection.close()
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from a server run as another user
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
     return count
 
 
