@@ -39,6 +39,7 @@ _TOKEN_RE = re.compile(r"\w+(?:-\w+)*|[^\w\s]")
 _SPELLING_FOLDS = tuple((row["british"], row["american"]) for row in word_table("spelling_folds"))
 _MAX_TOKENS = 16
 _FOUND_CACHE_SIZE = 4096  # paragraphs whose names are kept; cleared whole when full
+_LOOKUP_CACHE_SIZE = 4096  # names looked up whose answers are kept; cleared whole when full
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,6 @@ class Found:
     form: Form
 
 
-@dataclass(frozen=True)
-class _Token:
-    text: str
-    start: int
-    end: int
-
-
 @functools.lru_cache(maxsize=1 << 16)
 def fold_token(token: str) -> str:
     """The form a word is compared in: no case, accents, inner hyphens or British spelling."""
@@ -78,9 +72,14 @@ def fold_token(token: str) -> str:
     return folded
 
 
-def tokenise(text: str) -> list[_Token]:
-    """Words (hyphenated words whole) and punctuation marks, with their offsets."""
-    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
+def tokenise(text: str) -> list[str]:
+    """Words (hyphenated words whole) and punctuation marks, in order."""
+    return _TOKEN_RE.findall(text)
+
+
+def _exact_forms(words: list[str]) -> list[str]:
+    """The words as exact names are compared: a curly apostrophe made straight."""
+    return [word.replace("’", "'") for word in words]
 
 
 class Gazetteer:
@@ -99,8 +98,10 @@ class Gazetteer:
         self.chairpersonships: dict[int, tuple[str, Entry]] = {}
         #: the standing Chairpersonship, which a dated mention resolves to one year's
         self.standing_chairpersonship: Entry | None = None
-        # mentions, people and events search the same paragraphs: each is searched once
+        # mentions, people and events search the same paragraphs: each is searched once, and
+        # each name (a source, a person's name) is looked up once; adding names clears both
         self._found: dict[str, list[Found]] = {}
+        self._looked_up: dict[tuple[str, tuple[Kind, ...] | None], Entry | None] = {}
 
     @property
     def entries(self) -> Sequence[Entry]:
@@ -115,10 +116,12 @@ class Gazetteer:
         Names that are not ``searchable`` are only looked up whole (fields of work, which
         would otherwise be found in ordinary words of the body).
         """
+        self._found.clear()
+        self._looked_up.clear()
         if entry not in self._entries:
             self._entries.append(entry)
         for name in names:
-            tokens = tuple(t.text for t in tokenise(name))
+            tokens = tuple(tokenise(name))
             if not tokens or len(tokens) > _MAX_TOKENS:
                 continue
             if not searchable:
@@ -145,66 +148,70 @@ class Gazetteer:
         return [f for f in found if f.entry.category in wanted]
 
     def _find_all(self, text: str) -> list[Found]:
-        wanted = None
-        tokens = tokenise(text)
-        exact = [t.text.replace("’", "'") for t in tokens]
-        folded = [fold_token(t.text) for t in tokens]
+        matches = list(_TOKEN_RE.finditer(text))
+        words = [m.group() for m in matches]
+        exact = _exact_forms(words) if "’" in text else words
+        folded = list(map(fold_token, words))
+        exact_lengths, folded_lengths = self._exact_lengths, self._folded_lengths
         found: list[Found] = []
-        index = 0
-        while index < len(tokens):
-            hit = self._longest_at(tokens, exact, folded, index)
+        index, count = 0, len(words)
+        while index < count:
+            opens = exact[index] in exact_lengths or folded[index] in folded_lengths
+            hit = self._longest_at(words, exact, folded, index) if opens else None
             if hit is None:
-                found.extend(self._find_in_compound(tokens[index], text, wanted))
+                if "-" in words[index]:
+                    found.extend(self._find_in_compound(words[index], matches[index].start()))
                 index += 1
                 continue
             entry, form, length = hit
-            first, last = tokens[index], tokens[index + length - 1]
-            if wanted is None or entry.category in wanted:
-                found.append(
-                    Found(entry, first.start, last.end, text[first.start : last.end], form)
-                )
+            start, end = matches[index].start(), matches[index + length - 1].end()
+            found.append(Found(entry, start, end, text[start:end], form))
             index += length
         return found
 
-    def _find_in_compound(self, token: _Token, text: str, wanted: set[Kind] | None) -> list[Found]:
+    def _find_in_compound(self, word: str, offset: int) -> list[Found]:
         """Names inside a hyphenated word: 'EU-funded', 'Tajik-Afghan', 'OSCE-supported'."""
-        if "-" not in token.text:
-            return []
         found: list[Found] = []
-        offset = token.start
-        for part in token.text.split("-"):
-            piece = [_Token(part, offset, offset + len(part))]
-            hit = self._longest_at(piece, [part.replace("’", "'")], [fold_token(part)], 0)
+        for part in word.split("-"):
+            hit = self._longest_at([part], [part.replace("’", "'")], [fold_token(part)], 0)
+            if hit is not None:
+                found.append(Found(hit[0], offset, offset + len(part), part, hit[1]))
             offset += len(part) + 1
-            if hit is None or (wanted is not None and hit[0].category not in wanted):
-                continue
-            found.append(Found(hit[0], piece[0].start, piece[0].end, part, hit[1]))
         return found
 
     def lookup(self, name: str, categories: Iterable[Kind] | None = None) -> Entry | None:
         """The thing a whole name stands for ("OSCE Centre in Almaty", "ODIHR"), or None."""
-        tokens = tokenise(name.strip())
-        exact = [t.text.replace("’", "'") for t in tokens]
-        folded = [fold_token(t.text) for t in tokens]
+        key = (name, tuple(categories) if categories is not None else None)
+        if key in self._looked_up:
+            return self._looked_up[key]
+        if len(self._looked_up) >= _LOOKUP_CACHE_SIZE:
+            self._looked_up.clear()
+        entry = self._looked_up[key] = self._lookup(name, key[1])
+        return entry
+
+    def _lookup(self, name: str, categories: tuple[Kind, ...] | None) -> Entry | None:
+        words = tokenise(name.strip())
+        exact = _exact_forms(words)
+        folded = [fold_token(word) for word in words]
         wanted = set(categories) if categories is not None else None
         only = self._lookup_only.get(tuple(folded))
         if only is not None and (wanted is None or only.category in wanted):
             return only
-        hit = self._longest_at(tokens, exact, folded, 0) if tokens else None
-        if hit is None or hit[2] != len(tokens):
+        hit = self._longest_at(words, exact, folded, 0) if words else None
+        if hit is None or hit[2] != len(words):
             return None
         if wanted is not None and hit[0].category not in wanted:
             return None
         return hit[0]
 
     def _longest_at(
-        self, tokens: list[_Token], exact: list[str], folded: list[str], index: int
+        self, words: list[str], exact: list[str], folded: list[str], index: int
     ) -> tuple[Entry, Form, int] | None:
         exact_lengths = self._exact_lengths.get(exact[index], ())
         folded_lengths = self._folded_lengths.get(folded[index], ())
         if not exact_lengths and not folded_lengths:
             return None  # no name opens with this word
-        limit = min(_MAX_TOKENS, len(tokens) - index)
+        limit = min(_MAX_TOKENS, len(words) - index)
         for length in sorted({*exact_lengths, *folded_lengths}, reverse=True):
             if length > limit:
                 continue
@@ -215,7 +222,7 @@ class Gazetteer:
                     return exact_hit[0], exact_hit[1], length
             if length in folded_lengths:
                 entry = self._folded.get(tuple(folded[index:stop]))
-                if entry is not None and _capitalised_enough(tokens[index:stop]):
+                if entry is not None and _capitalised_enough(words[index], length):
                     return entry, Form.NAME, length
         return None
 
@@ -231,18 +238,18 @@ def _add_length(lengths: dict[str, tuple[int, ...]], name: tuple[str, ...]) -> N
 _NAME_PARTICLES = frozenset(table_column("name_particles", "particle", where="known_names"))
 
 
-def _capitalised_enough(window: list[_Token]) -> bool:
-    """A name must open with a capital in the text ("Turkey", not "turkey"; "its office in
-    Minsk" is premises, "the Office in Minsk" the structure), or with a name particle."""
-    first = window[0].text
+def _capitalised_enough(first: str, length: int) -> bool:
+    """A name of ``length`` words opening with ``first`` must open with a capital in the text
+    ("Turkey", not "turkey"; "its office in Minsk" is premises, "the Office in Minsk" the
+    structure), or with a name particle."""
     if first[:1].isupper() or not first[:1].isalpha():
         return True
-    return len(window) > 1 and first in _NAME_PARTICLES
+    return length > 1 and first in _NAME_PARTICLES
 
 
 def _is_abbreviation(name: str) -> bool:
     """'UK', 'BiH', 'FYROM', 'OSCE PA': short names with several capitals, matched exactly."""
-    tokens = [t.text for t in tokenise(name)]
+    tokens = tokenise(name)
     return all(sum(c.isupper() for c in t) >= 2 and len(t) <= 8 for t in tokens if t.isalpha())
 
 
