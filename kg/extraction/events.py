@@ -58,8 +58,14 @@ _OTHER_OCCASION_RE = re.compile(
     r"(?:[\w-]+\s+)?$",
     re.IGNORECASE,
 )
+#: Every event word, as the alternative t<row> of its row. Each alternative opens at a word
+#: boundary; that one boundary is tested once, before the alternatives, so that the many
+#: positions inside words are passed over without trying every row.
 _TYPE_RE = re.compile(
-    "|".join(f"(?P<t{i}>\\b(?:{p})\\b)" for i, (p, _) in enumerate(EVENT_TYPES)), re.IGNORECASE
+    r"\b(?:"
+    + "|".join(f"(?P<t{i}>(?:{p})\\b)" for i, (p, _) in enumerate(EVENT_TYPES))
+    + ")",
+    re.IGNORECASE,
 )
 
 

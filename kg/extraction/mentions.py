@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ _CAP = r"(?:[A-Z][\w’'.-]*|[A-Z]{2,})"
 _JOIN = r"(?:,\s*|\s+and\s+|\s+)(?:of\s+|for\s+|against\s+)?"
 _TAIL = rf"(?:\s+(?:of|for|on|to|against)\s+(?:the\s+)?{_CAP}(?:{_JOIN}{_CAP})*)"
 _RULE_ORG_RE = re.compile(rf"\b(?:{_CAP}\s+)*?(?:{_CAP}\s+)?(?:{_ORG_HEADS})\b{_TAIL}?")
+#: A head word alone: a text without one holds no name ``_RULE_ORG_RE`` finds.
+_ORG_HEAD_RE = re.compile(rf"\b(?:{_ORG_HEADS})\b")
 _NON_GOVERNMENTAL_RE = re.compile(
     rf"\bthe\s+non-governmental\s+(?:organi[sz]ation\s+)?({_CAP}(?:\s+{_CAP})*)"
 )
@@ -144,9 +147,7 @@ def rule_organisations(text: str, founds: Sequence[Found]) -> list[tuple[int, in
     ]
     states = [(f.start, f.end) for f in founds if f.entry.category == Kind.STATE]
     spans: list[tuple[int, int, str]] = []
-    introduced = [(m.start(1), m.end(1), True) for m in _NON_GOVERNMENTAL_RE.finditer(text)]
-    headed = [(m.start(), m.end(), False) for m in _RULE_ORG_RE.finditer(text)]
-    for start, end, explicit in [*introduced, *headed]:
+    for start, end, explicit in _candidate_organisations(text):
         words = text[start:end].split()
         while words and words[0] in _LEADING_WORDS:
             start += len(words.pop(0)) + 1
@@ -160,3 +161,20 @@ def rule_organisations(text: str, founds: Sequence[Found]) -> list[tuple[int, in
             continue
         spans.append((start, start + len(name), name))
     return spans
+
+
+@functools.lru_cache(maxsize=4096)
+def _candidate_organisations(text: str) -> tuple[tuple[int, int, bool], ...]:
+    """(start, end, introduced) of each "the non-governmental X", then of each capitalised name
+    with an organisation's head word: what ``rule_organisations`` chooses from.
+
+    Mentions and events look at the same paragraphs, so each text is scanned once; a text
+    without "non-governmental" or a head word is not scanned for what cannot match there.
+    """
+    introduced: list[tuple[int, int, bool]] = []
+    if "non-governmental" in text:
+        introduced = [(m.start(1), m.end(1), True) for m in _NON_GOVERNMENTAL_RE.finditer(text)]
+    if _ORG_HEAD_RE.search(text) is None:
+        return tuple(introduced)
+    headed = [(m.start(), m.end(), False) for m in _RULE_ORG_RE.finditer(text)]
+    return (*introduced, *headed)
