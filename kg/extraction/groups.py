@@ -40,6 +40,9 @@ _SURNAME_RE = re.compile(
     rf"(?!\s+[{UPPER}])(?:\s+of\s+(?:the\s+)?(?P<state>{_NAME_WORD}(?:\s+{_NAME_WORD})*))?"
 )
 _NOT_NAME_WORDS = word_set("not_name_words")
+#: What every list and couple holds: white space, "and", white space and a capital. A paragraph
+#: without it is not scanned for them (the scans try every position and cannot match there).
+_AND_NAME_RE = re.compile(rf"\sand\s+[{UPPER}]")
 
 
 @dataclass(frozen=True)
@@ -54,9 +57,11 @@ class GroupMember:
 
 def people_in_groups(text: str, gazetteer: Gazetteer, finds: Sequence[Found]) -> list[GroupMember]:
     """Lists after one title, couples and heads of State by surname in one paragraph."""
-    members = _listed(text, gazetteer, finds)
+    joined = _AND_NAME_RE.search(text) is not None  # lists and couples need "and Name"
+    members = _listed(text, gazetteer, finds) if joined else []
     taken = [(m.start, m.end) for m in members]
-    for member in [*_couples(text, finds), *_heads_by_surname(text, gazetteer, finds)]:
+    couples = _couples(text, finds) if joined else []
+    for member in [*couples, *_heads_by_surname(text, gazetteer, finds)]:
         if not any(a < member.end and member.start < b for a, b in taken):
             members.append(member)
             taken.append((member.start, member.end))
