@@ -153,20 +153,26 @@ class Gazetteer:
         exact = _exact_forms(words) if "’" in text else words
         folded = list(map(fold_token, words))
         exact_lengths, folded_lengths = self._exact_lengths, self._folded_lengths
+        # the words a name may stand at: those that open a name, and hyphenated words
+        openers = [
+            index
+            for index, word in enumerate(words)
+            if exact[index] in exact_lengths or folded[index] in folded_lengths or "-" in word
+        ]
         found: list[Found] = []
-        index, count = 0, len(words)
-        while index < count:
-            opens = exact[index] in exact_lengths or folded[index] in folded_lengths
-            hit = self._longest_at(words, exact, folded, index) if opens else None
+        free = 0  # the first word not inside a name already found
+        for index in openers:
+            if index < free:
+                continue
+            hit = self._longest_at(words, exact, folded, index)
             if hit is None:
                 if "-" in words[index]:
                     found.extend(self._find_in_compound(words[index], matches[index].start()))
-                index += 1
                 continue
             entry, form, length = hit
             start, end = matches[index].start(), matches[index + length - 1].end()
             found.append(Found(entry, start, end, text[start:end], form))
-            index += length
+            free = index + length
         return found
 
     def _find_in_compound(self, word: str, offset: int) -> list[Found]:
