@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -202,8 +203,10 @@ def _find_people_in(
             people.append(_Person(member.name, member.title, entry.iri if entry else None))
             index = len(people) - 1
         spans.append(NameSpan(index, member.start, member.end))
+    persons = [f for f in finds if f.entry.category == Kind.PERSON]
+    others = [(f.start, f.end) for f in finds if f.entry.category != Kind.PERSON]
     for run in _RUN_RE.finditer(text):
-        candidate = _name_in_run(text, run.start(), run.end(), finds)
+        candidate = _name_in_run(text, run.start(), run.end(), persons, others)
         if candidate is None:
             continue
         start, end, prefix_words = candidate
@@ -273,16 +276,19 @@ def _honorific_title(prefix_words: list[str]) -> str | None:
 
 
 def _name_in_run(
-    text: str, start: int, end: int, finds: Sequence[Found]
+    text: str,
+    start: int,
+    end: int,
+    persons: Sequence[Found],
+    others: Sequence[tuple[int, int]],
 ) -> tuple[int, int, list[str]] | None:
     """The person's name at the end of a run of capitalised words, after any title words in it.
 
-    Returns the name's offsets and the honorific/title words before it in the run.
+    ``persons`` are the known people found in the text, ``others`` where the other known names
+    stand. Returns the name's offsets and the honorific/title words before it in the run.
     """
-    words = list(re.finditer(r"\S+", text[start:end]))
-    known_person = [
-        f for f in finds if f.entry.category == Kind.PERSON and f.start >= start and f.end <= end
-    ]
+    words = list(_WORD_RE.finditer(text[start:end]))
+    known_person = [f for f in persons if f.start >= start and f.end <= end]
     if known_person:
         found = known_person[-1]
         prefix = [w.group() for w in words if start + w.end() <= found.start]
@@ -291,7 +297,7 @@ def _name_in_run(
     for word in reversed(words):
         absolute = start + word.start()
         clean = _strip_possessive(word.group()).rstrip(".")
-        if not _can_be_name_word(clean, absolute, finds, start + word.end()):
+        if not _can_be_name_word(clean, absolute, others, start + word.end()):
             break
         name_words.insert(0, word)
     if not name_words:
@@ -305,7 +311,19 @@ def _name_in_run(
     return start + first.start(), start + name_words[-1].end(), prefix
 
 
-def _can_be_name_word(word: str, start: int, finds: Sequence[Found], end: int) -> bool:
+def _can_be_name_word(
+    word: str, start: int, others: Sequence[tuple[int, int]], end: int
+) -> bool:
+    """True when a word at start:end may be part of a person's name: it is no title, honorific
+    or abbreviation, and no other known name (``others``) covers it."""
+    if not _name_word_shape(word):
+        return False
+    return not any(a < end and start < b for a, b in others)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _name_word_shape(word: str) -> bool:
+    """True when a word, by itself, may be part of a person's name."""
     lower = word.lower()
     if not word or lower in _NOT_NAME_WORDS or lower in ROLE_WORDS or lower in ROLE_MODIFIERS:
         return False
@@ -314,11 +332,7 @@ def _can_be_name_word(word: str, start: int, finds: Sequence[Found], end: int) -
     letters = [c for c in word if c.isalpha()]
     if len(letters) > 1 and all(c.isupper() for c in letters):
         return False  # an abbreviation: "OSCE", "UNDP"
-    if len(word) == 2 and word.endswith(".") is False and word.isupper():
-        return False
-    return not any(
-        f.start < end and start < f.end and f.entry.category != Kind.PERSON for f in finds
-    )
+    return not (len(word) == 2 and word.endswith(".") is False and word.isupper())
 
 
 def _latest_speaker(spoke: list[tuple[int, int]], offset: int, earlier: int | None) -> int | None:
@@ -327,8 +341,12 @@ def _latest_speaker(spoke: list[tuple[int, int]], offset: int, earlier: int | No
     return max(before)[1] if before else earlier
 
 
+_POSSESSIVE_RE = re.compile(r"['’]s?$")
+_WORD_RE = re.compile(r"\S+")
+
+
 def _strip_possessive(text: str) -> str:
-    return re.sub(r"['’]s?$", "", text)
+    return _POSSESSIVE_RE.sub("", text)
 
 
 def _match_known(name: str, people: list[_Person]) -> int | None:
