@@ -218,7 +218,7 @@ class Gazetteer:
         if not exact_lengths and not folded_lengths:
             return None  # no name opens with this word
         limit = min(_MAX_TOKENS, len(words) - index)
-        for length in sorted({*exact_lengths, *folded_lengths}, reverse=True):
+        for length in _longest_first(exact_lengths, folded_lengths):
             if length > limit:
                 continue
             stop = index + length
@@ -231,6 +231,12 @@ class Gazetteer:
                 if entry is not None and _capitalised_enough(words[index], length):
                     return entry, Form.NAME, length
         return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _longest_first(exact: tuple[int, ...], folded: tuple[int, ...]) -> tuple[int, ...]:
+    """The lengths of two length lists, each once, longest first."""
+    return tuple(sorted({*exact, *folded}, reverse=True))
 
 
 def _add_length(lengths: dict[str, tuple[int, ...]], name: tuple[str, ...]) -> None:
