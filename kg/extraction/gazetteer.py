@@ -94,6 +94,10 @@ class Gazetteer:
         #: a text's word that opens no name is passed over without trying every length
         self._exact_lengths: dict[str, tuple[int, ...]] = {}
         self._folded_lengths: dict[str, tuple[int, ...]] = {}
+        #: the first two words of every name of two words or more, exact and folded: where a
+        #: text's two words open no such name, only one-word names are tried
+        self._exact_pairs: set[tuple[str, ...]] = set()
+        self._folded_pairs: set[tuple[str, ...]] = set()
         #: year -> (chairing State's label, that year's Chairpersonship)
         self.chairpersonships: dict[int, tuple[str, Entry]] = {}
         #: the standing Chairpersonship, which a dated mention resolves to one year's
@@ -130,10 +134,14 @@ class Gazetteer:
                 folded = tuple(fold_token(t) for t in tokens)
                 self._folded.setdefault(folded, entry)
                 _add_length(self._folded_lengths, folded)
+                if len(folded) > 1:
+                    self._folded_pairs.add(folded[:2])
             else:
                 exact = tuple(t.replace("’", "'") for t in tokens)
                 self._exact.setdefault(exact, (entry, form))
                 _add_length(self._exact_lengths, exact)
+                if len(exact) > 1:
+                    self._exact_pairs.add(exact[:2])
 
     def find(self, text: str, categories: Iterable[Kind] | None = None) -> list[Found]:
         """Every known name in ``text``, left to right; a longer name wins over one inside it."""
@@ -218,15 +226,20 @@ class Gazetteer:
         if not exact_lengths and not folded_lengths:
             return None  # no name opens with this word
         limit = min(_MAX_TOKENS, len(words) - index)
+        pair = slice(index, index + 2)
+        exact_pair = limit > 1 and tuple(exact[pair]) in self._exact_pairs
+        folded_pair = limit > 1 and tuple(folded[pair]) in self._folded_pairs
         for length in _longest_first(exact_lengths, folded_lengths):
             if length > limit:
                 continue
             stop = index + length
-            if length in exact_lengths:
+            if length > 1 and not exact_pair and not folded_pair:
+                continue  # no longer name opens with these two words
+            if length in exact_lengths and (length == 1 or exact_pair):
                 exact_hit = self._exact.get(tuple(exact[index:stop]))
                 if exact_hit is not None:
                     return exact_hit[0], exact_hit[1], length
-            if length in folded_lengths:
+            if length in folded_lengths and (length == 1 or folded_pair):
                 entry = self._folded.get(tuple(folded[index:stop]))
                 if entry is not None and _capitalised_enough(words[index], length):
                     return entry, Form.NAME, length
