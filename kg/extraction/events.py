@@ -62,9 +62,7 @@ _OTHER_OCCASION_RE = re.compile(
 #: boundary; that one boundary is tested once, before the alternatives, so that the many
 #: positions inside words are passed over without trying every row.
 _TYPE_RE = re.compile(
-    r"\b(?:"
-    + "|".join(f"(?P<t{i}>(?:{p})\\b)" for i, (p, _) in enumerate(EVENT_TYPES))
-    + ")",
+    r"\b(?:" + "|".join(f"(?P<t{i}>(?:{p})\\b)" for i, (p, _) in enumerate(EVENT_TYPES)) + ")",
     re.IGNORECASE,
 )
 

@@ -311,9 +311,7 @@ def _name_in_run(
     return start + first.start(), start + name_words[-1].end(), prefix
 
 
-def _can_be_name_word(
-    word: str, start: int, others: Sequence[tuple[int, int]], end: int
-) -> bool:
+def _can_be_name_word(word: str, start: int, others: Sequence[tuple[int, int]], end: int) -> bool:
     """True when a word at start:end may be part of a person's name: it is no title, honorific
     or abbreviation, and no other known name (``others``) covers it."""
     if not _name_word_shape(word):
