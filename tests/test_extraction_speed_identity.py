@@ -179,3 +179,33 @@ def test_remembered_finds_are_copies_a_caller_cannot_change() -> None:
     first = gazetteer.find(text)
     first.append(Found(first[0].entry, 0, 3, "The", Form.NAME))
     assert gazetteer.find(text) == first[:-1]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "words"),
+    [
+        (events._ORGANISED_RE, events._ORGANISED_VERBS),
+        (events._SUPPORT_RE, ("support",)),
+        (mentions._SUMMIT_RE, ("Summit",)),
+        (mentions._RULE_ORG_RE, ()),
+    ],
+)
+def test_a_text_without_the_words_a_pattern_needs_is_not_searched_in_vain(
+    pattern: re.Pattern[str], words: tuple[str, ...]
+) -> None:
+    needed = re.compile(rf"\b(?:{mentions._ORG_HEADS})\b") if not words else None
+    for text in TEXTS:
+        present = needed.search(text) if needed else any(w in text for w in words)
+        if not present:
+            assert pattern.search(text) is None, text
+
+
+@pytest.mark.parametrize("pattern", [events._END_RE, events._START_RE])
+def test_verbs_with_their_time_are_found_as_without_the_leading_word_boundary(
+    pattern: re.Pattern[str],
+) -> None:
+    plain = re.compile(pattern.pattern.removeprefix(r"\b"), pattern.flags)
+    for text in TEXTS:
+        assert [(m.span(), m.groupdict()) for m in pattern.finditer(text)] == [
+            (m.span(), m.groupdict()) for m in plain.finditer(text)
+        ]

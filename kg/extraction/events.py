@@ -107,10 +107,14 @@ _OBJECT_WORD = r"(?!(?:that|which|who|whom|whose|where|while|after|before|since|
 
 
 def _anchored(verbs: str) -> re.Pattern[str]:
-    """A verb with its time: 'concluded today', 'today opened', 'started on 12 March'."""
+    """A verb with its time: 'concluded today', 'today opened', 'started on 12 March'.
+
+    Every branch opens a word, so one word boundary, tested first, passes over the positions
+    inside words without trying the branches there.
+    """
     return re.compile(
         # "today concluded"; not the time of an earlier verb ("on Monday and will end")
-        rf"(?:\b(?P<before>{_WHEN})\s+(?:(?!and\b|but\b)\w+\s+)?"
+        rf"\b(?:\b(?P<before>{_WHEN})\s+(?:(?!and\b|but\b)\w+\s+)?"
         # a time that opens the sentence: "Yesterday, a two-day workshop ... came to an end"
         rf"|(?:^|(?<=[.–—]\s))(?P<opening>{_WHEN})\s*,\s+(?:{_OBJECT_WORD}{_OBJECT_COMMA}\s+)*?)?"
         # "the meeting concluded that ..." is a finding, not the event's end
@@ -190,6 +194,8 @@ _ORGANISED_RE = re.compile(
     r"(?:\s*,?\s+(?:in\s+(?:co-?operation|partnership|collaboration)|together)\s+with\s+(?P<partners>.+?))?"
     r"(?=[.;]|,\s+(?:which|who|with|and\s+(?:was|is|brought|gathered))|\s+(?:and\s+)?(?:with\s+the\s+support|which\s+)|$)",
 )
+#: The verbs ``_ORGANISED_RE`` opens with.
+_ORGANISED_VERBS = ("organised", "organized", "hosted", "convened")
 _SUPPORT_RE = re.compile(
     r"\bwith\s+the\s+(?:financial\s+|generous\s+)?support\s+of\s+(?P<partners>.+?)(?=[.;]|,\s+(?:which|who|the)|\s+(?:to|for)\s|$)"
 )
@@ -619,14 +625,15 @@ def find_organisers(text: str, gazetteer: Gazetteer) -> tuple[list[str], list[st
     """Organisers and partners named as 'organized by X in co-operation with Y, Z'."""
     organisers: list[str] = []
     partners: list[str] = []
-    match = _ORGANISED_RE.search(text)
+    # the verbs are written in lower case: a text without one of them needs no search
+    match = _ORGANISED_RE.search(text) if any(v in text for v in _ORGANISED_VERBS) else None
     if match:
         organisers = _labels(match["organisers"], gazetteer)
         if match["partners"]:
             partners = _labels(match["partners"], gazetteer)
     # support named with the organisers, else in the lead paragraph
     scope = _sentence_around(text, match.start()) if match else text.split("\n", 1)[0]
-    support = _SUPPORT_RE.search(scope)
+    support = _SUPPORT_RE.search(scope) if "support" in scope else None
     if support:
         for label in _labels(support["partners"], gazetteer):
             if label not in partners and label not in organisers:

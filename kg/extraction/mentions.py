@@ -93,7 +93,7 @@ def find_mentions(
             add(category, Mention(entry.label, entry.iri))
         for _start, _end, name in organisations:
             add(Kind.ORGANISATION, Mention(name, None))
-        if summit is not None and _SUMMIT_RE.search(text):
+        if summit is not None and "Summit" in text and _SUMMIT_RE.search(text):
             add(Kind.STRUCTURE, Mention(summit.label, summit.iri))
     return Mentions(
         tuple(lists[Kind.STATE]), tuple(lists[Kind.STRUCTURE]), tuple(lists[Kind.ORGANISATION])
