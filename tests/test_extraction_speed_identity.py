@@ -187,6 +187,7 @@ def test_remembered_finds_are_copies_a_caller_cannot_change() -> None:
         (events._ORGANISED_RE, events._ORGANISED_VERBS),
         (events._SUPPORT_RE, ("support",)),
         (mentions._SUMMIT_RE, ("Summit",)),
+        (groups._SURNAME_RE, groups._HEAD_TITLES),
         (mentions._RULE_ORG_RE, ()),
     ],
 )

@@ -122,6 +122,8 @@ def _heads_by_surname(text: str, gazetteer: Gazetteer, finds: Sequence[Found]) -
     """ "President Aliyev of Azerbaijan", "Macedonian President Gligorov": the State from the
     adjective before the title, "of X" after the name, or the one State of the sentence."""
     members: list[GroupMember] = []
+    if not any(title in text for title in _HEAD_TITLES):
+        return members  # the titles are written as listed: no need to scan
     for match in _SURNAME_RE.finditer(text):
         start, end = match.start("surname"), match.end("surname")
         surname = match["surname"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -199,12 +200,14 @@ _HONORIFIC_GAP_RE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def mask_abbreviations(text: str) -> str:
     """The text with the dots of "Mr.", "Sept." and initials hidden (same length), so that
     they do not end sentences."""
     return _ABBREVIATION_DOT_RE.sub(lambda m: m.group(1) + "_", text)
 
 
+@functools.lru_cache(maxsize=1024)
 def _masked(text: str) -> str:
     """The text with quoted passages blanked and abbreviation dots hidden, so that neither
     ends a sentence."""
