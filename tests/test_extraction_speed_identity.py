@@ -210,3 +210,25 @@ def test_verbs_with_their_time_are_found_as_without_the_leading_word_boundary(
         assert [(m.span(), m.groupdict()) for m in pattern.finditer(text)] == [
             (m.span(), m.groupdict()) for m in plain.finditer(text)
         ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "opens"),
+    [
+        ("meetings?", True),
+        (r"(?:study\s+)?visits?|visited", True),
+        (r"(?:plenary\s+|opening\s+)?sessions?", True),
+        ("round[- ]?tables?", True),
+        ("a?b", False),  # an optional letter: not read further (unsure is False)
+        ("(?:a|b)?", False),  # may match nothing
+        ("[a]b", False),  # a class: not read
+        ("-day", False),
+        ("x|-y", False),
+        (r"\wfoo", False),  # a digit or "_" may open it
+        ("(?:x)?(?:y)", True),
+    ],
+)
+def test_only_patterns_that_surely_open_with_a_letter_are_said_to(
+    pattern: str, opens: bool
+) -> None:
+    assert events.opens_with_letter(pattern) is opens

@@ -58,11 +58,70 @@ _OTHER_OCCASION_RE = re.compile(
     r"(?:[\w-]+\s+)?$",
     re.IGNORECASE,
 )
-#: Every event word, as the alternative t<row> of its row. Each alternative opens at a word
-#: boundary; that one boundary is tested once, before the alternatives, so that the many
-#: positions inside words are passed over without trying every row.
+
+
+def _branches(pattern: str) -> list[str]:
+    """The top-level alternatives of a regular expression ("a|(?:b|c)d" -> "a", "(?:b|c)d")."""
+    branches: list[str] = []
+    depth, start, index = 0, 0, 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 1  # an escaped character
+        elif char == "[":
+            index = pattern.index(
+                "]", index + 2 if pattern[index + 1 : index + 2] == "]" else index + 1
+            )
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            branches.append(pattern[start:index])
+            start = index + 1
+        index += 1
+    return [*branches, pattern[start:]]
+
+
+def opens_with_letter(pattern: str) -> bool:
+    """True when every match of the pattern surely opens with a letter; False when unsure.
+
+    Only plain forms are recognised: each alternative opens with a letter that is not optional,
+    or with a "(?:...)" group whose alternatives do (and, when the group is optional, what
+    follows it does).
+    """
+    return all(_branch_opens_with_letter(branch) for branch in _branches(pattern))
+
+
+def _branch_opens_with_letter(branch: str) -> bool:
+    if branch[:1].isalpha():
+        return branch[1:2] not in {"?", "*", "{"}
+    if not branch.startswith("(?:"):
+        return False
+    depth, index = 0, 0
+    for index, char in enumerate(branch):  # the group's closing bracket
+        depth += {"(": 1, ")": -1}.get(char, 0) if branch[index - 1 : index] != "\\" else 0
+        if depth == 0:
+            break
+    if depth != 0 or "[" in branch[: index + 1] or not opens_with_letter(branch[3:index]):
+        return False
+    rest = branch[index + 1 :]
+    if rest[:1] in {"?", "*"} or rest.startswith("{0"):
+        return _branch_opens_with_letter(rest[1:].lstrip("?+") if rest[:1] != "{" else "")
+    return True
+
+
+#: Each alternative opens at a word boundary; that one boundary is tested once, before the
+#: alternatives, so that the many positions inside words are passed over without trying every
+#: row. When every row surely opens with a letter, the positions after a word (a boundary too)
+#: are passed over as well.
+_WORD_START = r"\b(?=\w)" if all(opens_with_letter(p) for p, _ in EVENT_TYPES) else r"\b"
+#: Every event word, as the alternative t<row> of its row.
 _TYPE_RE = re.compile(
-    r"\b(?:" + "|".join(f"(?P<t{i}>(?:{p})\\b)" for i, (p, _) in enumerate(EVENT_TYPES)) + ")",
+    _WORD_START
+    + "(?:"
+    + "|".join(f"(?P<t{i}>(?:{p})\\b)" for i, (p, _) in enumerate(EVENT_TYPES))
+    + ")",
     re.IGNORECASE,
 )
 
