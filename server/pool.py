@@ -94,9 +94,10 @@ class _Worker:
         return True
 
     def demote(self, nice: int) -> None:
-        """Lowers the priority of a worker whose query runs long."""
+        """Lowers the priority of a worker whose query runs long to ``nice`` below the web
+        process's (as os.nice would: 19 at most)."""
         self.niced = True
-        if not self.set_nice(nice):
+        if not self.set_nice(min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice)):
             log.debug("could not lower the priority of query worker %s", self.process.pid)
 
     def restore(self) -> bool:
