@@ -7,6 +7,13 @@ first time. ``FastPath`` wraps the app's WSGI callable. For a GET or HEAD of an 
 uses (``server.cache.document_key``); for a GET of ``/sparql?query=...`` in a non-HTML format, by
 the key the endpoint uses (``server.sparql.response_key``), after the same checks of the query
 text and the same admission (a client over its limit is left to Flask, which answers 429).
+
+A SPARQL GET whose answer is not kept is run here too (the answer cache by job, else the query
+pool), and answered without Flask when an answer in the same media type went through Flask
+before: that answer's headers, with this one's length, row headers, ``X-Cache`` and
+``Server-Timing``, are what Flask would send. Otherwise, and for any error, the outcome is left in
+the environ (``OUTCOME``) for the endpoint, which answers it as it would have (the query does not
+run twice).
 A hit is the finished answer with every header it had (CORS, security headers, validators),
 ``X-Cache: hit`` and, for SPARQL, this request's ``Server-Timing``; a conditional request gets
 werkzeug's answer to it (304, 412) as the Flask path gives. Everything else, misses included, goes
@@ -16,8 +23,10 @@ finished 200 answer to a GET is kept on its way out.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -29,15 +38,17 @@ from server.admission import admission_of, client_of
 from server.cache import KEEP, LOOKED_UP, CachedDocument, Keep, caches_of, document_key
 from server.entity_view import ENTITY_FORMATS
 from server.limits import limits_of
+from server.pool import run_job
 from server.protocol import (
     ProtocolRequest,
+    ResultOffers,
     check_query_text,
     query_job,
     response_key,
     result_offers,
     strict_parameters,
 )
-from server.query import ClientBusyError, QueryBusyError
+from server.query import ClientBusyError, QueryAnswer, QueryBusyError, QueryJob
 from server.store import served_build
 
 if TYPE_CHECKING:
@@ -58,6 +69,41 @@ SPARQL_PARAMETERS = frozenset(
 )
 
 _ENTITY_OFFERS = tuple(ENTITY_FORMATS)
+
+#: WSGI environ key: what the fast path made of a SPARQL request it left to Flask (an Outcome).
+OUTCOME = "osce_kg.sparql_outcome"
+#: The headers of a SPARQL answer that are this answer's own; the others are the same for every
+#: answer in the same media type (CORS, security headers, Vary).
+OWN_HEADERS = frozenset(
+    (
+        "Content-Length",
+        "X-Cache",
+        "Server-Timing",
+        "X-SPARQL-Max-Rows",
+        "X-SPARQL-Rows",
+        "X-SPARQL-Truncated",
+    )
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A job the fast path ran and left to the endpoint: its answer (and whether it came from
+    the cache) or the error it raised, which the endpoint answers as if it had run the job."""
+
+    job: QueryJob
+    answer: QueryAnswer | None = None
+    hit: bool = False
+    error: Exception | None = None
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A SPARQL GET as the endpoint reads it: its job, negotiated formats and client."""
+
+    job: QueryJob
+    offers: ResultOffers
+    client: str
 
 
 def document_media_type(path: str) -> str | None:
@@ -84,21 +130,26 @@ class FastPath:
     def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
+        #: the headers of the last SPARQL answer Flask sent, by Content-Type
+        self._sparql_headers: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
-        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            kept = self._find(environ)
+        method = environ.get("REQUEST_METHOD")
+        if method == "GET" and environ.get("PATH_INFO") == "/sparql":
+            answered = self._answer_sparql(environ, start_response, started)
+            if answered is not None:
+                return answered
+        elif method in ("GET", "HEAD"):
+            kept = self._find_document(environ)
             if kept is not None:
                 return self._send(kept, environ, start_response, started)
         return self._through_flask(environ, start_response)
 
     # -- finding a kept answer ------------------------------------------------------------------
 
-    def _find(self, environ: WSGIEnvironment) -> CachedDocument | None:
+    def _find_document(self, environ: WSGIEnvironment) -> CachedDocument | None:
         path = environ.get("PATH_INFO") or ""
-        if path == "/sparql":
-            return self._find_answer(environ) if environ.get("REQUEST_METHOD") == "GET" else None
         media_type = document_media_type(path)
         if media_type is None:
             return None
@@ -107,10 +158,59 @@ class FastPath:
         environ[LOOKED_UP] = True  # the view will not look again
         return kept
 
-    def _find_answer(self, environ: WSGIEnvironment) -> CachedDocument | None:
-        """The finished answer kept for this query, dataset and format; None (Flask answers)
-        when there is none, the request is not one the endpoint would answer with it, or the
-        client may not run another query now."""
+    def _answer_sparql(
+        self, environ: WSGIEnvironment, start_response: StartResponse, started: float
+    ) -> Iterable[bytes] | None:
+        """The kept answer to a SPARQL GET, else the query's answer (see the module); None:
+        Flask answers (the request is not one the endpoint would answer so, the client may not
+        run another query now, or the outcome is left to the endpoint)."""
+        asked = self._read_sparql(environ)
+        if asked is None:
+            return None
+        build_id = served_build(self.app).build_id
+        results = caches_of(self.app).results
+        key = response_key(asked.job, asked.offers)
+        kept = results.get(build_id, key)
+        if not isinstance(kept, CachedDocument) and conneg.HTML in asked.offers.values():
+            return None  # the query page is Flask's
+        with contextlib.ExitStack() as admitted:
+            try:
+                admitted.enter_context(admission_of(self.app).admit(asked.client))
+            except (ClientBusyError, QueryBusyError):
+                return None  # Flask answers 429 or 503 with its usual body
+            if isinstance(kept, CachedDocument):
+                return self._send(kept, environ, start_response, started)
+            try:
+                answer, hit = self._run(asked.job, build_id)
+            except Exception as error:  # the endpoint answers it (400, 403, 503, 500...)
+                environ[OUTCOME] = Outcome(asked.job, error=error)
+                return None
+        offer = asked.offers[answer.form]
+        headers = None if offer is None else self._sparql_headers.get(offer.content_type)
+        if headers is None:
+            environ[OUTCOME] = Outcome(asked.job, answer, hit)
+            return None
+        sent = [_own(name, value, answer, hit, self.app, started) for name, value in headers]
+        if not answer.truncated and served_build(self.app).build_id == build_id:
+            results.put(build_id, key, CachedDocument(answer.body, tuple(sent), False))
+        start_response("200 OK", sent)
+        return [answer.body]
+
+    def _run(self, job: QueryJob, build_id: str) -> tuple[QueryAnswer, bool]:
+        """The answer kept for the job, else the pool's (kept unless cut at the row limit, as
+        ``server.sparql.cached_answer`` does); and whether it was kept."""
+        results = caches_of(self.app).results
+        kept = results.get(build_id, job)
+        if isinstance(kept, QueryAnswer):
+            return kept, True
+        answer = run_job(self.app, job, timeout=limits_of(self.app).timeout)
+        if not answer.truncated and served_build(self.app).build_id == build_id:
+            results.put(build_id, job, answer)
+        return answer, False
+
+    def _read_sparql(self, environ: WSGIEnvironment) -> _Asked | None:
+        """The job, formats and client of a SPARQL GET; None (Flask answers) when it is not one
+        the endpoint answers (an error, a parameter the fast path does not read)."""
         raw = str(environ.get("QUERY_STRING", ""))
         if "query=" not in raw:
             return None
@@ -133,16 +233,8 @@ class FastPath:
             job = query_job(operation, offers, limits, request.base_url)
         except (HTTPException, SecurityError, UnicodeError):
             return None  # Flask answers the error
-        build_id = served_build(self.app).build_id
-        kept = caches_of(self.app).results.get(build_id, response_key(job, offers))
-        if not isinstance(kept, CachedDocument):
-            return None
         client = client_of(request.remote_addr, request.headers, limits.trusted_proxies)
-        try:
-            with admission_of(self.app).admit(client):
-                return kept
-        except (ClientBusyError, QueryBusyError):
-            return None  # Flask answers 429 or 503 with its usual body
+        return _Asked(job, offers, client)
 
     # -- answering --------------------------------------------------------------------------------
 
@@ -172,10 +264,16 @@ class FastPath:
             return start_response(status, headers, exc_info)
 
         body = self.wsgi_app(environ, remember)
-        keep: Keep | None = environ.get(KEEP)
-        if keep is None or environ.get("REQUEST_METHOD") != "GET" or not sent:
+        if (
+            not sent
+            or not str(sent[0]).startswith("200 ")
+            or environ.get("REQUEST_METHOD") != "GET"
+        ):
             return body
-        if not str(sent[0]).startswith("200 "):
+        if environ.get("PATH_INFO") == "/sparql":
+            self._remember_sparql_headers(sent[1])
+        keep: Keep | None = environ.get(KEEP)
+        if keep is None:
             return body
         try:
             data = b"".join(body)
@@ -187,6 +285,31 @@ class FastPath:
             keep.build_id, keep.key, CachedDocument(data, tuple(sent[1]), keep.conditional)
         )
         return [data]
+
+    def _remember_sparql_headers(self, headers: list[tuple[str, str]]) -> None:
+        """Keeps the headers of a SPARQL answer Flask sent, for answers in its media type."""
+        content_type = next((v for n, v in headers if n.lower() == "content-type"), None)
+        if content_type is not None and {n for n, _ in headers} >= OWN_HEADERS:
+            self._sparql_headers[content_type] = tuple(headers)
+
+
+def _own(
+    name: str, value: str, answer: QueryAnswer, hit: bool, app: Flask, started: float
+) -> tuple[str, str]:
+    """A header of a SPARQL answer in the same media type, as this answer has it."""
+    if name == "Content-Length":
+        return name, str(len(answer.body))
+    if name == "X-Cache":
+        return name, "hit" if hit else "miss"
+    if name == "X-SPARQL-Rows":
+        return name, str(answer.rows)
+    if name == "X-SPARQL-Truncated":
+        return name, "true" if answer.truncated else "false"
+    if name == "X-SPARQL-Max-Rows":
+        return name, str(limits_of(app).max_rows)
+    if name == "Server-Timing":
+        return name, f"app;dur={(time.perf_counter() - started) * 1000:.3f}"
+    return name, value
 
 
 def _fresh(name: str, value: str, started: float) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -41,6 +42,11 @@ RETIRE_POLL = 0.1
 IDLE_LINGER = 10.0
 #: Seconds a client is told to wait (Retry-After) when every worker is busy.
 BUSY_RETRY_AFTER = 2
+#: Seconds a query runs at the web process's CPU priority. A query still running then drops to
+#: ``PoolPlan.nice`` (a runaway query gets the CPU the web process leaves); a worker niced from
+#: the start made every query lose the CPU to any other program on a loaded machine (up to 40 %
+#: slower than pyoxigraph in-process, benchmarks/bench_latency.py).
+FULL_PRIORITY_SECONDS = 1.0
 
 
 @dataclass
@@ -54,6 +60,8 @@ class _Worker:
     idle_since: float | None = None
     #: How the worker holds the store (its memory copy's size), once it is ready.
     facts: StoreFacts | None = None
+    #: Whether its query outlasted FULL_PRIORITY_SECONDS and it was niced.
+    niced: bool = False
 
     def wait_ready(self, timeout: float) -> None:
         """Waits for the worker to have opened the store."""
@@ -67,6 +75,39 @@ class _Worker:
         if isinstance(message, StoreFacts):
             self.facts = message
         self.ready = True
+
+    def set_nice(self, nice: int) -> bool:
+        """Sets the niceness of every thread of the worker (Linux nices threads one by one);
+        False when the system refuses (raising a priority needs CAP_SYS_NICE or RLIMIT_NICE)."""
+        pid = self.process.pid
+        if pid is None:
+            return False
+        try:
+            threads = [int(name) for name in os.listdir(f"/proc/{pid}/task")]
+        except OSError:
+            threads = [pid]
+        try:
+            for thread in threads:
+                os.setpriority(os.PRIO_PROCESS, thread, nice)
+        except OSError:
+            return False
+        return True
+
+    def demote(self, nice: int) -> None:
+        """Lowers the priority of a worker whose query runs long to ``nice`` below the web
+        process's (as os.nice would: 19 at most)."""
+        self.niced = True
+        if not self.set_nice(min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice)):
+            log.debug("could not lower the priority of query worker %s", self.process.pid)
+
+    def restore(self) -> bool:
+        """Gives a demoted worker the web process's priority back; False when it cannot be."""
+        if not self.niced:
+            return True
+        if not self.set_nice(os.getpriority(os.PRIO_PROCESS, 0)):
+            return False
+        self.niced = False
+        return True
 
     def stop(self) -> None:
         """Kills the process (by its pid) and closes the pipe."""
@@ -88,7 +129,8 @@ class PoolPlan:
     wait: float
     #: The heap each worker may use, in MB (0: no limit).
     memory_mb: int
-    #: How much lower a worker's CPU priority is than the web process's.
+    #: How much lower a worker's CPU priority is than the web process's once its query has run
+    #: for FULL_PRIORITY_SECONDS.
     nice: int = 0
     #: Workers lose their network (no SERVICE allowlist: nothing to call).
     offline: bool = True
@@ -148,7 +190,6 @@ class QueryPool:
                 child,
                 self.plan.memory_mb,
                 self.plan.offline,
-                self.plan.nice,
                 self.plan.in_memory,
             ),
             daemon=True,
@@ -193,7 +234,7 @@ class QueryPool:
         try:
             worker.wait_ready(self.start_timeout)
             worker.conn.send(job)
-            finished = worker.conn.poll(timeout)
+            finished = self._wait_for_answer(worker, timeout)
             reply = worker.conn.recv() if finished else None
         except (EOFError, OSError) as error:
             log.error(
@@ -220,12 +261,25 @@ class QueryPool:
                 f"the query ran longer than the {timeout:g} s limit and was stopped; "
                 "narrow it down (add LIMIT, more specific patterns) and try again"
             )
-        self._release(worker)
+        if worker.restore():
+            self._release(worker)
+        else:  # a worker left at a low priority would slow every later query down
+            self._replace(worker)
         if isinstance(reply, QueryFailure):
             raise failure_error(reply)
         if not isinstance(reply, QueryAnswer):
             raise QueryFailedError("a query worker answered nonsense", repr(reply))
         return reply
+
+    def _wait_for_answer(self, worker: _Worker, timeout: float) -> bool:
+        """Waits up to ``timeout`` seconds for the worker's answer (False: none came); a query
+        still running after FULL_PRIORITY_SECONDS gets the lower priority ``plan.nice``."""
+        if self.plan.nice <= 0 or timeout <= FULL_PRIORITY_SECONDS:
+            return worker.conn.poll(timeout)
+        if worker.conn.poll(FULL_PRIORITY_SECONDS):
+            return True
+        worker.demote(self.plan.nice)
+        return worker.conn.poll(timeout - FULL_PRIORITY_SECONDS)
 
     def _take_worker(self) -> _Worker:
         """An idle worker, or a new one while fewer than ``most`` run; when all are busy, waits

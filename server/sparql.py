@@ -36,6 +36,7 @@ from server.description import (
     serialize_description,
 )
 from server.examples import example_queries, example_text
+from server.fastpath import OUTCOME, Outcome
 from server.limits import current_limits
 from server.pool import run_job
 from server.protocol import (
@@ -238,7 +239,14 @@ def _run(job: QueryJob) -> tuple[QueryAnswer, bool]:
 
 def cached_answer(job: QueryJob, timeout: float) -> tuple[QueryAnswer, bool]:
     """The answer kept for this build and job (text, dataset, formats, row limit), else one
-    from the pool, kept unless cut at the row limit; failures and timeouts raise, never kept."""
+    from the pool, kept unless cut at the row limit; failures and timeouts raise, never kept.
+    A job the fast path ran already is not run again: its answer or error is used."""
+    outcome = request.environ.pop(OUTCOME, None)
+    if isinstance(outcome, Outcome) and outcome.job == job:
+        if outcome.error is not None:
+            raise outcome.error
+        if outcome.answer is not None:
+            return outcome.answer, outcome.hit
     build_id = current_build().build_id
     results = caches_of(current_app).results
     kept = results.get(build_id, job)

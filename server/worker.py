@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import resource
 from multiprocessing.connection import Connection
@@ -121,19 +120,16 @@ def serve_jobs(
     conn: Connection,
     memory_mb: int,
     offline: bool = True,
-    nice: int = 0,
     in_memory: bool = False,
 ) -> None:
     """A worker's life: open the store read-only once (or copy it into memory), run a warm-up
     query, then answer jobs until the pipe closes. Its ready message is its StoreFacts.
 
     An offline worker first loses its network, before pyoxigraph starts any thread: a SERVICE
-    call that got past the check still cannot connect anywhere. A positive ``nice`` lowers its
-    CPU priority, so the web process (pages, dumps, /healthz) stays fast while queries run.
+    call that got past the check still cannot connect anywhere. It runs at the web process's CPU
+    priority; the pool lowers it while a query runs long (``server.pool.FULL_PRIORITY_SECONDS``).
     """
     limit_memory(memory_mb)
-    if nice > 0:
-        os.nice(nice)
     if offline:
         deny_network()
     try:

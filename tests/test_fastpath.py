@@ -12,6 +12,7 @@ from werkzeug.test import Client, TestResponse
 
 from kg.rdf.uris import DEFAULT_BASE
 from server.fastpath import FastPath, document_media_type
+from server.query import QueryTimeoutError
 
 JSON = "application/sparql-results+json"
 
@@ -171,6 +172,54 @@ def test_a_repeated_query_is_sent_without_flask_as_flask_sends_it(
     assert without_timing(fast) == without_timing(flask)
     assert fast.headers["X-Cache"] == "hit"
     assert float(fast.headers["Server-Timing"].removeprefix("app;dur=")) >= 0
+
+
+@pytest.mark.parametrize(
+    ("query", "accept"),
+    [
+        ("SELECT ?s WHERE {{ ?s a ?t }} ORDER BY ?s LIMIT 3 # new {}", JSON),
+        ("SELECT ?s WHERE {{ ?s ?p ?o }} # new {}", "text/csv"),  # cut at the row limit
+        ("CONSTRUCT WHERE {{ ?s a ?t }} # new {}", "text/turtle"),
+    ],
+)
+def test_a_new_query_is_answered_without_flask_as_flask_answers_it(
+    sparql_app: Flask,
+    counted_sparql: CountingFlask,
+    sparql_limits: Callable[..., None],
+    query: str,
+    accept: str,
+) -> None:
+    sparql_limits(max_rows=3)
+    assert ask(sparql_app, query.format("first"), accept).headers["X-Cache"] == "miss"
+    before = counted_sparql.calls
+    fast = ask(sparql_app, query.format("second"), accept)
+    assert counted_sparql.calls == before  # Flask answered the first one only
+    flask = ask(counted_sparql.flask, query.format("third"), accept)
+    assert (fast.status, fast.data) == (flask.status, flask.data)
+    assert without_timing(fast) == without_timing(flask)
+    assert fast.headers["X-Cache"] == "miss"
+    assert fast.headers["X-SPARQL-Max-Rows"] == "3"
+    again = ask(sparql_app, query.format("second"), accept)
+    kept = fast.headers["X-SPARQL-Truncated"] == "false"  # a cut answer is never kept
+    assert (again.headers["X-Cache"], again.data) == ("hit" if kept else "miss", fast.data)
+
+
+def test_an_error_of_a_query_the_fast_path_ran_is_answered_by_flask_once(
+    sparql_app: Flask, counted_sparql: CountingFlask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import server.fastpath
+
+    runs: list[object] = []
+
+    def failing(*args: object, **kwargs: object) -> object:
+        runs.append(args)
+        raise QueryTimeoutError("the query ran longer than the 1 s limit and was stopped")
+
+    monkeypatch.setattr(server.fastpath, "run_job", failing)
+    response = ask(sparql_app, "SELECT * WHERE { ?s ?p ?o } # runs once")
+    assert response.status_code == 503
+    assert "limit" in response.get_data(as_text=True)
+    assert len(runs) == 1  # Flask answered the error without running the query again
 
 
 def test_a_query_page_and_requests_the_endpoint_refuses_go_to_flask(

@@ -137,17 +137,6 @@ def test_the_pool_grows_to_its_cap_then_answers_503_soon(small_pool_app: Flask) 
     assert query_as(small_pool_app, "simple", SIMPLE)[0] == 200
 
 
-def test_query_workers_run_at_a_lower_cpu_priority(sparql_app: Flask) -> None:
-    from server.pool import query_pool
-
-    assert sparql_app.test_client().get("/sparql", query_string={"query": "ASK {}"}).status_code
-    with sparql_app.app_context():
-        pids = query_pool(sparql_app).worker_pids()
-    mine = os.getpriority(os.PRIO_PROCESS, 0)
-    assert pids
-    assert all(os.getpriority(os.PRIO_PROCESS, pid) == min(19, mine + 19) for pid in pids)
-
-
 def group_members(group: int) -> list[int]:
     """The processes still alive in a process group (from /proc)."""
     members = []

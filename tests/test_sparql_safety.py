@@ -16,11 +16,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+import server.fastpath
 import server.sparql
 from kg.rdf.uris import DEFAULT_BASE
 from server import create_app
 from server.checks import nesting_depth
-from server.pool import close_query_pool, query_pool
+from server.pool import FULL_PRIORITY_SECONDS, close_query_pool, query_pool
 from server.query import QueryAnswer, QueryFailedError, QueryFailure, QueryJob
 from server.worker import execute_job
 from tests.conftest import SPARQL_DATA, make_test_build
@@ -172,6 +173,48 @@ def test_runaway_query_is_stopped_while_others_are_served(
         os.kill(pid, 0)  # the work really stopped: its process is gone
     assert len(pool.worker_pids()) == len(before)
     assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+
+
+def test_only_a_long_query_loses_cpu_priority(sparql_app: Flask, sparql_limits: SetLimits) -> None:
+    """Queries run at the web process's priority (a niced worker made every query lose the CPU
+    on a loaded machine); one still running after FULL_PRIORITY_SECONDS is niced."""
+    sparql_limits(timeout=FULL_PRIORITY_SECONDS + 2)
+    client = sparql_app.test_client()
+    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    pool = query_pool(sparql_app)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in pool.worker_pids()} == {own}
+    done: dict[str, int] = {}
+    thread = threading.Thread(
+        target=lambda: done.update(
+            status=sparql_app.test_client()
+            .get("/sparql", query_string={"query": RUNAWAY})
+            .status_code
+        )
+    )
+    thread.start()
+    time.sleep(FULL_PRIORITY_SECONDS + 0.7)
+    priorities = sorted(os.getpriority(os.PRIO_PROCESS, pid) for pid in pool.worker_pids())
+    thread.join(30)
+    assert done["status"] == 503  # it ran into its time limit
+    assert priorities == [own] * (len(priorities) - 1) + [min(19, own + pool.plan.nice)]
+    assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in pool.worker_pids()} == {own}
+
+
+def test_a_niced_worker_does_not_keep_its_low_priority(sparql_app: Flask) -> None:
+    """After a long query the worker gets the web process's priority back (or, where the system
+    does not allow raising it, is replaced), so the next query runs at full speed."""
+    pool = query_pool(sparql_app)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    worker = pool._idle[-1]  # the one the next query takes
+    worker.wait_ready(60)
+    worker.demote(pool.plan.nice)
+    pid = worker.process.pid
+    assert pid is not None
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, own + pool.plan.nice)
+    job = QueryJob("ASK {}", None, "application/sparql-results+json", None, max_rows=10)
+    assert isinstance(pool.run(job, timeout=30), QueryAnswer)
+    assert {os.getpriority(os.PRIO_PROCESS, p) for p in pool.worker_pids()} == {own}
 
 
 @pytest.mark.parametrize(
@@ -338,7 +381,9 @@ def test_error_text_is_logged_never_sent(
     def failing(*args: object, **kwargs: object) -> QueryAnswer:
         raise error
 
+    # a GET is run by the fast path, which leaves the error to the endpoint; a POST by the endpoint
     monkeypatch.setattr(server.sparql, "run_job", failing)
+    monkeypatch.setattr(server.fastpath, "run_job", failing)
     with caplog.at_level(logging.ERROR, logger="server.sparql"):
         response = sparql_client.get(
             "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "text/plain"}
