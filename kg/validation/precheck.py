@@ -375,9 +375,9 @@ def _has_datatype(value: Node, datatype: URIRef) -> bool:
         return True
     elif datatype == RDFS.Datatype and value.datatype:
         return True
-    elif not (value.datatype is None and value.language is None and datatype == XSD.string) and not (
-        datatype == RDF.langString and value.language
-    ):
+    elif not (
+        value.datatype is None and value.language is None and datatype == XSD.string
+    ) and not (datatype == RDF.langString and value.language):
         return False
     return python_type is None or isinstance(value.value, python_type)
 
@@ -486,9 +486,7 @@ def _unique_lang(compiler: _Compiler, node: Node, values: list[Node]) -> list[Ch
         return []
 
     def unique(vs: Sequence[Node], f: Node, d: _Data) -> bool:
-        langs = [
-            str(v.language).lower() for v in vs if isinstance(v, Literal) and v.language
-        ]
+        langs = [str(v.language).lower() for v in vs if isinstance(v, Literal) and v.language]
         return len(langs) == len(set(langs))
 
     return [unique]
