@@ -106,8 +106,35 @@ def readable(verdicts: list[ReleaseVerdict]) -> list[tuple[bool, list[Validation
 def clean(context: ValidationContext, triples: list[Triple]) -> bool:
     precheck = context.precheck
     assert precheck is not None
-    nodes = {t[0] for t in triples} | {t[2] for t in triples}
-    return precheck.is_clean(triples, context.slice_for(nodes))
+    return precheck.is_clean(triples, slice_of(context, triples))
+
+
+def slice_of(context: ValidationContext, triples: list[Triple]) -> list[Triple]:
+    return context.slice_for({t[0] for t in triples} | {t[2] for t in triples})
+
+
+def reported(verdict: ReleaseVerdict) -> set[tuple[Node, Node]]:
+    """The (focus node, source shape) of each result pySHACL gave a release."""
+    return {(r.focus_node, r.source_shape) for r in results_of(verdict.results)}
+
+
+def assert_foreseen(
+    context: ValidationContext,
+    name: URIRef,
+    triples: list[Triple],
+    verdict: ReleaseVerdict,
+    *,
+    decided: bool = False,
+) -> None:
+    """Every result pySHACL gave is one the pre-check found too (unless it left the release
+    to pySHACL as undecidable, which ``decided`` forbids)."""
+    assert context.precheck is not None
+    found = context.precheck.failures(triples, slice_of(context, triples))
+    if found is None:
+        assert not decided, f"the pre-check could not decide {name}"
+        return
+    assert reported(verdict) <= found, f"{name}: missed {reported(verdict) - found}"
+    assert clean(context, triples) == (not found)
 
 
 def test_the_shapes_compile_so_the_precheck_is_on(context: ValidationContext) -> None:
@@ -146,6 +173,7 @@ def test_verdicts_with_the_precheck_equal_pyshacl_alone(
     for (name, triples), verdict in zip(releases, expected, strict=True):
         if verdict.results:
             assert not clean(context, triples), f"{name} has results but was called clean"
+        assert_foreseen(context, name, triples, verdict)
     assert readable(validate_batch(context, releases)) == readable(expected)
     if corpus == "generated":  # the pre-check must also do its job, not just defer everything
         cleared = sum(clean(context, t) for _, t in releases)
@@ -455,6 +483,7 @@ def test_a_release_broken_this_way_is_left_to_pyshacl(
     verdict = validate_batch(pyshacl_only, [(name, broken)])[0]
     shapes = {str(r.source_shape).removeprefix(SHAPES) for r in results_of(verdict.results)}
     assert mutation.shape in shapes, f"pySHACL reported {shapes}"  # the mutation does break it
+    assert_foreseen(context, name, broken, verdict, decided=True)
     used = shape_parameters(context.shapes, URIRef(SHAPES + mutation.shape))
     targets = {
         str(p).removeprefix(str(SH))

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -160,19 +160,50 @@ class _Shape:
     path: URIRef | None = None
     inverse: bool = False
     deactivated: bool = False
+    #: every constraint but sh:property
     checks: list[Check] = field(default_factory=list)
+    #: the shapes of its sh:property (a node shape's only: see _Compiler.shape)
+    properties: list[_Shape] = field(default_factory=list)
+
+    def values(self, focus: Node, data: _Data) -> Sequence[Node]:
+        if self.path is None:
+            return (focus,)
+        if self.inverse:
+            return tuple(data.subjects(focus, self.path))
+        return tuple(data.objects(focus, self.path))
+
+    def own_checks_pass(self, focus: Node, data: _Data) -> bool:
+        """True when no constraint of the shape itself (not of its sh:property) fails."""
+        values = self.values(focus, data)
+        return all(check(values, focus, data) for check in self.checks)
 
     def conforms(self, focus: Node, data: _Data) -> bool:
         """True when validating ``focus`` against this shape gives no result."""
         if self.deactivated:
             return True
-        if self.path is None:
-            values: Sequence[Node] = (focus,)
-        elif self.inverse:
-            values = tuple(data.subjects(focus, self.path))
-        else:
-            values = tuple(data.objects(focus, self.path))
-        return all(check(values, focus, data) for check in self.checks)
+        return self.own_checks_pass(focus, data) and all(
+            p.conforms(focus, data) for p in self.properties
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class _Unit:
+    """What pySHACL reports under one source shape for a focus node of a targeted shape: the
+    constraints of a targeted shape itself, or one property shape of a targeted node shape."""
+
+    shape: _Shape
+    passes: Callable[[Node, _Data], bool]
+    #: its path is inverse: only such a result can be about a statement pointing at the focus
+    inverse: bool
+
+
+def _units(shape: _Shape) -> list[_Unit]:
+    if shape.deactivated:
+        return []
+    if shape.path is not None:
+        return [_Unit(shape, shape.conforms, shape.inverse)]
+    units = [_Unit(shape, shape.own_checks_pass, False)] if shape.checks else []
+    return units + [_Unit(p, p.conforms, p.inverse) for p in shape.properties]
 
 
 class Precheck:
@@ -181,22 +212,23 @@ class Precheck:
     def __init__(self, targets: dict[Node, tuple[_Shape, ...]], ontology: _Ontology) -> None:
         self._targets = targets  # target class -> the shapes targeting it
         self._ontology = ontology
-        self._by_type: dict[Node, tuple[_Shape, ...]] = {}
+        self._by_type: dict[Node, tuple[_Unit, ...]] = {}
 
-    def _shapes_for_type(self, cls: Node) -> tuple[_Shape, ...]:
+    def _units_for_type(self, cls: Node) -> tuple[_Unit, ...]:
         found = self._by_type.get(cls)
         if found is None:
-            shapes: dict[_Shape, None] = {}
+            units: dict[tuple[_Shape, bool], _Unit] = {}
             for parent in self._ontology.superclasses(cls):
                 for shape in self._targets.get(parent, ()):
-                    shapes[shape] = None
-            found = self._by_type[cls] = tuple(shapes)
+                    for unit in _units(shape):
+                        units.setdefault((unit.shape, unit.passes == unit.shape.conforms), unit)
+            found = self._by_type[cls] = tuple(units.values())
         return found
 
     def is_clean(self, release: Sequence[Triple], context_slice: Sequence[Triple]) -> bool:
         """True when pySHACL is sure to give this release (with its slice) no result."""
         try:
-            return self._clean(release, context_slice)
+            return next(self._failures(release, context_slice), None) is None
         except _Unsure as why:
             log.debug("pre-check leaves a release to pySHACL: %s", why)
             return False
@@ -204,7 +236,19 @@ class Precheck:
             log.debug("pre-check failed on a release; pySHACL validates it", exc_info=True)
             return False
 
-    def _clean(self, release: Sequence[Triple], context_slice: Sequence[Triple]) -> bool:
+    def failures(
+        self, release: Sequence[Triple], context_slice: Sequence[Triple]
+    ) -> set[tuple[Node, Node]] | None:
+        """Each (focus node, source shape) the pre-check expects pySHACL to report for this
+        release, or None when it cannot tell (pySHACL must decide). For tests and debugging."""
+        try:
+            return set(self._failures(release, context_slice))
+        except _Unsure:
+            return None
+
+    def _failures(
+        self, release: Sequence[Triple], context_slice: Sequence[Triple]
+    ) -> Iterator[tuple[Node, Node]]:
         data = _Data([*release, *context_slice], self._ontology)
         subjects = {s for s, _, _ in release}
         described = {s for s, _, _ in context_slice}
@@ -213,16 +257,17 @@ class Precheck:
             if not isinstance(o, Literal):
                 nodes[o] = None
         for node in nodes:
-            shapes: dict[_Shape, None] = {}
+            units: dict[_Unit, None] = {}
             for cls in data.objects(node, RDF.type):
-                shapes.update(dict.fromkeys(self._shapes_for_type(cls)))
+                units.update(dict.fromkeys(self._units_for_type(cls)))
+            # a node the context describes and the release only points at: a result about it
+            # goes to the context slice, unless it is about a statement pointing at it
             only_inverse = node not in subjects and node in described
-            for shape in shapes:
-                if only_inverse and not shape.inverse:
-                    continue  # its results go to the context slice
-                if not shape.conforms(node, data):
-                    return False
-        return True
+            for unit in units:
+                if only_inverse and not unit.inverse:
+                    continue
+                if not unit.passes(node, data):
+                    yield node, unit.shape.node
 
 
 def compile_precheck(shapes: Graph, ontology: Graph) -> Precheck | None:
@@ -251,7 +296,7 @@ class _Compiler:
         return Precheck(compiled, _Ontology(ontology))
 
     def _refuse_unknown_vocabulary(self) -> None:
-        known = _NON_VALIDATING | set(_CONSTRAINTS) | {SH.inversePath}
+        known = _NON_VALIDATING | set(_CONSTRAINTS) | {SH.inversePath, SH.property}
         for s, p, o in self.graph:
             if str(p).startswith(str(SH)) and p not in known:
                 raise Unsupported(f"{p} (on {s})")
@@ -273,6 +318,9 @@ class _Compiler:
         shape = self.compiled[node] = _Shape(node)
         shape.deactivated = self._deactivated(node)
         shape.path, shape.inverse = self._path(node)
+        shape.properties = [self.shape(p) for p in self._objects(node, SH.property)]
+        if shape.path is not None and shape.properties:
+            raise Unsupported(f"sh:property on the property shape {node}")
         for predicate in set(self.graph.predicates(node)):
             make = _CONSTRAINTS.get(predicate)
             if make is not None:
@@ -562,13 +610,6 @@ def _plain_date(value: Node) -> bool:
     )
 
 
-def _property(compiler: _Compiler, node: Node, values: list[Node]) -> list[Check]:
-    def make(shape: _Shape) -> Check:
-        return lambda vs, f, d: all(shape.conforms(v, d) for v in vs)
-
-    return [make(compiler.shape(s)) for s in values]
-
-
 _CONSTRAINTS: dict[URIRef, Callable[[_Compiler, Node, list[Node]], list[Check]]] = {
     SH.minCount: _min_count,
     SH.maxCount: _max_count,
@@ -588,5 +629,4 @@ _CONSTRAINTS: dict[URIRef, Callable[[_Compiler, Node, list[Node]], list[Check]]]
     SH.minInclusive: _range("sh:minInclusive", lambda c: c >= 0),
     SH.maxInclusive: _range("sh:maxInclusive", lambda c: c <= 0),
     SH.lessThanOrEquals: _less_than_or_equals,
-    SH.property: _property,
 }
