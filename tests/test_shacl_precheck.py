@@ -38,7 +38,7 @@ from kg.validation.precheck import compile_precheck
 from kg.validation.shacl import ValidationResult, load_shapes, read_results
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from bench_build import generate  # noqa: E402
+from bench_build import generate
 
 TESTS = Path(__file__).parent / "data"
 FIXTURES = (TESTS / "releases", TESTS / "broken-samples", TESTS / "build" / "releases")
@@ -370,6 +370,12 @@ MUTATIONS = [
         ),
     ),
     Mutation(
+        "a release giving a State a second English name",
+        "Label-uniqueLang",
+        ("uniqueLang",),
+        lambda t, r: [*t, (URIRef(ID + "state/at"), RDFS.label, Literal("Ostmark", lang="en"))],
+    ),
+    Mutation(
         "a territory named only in Klingon",
         "Label-english",
         ("qualifiedValueShape", "qualifiedMinCount", "languageIn"),
@@ -446,9 +452,9 @@ def base_release(generated: list[Release], pyshacl_only: ValidationContext) -> R
     """A generated release with an event, a quotation and a role mention, and no result."""
     for name, triples in generated:
         types = {o for _, p, o in triples if p == RDF.type}
-        if {osce("Event"), osce("Quotation"), osce("RoleMention")} <= types:
-            if not validate_batch(pyshacl_only, [(name, triples)])[0].results:
-                return name, triples
+        wanted = {osce("Event"), osce("Quotation"), osce("RoleMention")} <= types
+        if wanted and not validate_batch(pyshacl_only, [(name, triples)])[0].results:
+            return name, triples
     raise AssertionError("no generated release has everything the mutations change")
 
 

@@ -74,6 +74,8 @@ _NON_VALIDATING = frozenset(
         SH.qualifiedMaxCount,
     }
 )
+#: a shape that is also a class targets its instances (an implicit class target)
+_CLASS_TYPES = (RDFS.Class, URIRef("http://www.w3.org/2002/07/owl#Class"))
 #: the shape types pySHACL may meet in our shapes graph
 _SHAPE_TYPES = frozenset({SH.NodeShape, SH.PropertyShape})
 
@@ -81,7 +83,7 @@ _SHAPE_TYPES = frozenset({SH.NodeShape, SH.PropertyShape})
 class _Data:
     """One release's data as pySHACL sees it: its triples, its context slice and the ontology."""
 
-    __slots__ = ("_out", "_in", "_ontology")
+    __slots__ = ("_in", "_ontology", "_out")
 
     def __init__(self, triples: Iterable[Triple], ontology: _Ontology) -> None:
         out: dict[tuple[Node, Node], set[Node]] = {}
@@ -302,9 +304,8 @@ class _Compiler:
                 raise Unsupported(f"{p} (on {s})")
             if p == RDF.type and str(o).startswith(str(SH)) and o not in _SHAPE_TYPES:
                 raise Unsupported(f"{s} is a {o}")
-            if p == RDF.type and o in (RDFS.Class, URIRef("http://www.w3.org/2002/07/owl#Class")):
-                if (s, None, None) in self.graph and self._is_shape(s):
-                    raise Unsupported(f"implicit class target {s}")
+            if p == RDF.type and o in _CLASS_TYPES and self._is_shape(s):
+                raise Unsupported(f"implicit class target {s}")
 
     def _is_shape(self, node: Node) -> bool:
         return any(
@@ -322,8 +323,9 @@ class _Compiler:
         if shape.path is not None and shape.properties:
             raise Unsupported(f"sh:property on the property shape {node}")
         for predicate in set(self.graph.predicates(node)):
-            make = _CONSTRAINTS.get(predicate)
+            make = _CONSTRAINTS.get(predicate) if isinstance(predicate, URIRef) else None
             if make is not None:
+                assert isinstance(predicate, URIRef)
                 shape.checks.extend(make(self, node, self._objects(node, predicate)))
         return shape
 
@@ -419,9 +421,7 @@ def _has_datatype(value: Node, datatype: URIRef) -> bool:
     if value.datatype == datatype:
         if getattr(value, "ill_typed", None) is True:
             return False
-    elif datatype == RDFS.Literal:
-        return True
-    elif datatype == RDFS.Datatype and value.datatype:
+    elif datatype == RDFS.Literal or (datatype == RDFS.Datatype and value.datatype):
         return True
     elif not (
         value.datatype is None and value.language is None and datatype == XSD.string
@@ -484,9 +484,9 @@ def _has_value(compiler: _Compiler, node: Node, values: list[Node]) -> list[Chec
 
 def _as_string(value: Node) -> str:
     """pySHACL's string form of a value node (``value_node_to_string``)."""
-    if isinstance(value, Literal):
-        if value.value is not None and value.datatype in (None, RDF.langString, XSD.string):
-            return str(value.value)
+    plain = isinstance(value, Literal) and value.datatype in (None, RDF.langString, XSD.string)
+    if plain and isinstance(value, Literal) and value.value is not None:
+        return str(value.value)
     return str(value)
 
 
@@ -569,7 +569,7 @@ def _range(name: str, passes: Callable[[int], bool]) -> Callable[..., list[Check
             if isinstance(value.value, str) != bound_is_string:
                 return False
             try:
-                return passes(compare_literal(value, bound))
+                return passes(compare_literal(value, bound))  # type: ignore[no-untyped-call]
             except (TypeError, NotImplementedError):
                 return False
 
