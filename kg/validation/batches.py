@@ -97,9 +97,12 @@ class ValidationContext:
         #: the compiled pre-check (kg.validation.precheck), None when off or not possible
         self._precheck: object = compile_precheck(shapes, ontology) if precheck else None
         self._about: dict[Node, list[Triple]] = {}
+        self._types: dict[Node, list[Triple]] = {}  # the rdf:type statements of _about
         for _, graph in self.graphs:
             for triple in graph:
                 self._about.setdefault(triple[0], []).append(triple)
+                if triple[1] == RDF.type:
+                    self._types.setdefault(triple[0], []).append(triple)
 
     @property
     def precheck(self) -> Precheck | None:
@@ -134,7 +137,7 @@ class ValidationContext:
         (each once)."""
         found: dict[Triple, None] = {}
         seen: set[Node] = set()
-        about = self._about
+        about, types = self._about, self._types
         for node in nodes:
             if node in seen:
                 continue
@@ -143,9 +146,8 @@ class ValidationContext:
                 found[triple] = None
                 value = triple[2]
                 if value not in seen and isinstance(value, URIRef | BNode):
-                    for typed in about.get(value, ()):
-                        if typed[1] == RDF.type:
-                            found[typed] = None
+                    for typed in types.get(value, ()):
+                        found[typed] = None
         return list(found)
 
     def whole(self) -> Dataset:

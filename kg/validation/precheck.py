@@ -45,6 +45,15 @@ log = logging.getLogger(__name__)
 
 Triple = tuple[Node, Node, Node]
 _EMPTY: frozenset[Node] = frozenset()
+# looked up once: an rdflib namespace attribute costs a function call each time
+_TYPE = RDF.type
+_SUBCLASS = RDFS.subClassOf
+_SUBCLASS_ONLY = frozenset({_SUBCLASS})  # `in` hashes; rdflib's `==` is a Python call
+_XSD_STRING = XSD.string
+_XSD_DATE = XSD.date
+_LANG_STRING = RDF.langString
+_RDFS_LITERAL = RDFS.Literal
+_RDFS_DATATYPE = RDFS.Datatype
 
 
 class Unsupported(Exception):
@@ -80,19 +89,42 @@ _CLASS_TYPES = (RDFS.Class, URIRef("http://www.w3.org/2002/07/owl#Class"))
 _SHAPE_TYPES = frozenset({SH.NodeShape, SH.PropertyShape})
 
 
+@dataclass
+class _Reads:
+    """The predicates the compiled shapes read, forwards and backwards: the rest of a
+    release's statements need not be indexed."""
+
+    forward: set[Node] = field(default_factory=lambda: {_TYPE})
+    inverse: set[Node] = field(default_factory=set)
+
+    _frozen: tuple[frozenset[Node], frozenset[Node], frozenset[Node]] | None = None
+
+    def frozen(self) -> tuple[frozenset[Node], frozenset[Node], frozenset[Node]]:
+        """The forward and inverse predicates, and every predicate to look at (made once)."""
+        if self._frozen is None:
+            forward, inverse = frozenset(self.forward), frozenset(self.inverse)
+            self._frozen = (forward, inverse, forward | inverse | {_SUBCLASS})
+        return self._frozen
+
+
 class _Data:
     """One release's data as pySHACL sees it: its triples, its context slice and the ontology."""
 
     __slots__ = ("_in", "_ontology", "_out")
 
-    def __init__(self, triples: Iterable[Triple], ontology: _Ontology) -> None:
+    def __init__(self, triples: Iterable[Triple], ontology: _Ontology, reads: _Reads) -> None:
         out: dict[tuple[Node, Node], set[Node]] = {}
         into: dict[tuple[Node, Node], set[Node]] = {}
+        forward, inverse, watched = reads.frozen()
         for s, p, o in triples:
-            if p == RDFS.subClassOf and o not in ontology.out.get((s, p), _EMPTY):
+            if p not in watched:
+                continue  # no shape reads it
+            if p in forward:
+                out.setdefault((s, p), set()).add(o)
+            if p in inverse:
+                into.setdefault((o, p), set()).add(s)
+            if p in _SUBCLASS_ONLY and o not in ontology.out.get((s, p), _EMPTY):
                 raise _Unsure("a class hierarchy outside the ontology")
-            out.setdefault((s, p), set()).add(o)
-            into.setdefault((o, p), set()).add(s)
         self._out = out
         self._in = into
         self._ontology = ontology
@@ -118,7 +150,7 @@ class _Data:
         if isinstance(node, Literal):
             return False
         superclasses = self._ontology.superclasses
-        return any(cls in superclasses(t) for t in self.objects(node, RDF.type))
+        return any(cls in superclasses(t) for t in self.objects(node, _TYPE))
 
 
 class _Ontology:
@@ -143,7 +175,7 @@ class _Ontology:
             seen = {cls}
             pending = [cls]
             while pending:
-                for parent in self.out.get((pending.pop(), RDFS.subClassOf), ()):
+                for parent in self.out.get((pending.pop(), _SUBCLASS), ()):
                     if parent not in seen:
                         seen.add(parent)
                         pending.append(parent)
@@ -211,9 +243,12 @@ def _units(shape: _Shape) -> list[_Unit]:
 class Precheck:
     """The shapes compiled for the pre-check; see the module docstring."""
 
-    def __init__(self, targets: dict[Node, tuple[_Shape, ...]], ontology: _Ontology) -> None:
+    def __init__(
+        self, targets: dict[Node, tuple[_Shape, ...]], ontology: _Ontology, reads: _Reads
+    ) -> None:
         self._targets = targets  # target class -> the shapes targeting it
         self._ontology = ontology
+        self._reads = reads
         self._by_type: dict[Node, tuple[_Unit, ...]] = {}
 
     def _units_for_type(self, cls: Node) -> tuple[_Unit, ...]:
@@ -251,7 +286,7 @@ class Precheck:
     def _failures(
         self, release: Sequence[Triple], context_slice: Sequence[Triple]
     ) -> Iterator[tuple[Node, Node]]:
-        data = _Data([*release, *context_slice], self._ontology)
+        data = _Data([*release, *context_slice], self._ontology, self._reads)
         subjects = {s for s, _, _ in release}
         described = {s for s, _, _ in context_slice}
         nodes = dict.fromkeys(subjects)
@@ -260,7 +295,7 @@ class Precheck:
                 nodes[o] = None
         for node in nodes:
             units: dict[_Unit, None] = {}
-            for cls in data.objects(node, RDF.type):
+            for cls in data.objects(node, _TYPE):
                 units.update(dict.fromkeys(self._units_for_type(cls)))
             # a node the context describes and the release only points at: a result about it
             # goes to the context slice, unless it is about a statement pointing at it
@@ -288,6 +323,7 @@ class _Compiler:
     def __init__(self, shapes: Graph) -> None:
         self.graph = shapes
         self.compiled: dict[Node, _Shape] = {}
+        self.reads = _Reads()
 
     def compile(self, ontology: Graph) -> Precheck:
         self._refuse_unknown_vocabulary()
@@ -295,22 +331,22 @@ class _Compiler:
         for shape_node, cls in self.graph.subject_objects(SH.targetClass):
             targets.setdefault(cls, []).append(self.shape(shape_node))
         compiled = {cls: tuple(dict.fromkeys(found)) for cls, found in targets.items()}
-        return Precheck(compiled, _Ontology(ontology))
+        return Precheck(compiled, _Ontology(ontology), self.reads)
 
     def _refuse_unknown_vocabulary(self) -> None:
         known = _NON_VALIDATING | set(_CONSTRAINTS) | {SH.inversePath, SH.property}
         for s, p, o in self.graph:
             if str(p).startswith(str(SH)) and p not in known:
                 raise Unsupported(f"{p} (on {s})")
-            if p == RDF.type and str(o).startswith(str(SH)) and o not in _SHAPE_TYPES:
+            if p == _TYPE and str(o).startswith(str(SH)) and o not in _SHAPE_TYPES:
                 raise Unsupported(f"{s} is a {o}")
-            if p == RDF.type and o in _CLASS_TYPES and self._is_shape(s):
+            if p == _TYPE and o in _CLASS_TYPES and self._is_shape(s):
                 raise Unsupported(f"implicit class target {s}")
 
     def _is_shape(self, node: Node) -> bool:
         return any(
             (node, p, None) in self.graph for p in (SH.path, SH.property, SH.targetClass)
-        ) or any((node, RDF.type, t) in self.graph for t in _SHAPE_TYPES)
+        ) or any((node, _TYPE, t) in self.graph for t in _SHAPE_TYPES)
 
     def shape(self, node: Node) -> _Shape:
         found = self.compiled.get(node)
@@ -348,6 +384,7 @@ class _Compiler:
             raise Unsupported(f"several sh:path on {node}")
         path = paths[0]
         if isinstance(path, URIRef):
+            self.reads.forward.add(path)
             return path, False
         inverse = self._objects(path, SH.inversePath)
         if (
@@ -355,6 +392,7 @@ class _Compiler:
             and isinstance(inverse[0], URIRef)
             and len(set(self.graph.predicate_objects(path))) == 1
         ):
+            self.reads.inverse.add(inverse[0])
             return inverse[0], True
         raise Unsupported(f"the path of {node}")
 
@@ -421,11 +459,11 @@ def _has_datatype(value: Node, datatype: URIRef) -> bool:
     if value.datatype == datatype:
         if getattr(value, "ill_typed", None) is True:
             return False
-    elif datatype == RDFS.Literal or (datatype == RDFS.Datatype and value.datatype):
+    elif datatype == _RDFS_LITERAL or (datatype == _RDFS_DATATYPE and value.datatype):
         return True
     elif not (
-        value.datatype is None and value.language is None and datatype == XSD.string
-    ) and not (datatype == RDF.langString and value.language):
+        value.datatype is None and value.language is None and datatype == _XSD_STRING
+    ) and not (datatype == _LANG_STRING and value.language):
         return False
     return python_type is None or isinstance(value.value, python_type)
 
@@ -484,7 +522,7 @@ def _has_value(compiler: _Compiler, node: Node, values: list[Node]) -> list[Chec
 
 def _as_string(value: Node) -> str:
     """pySHACL's string form of a value node (``value_node_to_string``)."""
-    plain = isinstance(value, Literal) and value.datatype in (None, RDF.langString, XSD.string)
+    plain = isinstance(value, Literal) and value.datatype in (None, _LANG_STRING, _XSD_STRING)
     if plain and isinstance(value, Literal) and value.value is not None:
         return str(value.value)
     return str(value)
@@ -598,13 +636,14 @@ def _less_than_or_equals(compiler: _Compiler, node: Node, values: list[Node]) ->
     for other in values:
         if not isinstance(other, URIRef):
             raise Unsupported(f"sh:lessThanOrEquals of {node}")
+        compiler.reads.forward.add(other)
     return [make(other) for other in values]
 
 
 def _plain_date(value: Node) -> bool:
     return (
         isinstance(value, Literal)
-        and value.datatype == XSD.date
+        and value.datatype == _XSD_DATE
         and type(value.value) is date
         and getattr(value, "ill_typed", None) is not True
     )
