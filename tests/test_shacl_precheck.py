@@ -42,6 +42,8 @@ from bench_build import generate
 
 TESTS = Path(__file__).parent / "data"
 FIXTURES = (TESTS / "releases", TESTS / "broken-samples", TESTS / "build" / "releases")
+#: the extraction fixtures: saved pages of many kinds
+PAGES = (*sorted(TESTS.glob("unseen*")), TESTS / "heldout")
 OSCE = "https://w3id.org/osce-kg/ontology#"
 SCHEMA = "https://schema.org/"
 SHAPES = "https://w3id.org/osce-kg/shapes#"
@@ -156,7 +158,7 @@ def test_a_shapes_construct_it_does_not_implement_turns_the_precheck_off(
     assert compile_precheck(sparql, context.ontology) is None
 
 
-@pytest.mark.parametrize("corpus", ["sample", "fixtures", "generated"])
+@pytest.mark.parametrize("corpus", ["sample", "fixtures", "pages", "generated"])
 def test_verdicts_with_the_precheck_equal_pyshacl_alone(
     corpus: str,
     context: ValidationContext,
@@ -166,6 +168,7 @@ def test_verdicts_with_the_precheck_equal_pyshacl_alone(
     releases = {
         "sample": lambda: converted([bundled_samples_root()]),
         "fixtures": lambda: converted(FIXTURES),
+        "pages": lambda: converted(PAGES),
         "generated": lambda: generated,
     }[corpus]()
     assert releases
