@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import gzip
 import json
+import pickle
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -570,3 +571,12 @@ def test_a_build_writes_the_same_outputs_with_and_without_the_precheck(tmp_path:
     assert isinstance(report, list) and any("Warning" in r for r in report)
     dump = outputs["1"]["dumps/osce-kg.nq.gz"]
     assert isinstance(dump, bytes) and gzip.decompress(dump).count(b"\n") > 1000
+
+
+def test_a_pickled_context_compiles_its_precheck_again(
+    context: ValidationContext, base_release: Release
+) -> None:
+    """Build workers may get the context pickled; compiled closures do not pickle."""
+    copy = pickle.loads(pickle.dumps(context))
+    assert copy.precheck is not None
+    assert clean(copy, base_release[1])
