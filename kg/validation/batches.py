@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from rdflib.term import Node
 
 from kg.rdf.quads import graph_quads
 from kg.rdf.vocab import OSCE
+from kg.validation.precheck import Precheck, compile_precheck
 from kg.validation.shacl import (
     GraphAssignment,
     ValidationResult,
@@ -43,6 +45,9 @@ log = logging.getLogger(__name__)
 CONTEXT_SLICE = URIRef("urn:x-osce-kg:context-slice")
 _REPORT = BNode("report")
 _ROOT_LABEL = "r"
+#: set to 0 to validate every release with pySHACL (no pre-check): for comparisons and debugging
+PRECHECK_ENV = "OSCE_KG_SHACL_PRECHECK"
+_NOT_COMPILED = "compiled again on first use"
 _FILE_DIGEST = re.compile(rf'^(<[^>]*> <{re.escape(str(OSCE.sha256))}> )"[0-9a-f]{{64}}" \.$', re.M)
 Triple = tuple[Node, Node, Node]
 
@@ -79,16 +84,39 @@ class ValidationContext:
         ontology: Graph,
         graphs: Sequence[tuple[URIRef, Graph]],
         fingerprint: str,
+        *,
+        precheck: bool | None = None,
     ) -> None:
         self.shapes = shapes
         self.ontology = ontology
         self.graphs = tuple(graphs)
         #: a hash of the shapes, the ontology and the context: part of every verdict's key
         self.fingerprint = fingerprint
+        if precheck is None:
+            precheck = os.environ.get(PRECHECK_ENV, "1").strip() != "0"
+        #: the compiled pre-check (kg.validation.precheck), None when off or not possible
+        self._precheck: object = compile_precheck(shapes, ontology) if precheck else None
         self._about: dict[Node, list[Triple]] = {}
+        self._types: dict[Node, list[Triple]] = {}  # the rdf:type statements of _about
         for _, graph in self.graphs:
             for triple in graph:
                 self._about.setdefault(triple[0], []).append(triple)
+                if triple[1] == RDF.type:
+                    self._types.setdefault(triple[0], []).append(triple)
+
+    @property
+    def precheck(self) -> Precheck | None:
+        """The pre-check that proves releases clean without pySHACL (None when off)."""
+        if self._precheck == _NOT_COMPILED:  # after unpickling: compiled closures do not pickle
+            self._precheck = compile_precheck(self.shapes, self.ontology)
+        assert self._precheck is None or isinstance(self._precheck, Precheck)
+        return self._precheck
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        if state["_precheck"] is not None:
+            state["_precheck"] = _NOT_COMPILED
+        return state
 
     def verdict_key(self, ntriples: str) -> str:
         """The cache key of a release graph's verdict (its N-Triples text in this context).
@@ -109,7 +137,7 @@ class ValidationContext:
         (each once)."""
         found: dict[Triple, None] = {}
         seen: set[Node] = set()
-        about = self._about
+        about, types = self._about, self._types
         for node in nodes:
             if node in seen:
                 continue
@@ -118,9 +146,8 @@ class ValidationContext:
                 found[triple] = None
                 value = triple[2]
                 if value not in seen and isinstance(value, URIRef | BNode):
-                    for typed in about.get(value, ()):
-                        if typed[1] == RDF.type:
-                            found[typed] = None
+                    for typed in types.get(value, ()):
+                        found[typed] = None
         return list(found)
 
     def whole(self) -> Dataset:
@@ -165,8 +192,39 @@ def validate_batch(
 
     A release graph is given as its triples (an rdflib graph will do). Every release gets the
     results a one-pass validation of the whole build assigns to its graph; results about the
-    context alone are left to :func:`validate_context`.
+    context alone are left to :func:`validate_context`. Releases the context's pre-check
+    proves clean (:mod:`kg.validation.precheck`) get the empty verdict without pySHACL.
     """
+    if not releases:
+        return []
+    materialised = [(name, list(triples)) for name, triples in releases]
+    cleared = _precheck_clean(context, materialised)
+    verdicts = _validate_with_pyshacl(
+        context, [r for r, clean in zip(materialised, cleared, strict=True) if not clean]
+    )
+    found = iter(verdicts)
+    return [ReleaseVerdict() if clean else next(found) for clean in cleared]
+
+
+def _precheck_clean(
+    context: ValidationContext, releases: Sequence[tuple[URIRef, list[Triple]]]
+) -> list[bool]:
+    """For each release, whether the pre-check proves it gets no result (all False when off)."""
+    precheck = context.precheck
+    if precheck is None:
+        return [False] * len(releases)
+    cleared = []
+    for _, triples in releases:
+        nodes = {t[0] for t in triples}
+        nodes.update(t[2] for t in triples)
+        cleared.append(precheck.is_clean(triples, context.slice_for(nodes)))
+    return cleared
+
+
+def _validate_with_pyshacl(
+    context: ValidationContext, releases: Sequence[tuple[URIRef, list[Triple]]]
+) -> list[ReleaseVerdict]:
+    """Validates release graphs in one pySHACL run (see :func:`validate_batch`)."""
     if not releases:
         return []
     data = Graph(bind_namespaces="none")
