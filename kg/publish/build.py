@@ -24,7 +24,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,12 +72,7 @@ from kg.publish.runs import (
     segment_key,
     sorted_run,
 )
-from kg.publish.search_index import (
-    build_search_index,
-    patch_search_index,
-    search_index_file,
-    write_search_index,
-)
+from kg.publish.search_index import build_search_index, patch_search_index
 from kg.publish.spool import QuadSpool, merge_sorted
 from kg.publish.summary import BuildSummary
 from kg.publish.void import BuildFacts, DumpsWritten, write_dumps_and_void
@@ -713,23 +708,31 @@ def _load_and_write(
     base: str,
     clock: _Clock,
 ) -> DumpsWritten:
-    """Bulk-loads the store from the merged runs and makes its search index in threads while
+    """Bulk-loads the store from the merged runs and makes its search index in a thread while
     this one writes the dumps from the same merged files: the bulk loader and the store's
-    queries run in Rust without Python's lock, so the three share both cores. Records each
-    one's own seconds ("store", "search", "dumps"; they overlap) and the seconds of all three."""
+    queries run in Rust without Python's lock, so the two use both cores. Records each one's
+    own seconds ("store", "search", "dumps"; they overlap) and the seconds of all three."""
     quads, triples = _merged(layout, prepared)
     clock.lap("sort")
     own: dict[str, float] = {}
-    with ThreadPoolExecutor(2, thread_name_prefix="store") as pool:
-        loading = pool.submit(_load_store, layout, quads, triples, pool, own)
+
+    def store_and_search() -> None:
+        started = time.perf_counter()
+        _load_store(layout.store, quads, triples)
+        loaded = time.perf_counter()
+        build_search_index(layout)
+        own["store"], own["search"] = loaded - started, time.perf_counter() - loaded
+
+    with ThreadPoolExecutor(1, thread_name_prefix="store") as pool:
+        loading = pool.submit(store_and_search)
         try:
             started = time.perf_counter()
             written = _write_dumps(layout, prepared, None, facts, caches, base)
             own["dumps"] = time.perf_counter() - started
         finally:
-            failed = loading.exception()  # waits: the store is never left half-written behind
-        if failed is not None:
-            raise failed
+            done = loading.exception()  # waits: the store is never left half-written behind
+        if done is not None:
+            raise done
     for step in ("store", "search", "dumps"):
         clock.timings[step] = round(own[step], 3)
     clock.lap("store+search+dumps")
@@ -838,34 +841,15 @@ def _reader(options: BuildOptions) -> ReadFunction:
     return functools.partial(read_releases, gazetteer=default_gazetteer(options.base))
 
 
-def _load_store(
-    layout: BuildLayout, quads: Path, triples: Path, pool: Executor, own: dict[str, float]
-) -> None:
-    """Bulk-loads a new on-disk store: first, as the default graph, the RDF merge of the named
-    graphs (each triple once, so the SPARQL default graph is a set, not a bag); then the named
-    graphs, while ``pool`` writes the search index from the default graph (complete by then:
-    the index reads nothing else). Puts the seconds of each into ``own``."""
-    started = time.perf_counter()
-    store = ox.Store(str(layout.store))
+def _load_store(path: Path, quads: Path, triples: Path) -> None:
+    """Bulk-loads the named graphs and, as the default graph, their RDF merge (each triple
+    once, so the SPARQL default graph is a set, not a bag) into a new on-disk store."""
+    store = ox.Store(str(path))
     # lenient: no IRI checks again; every line was written by pyoxigraph's serializer from
     # statements the build already checked (extra RDF: load_storable_graph)
+    store.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS, lenient=True)
     store.bulk_load(
         path=str(triples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph(), lenient=True
     )
-    searching = pool.submit(_write_index, layout, store, own)
-    try:
-        store.bulk_load(path=str(quads), format=ox.RdfFormat.N_QUADS, lenient=True)
-        store.flush()
-        own["store"] = time.perf_counter() - started
-    finally:
-        failed = searching.exception()  # waits for the index, which reads this store
+    store.flush()
     del store
-    if failed is not None:
-        raise failed
-
-
-def _write_index(layout: BuildLayout, store: ox.Store, own: dict[str, float]) -> None:
-    """The search index of a store whose default graph is loaded (the build's merge)."""
-    started = time.perf_counter()
-    write_search_index(store, search_index_file(layout), source=layout.build_id, union=False)
-    own["search"] = time.perf_counter() - started
