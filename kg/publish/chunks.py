@@ -220,11 +220,9 @@ class MemberWriter:
 
 def quad_counts(data: bytes) -> tuple[bytes, dict[str, Any]]:
     """A chunk of N-Quads as it is, and its quads per named graph."""
-    graphs: Counter[str] = Counter()
     lines = data.splitlines(keepends=True)
-    for line in lines:
-        graphs[line[line.rindex(b" <") + 2 : -4].decode("utf-8")] += 1
-    return data, {"quads": len(lines), "graphs": dict(graphs)}
+    graphs = Counter(line[line.rindex(b" <") + 2 : -4] for line in lines)
+    return data, {"quads": len(lines), "graphs": {g.decode("utf-8"): n for g, n in graphs.items()}}
 
 
 def triple_counts(data: bytes) -> tuple[bytes, dict[str, Any]]:
