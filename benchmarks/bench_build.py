@@ -11,6 +11,8 @@ in its own process and prints:
   process tree (the build and its workers, summed,
   sampled every 50 ms) and of its largest single process, the seconds of each step (from
   report/summary.json), releases per second, and ratios against the smallest N of the same run.
+  From scratch, "store", "search" and "dumps" run at the same time: each is its own seconds,
+  and "store+search+dumps" the wall seconds of the three together.
 
 At the largest N it then runs an unchanged rebuild and a rebuild after changing one release,
 and prints their wall and RSS with the ratio to the build from scratch. Asserts nothing.

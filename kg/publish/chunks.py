@@ -22,6 +22,7 @@ import gzip
 import hashlib
 import json
 import os
+import threading
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -136,6 +137,7 @@ class ChunkCache:
         self.used: set[str] = set()
         self.compressed = 0  # chunks compressed by this build (the others came from the cache)
         self.reused = 0
+        self._lock = threading.Lock()  # members are made by several threads
 
     def stored(self, name: str) -> tuple[bytes, dict[str, Any]] | None:
         """The gzip member and counts stored under ``name``, or None."""
@@ -144,8 +146,9 @@ class ChunkCache:
             counts = json.loads(meta.read_text(encoding="utf-8"))
             member = gz.read_bytes()
             if isinstance(counts, dict) and member:
-                self.used.add(name)
-                self.reused += 1
+                with self._lock:
+                    self.used.add(name)
+                    self.reused += 1
                 return member, counts
         return None
 
@@ -162,17 +165,19 @@ class ChunkCache:
         found = self.stored(name)
         if found is not None:
             return name, *found
-        self.used.add(name)
+        with self._lock:
+            self.used.add(name)
         gz, meta = self.folder / f"{name}.gz", self.folder / f"{name}.json"
         output, counts = make(data)
         member = gzip_member(output)
         self.folder.mkdir(parents=True, exist_ok=True)
-        suffix = f".tmp{os.getpid()}"
+        suffix = f".tmp{os.getpid()}-{threading.get_ident()}"
         for path, content in ((gz, member), (meta, json.dumps(counts).encode())):
             temporary = path.with_name(path.name + suffix)
             temporary.write_bytes(content)
             os.replace(temporary, path)
-        self.compressed += 1
+        with self._lock:
+            self.compressed += 1
         return name, member, counts
 
     def prune(self) -> int:
@@ -215,11 +220,9 @@ class MemberWriter:
 
 def quad_counts(data: bytes) -> tuple[bytes, dict[str, Any]]:
     """A chunk of N-Quads as it is, and its quads per named graph."""
-    graphs: Counter[str] = Counter()
     lines = data.splitlines(keepends=True)
-    for line in lines:
-        graphs[line[line.rindex(b" <") + 2 : -4].decode("utf-8")] += 1
-    return data, {"quads": len(lines), "graphs": dict(graphs)}
+    graphs = Counter(line[line.rindex(b" <") + 2 : -4] for line in lines)
+    return data, {"quads": len(lines), "graphs": {g.decode("utf-8"): n for g, n in graphs.items()}}
 
 
 def triple_counts(data: bytes) -> tuple[bytes, dict[str, Any]]:
@@ -273,27 +276,6 @@ def turtle_body(prefixes: Mapping[str, str]) -> Any:
         return b"".join(lines[start:]), {}
 
     return make
-
-
-def write_members(
-    chunks: Iterable[bytes],
-    outputs: Iterable[tuple[str, MemberWriter, Any]],
-    cache: ChunkCache,
-    listed: list[Chunk],
-    stats: DatasetStats,
-) -> None:
-    """Writes each chunk, as each (kind, writer, make) says, into its dump; adds the counts to
-    ``stats`` and lists each chunk (its first subject, its member's and Turtle member's name)."""
-    targets = list(outputs)
-    for data in chunks:
-        names = []
-        for kind, writer, make in targets:
-            name, member, counts = cache.member(kind, data, make)
-            writer.write(member)
-            stats.add(counts)
-            names.append(name)
-        first = subject_of(data).decode("utf-8")
-        listed.append(Chunk(first, names[0], names[1] if len(names) > 1 else None))
 
 
 def patched_sequence(

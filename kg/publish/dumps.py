@@ -7,7 +7,9 @@ import hashlib
 import io
 import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +25,10 @@ from kg.publish.chunks import (
     gzip_member,
     patched_sequence,
     quad_counts,
+    subject_of,
     triple_counts,
     turtle_body,
     turtle_head,
-    write_members,
 )
 
 TURTLE_DUMP = "osce-kg.ttl.gz"
@@ -34,6 +36,10 @@ NTRIPLES_DUMP = "osce-kg.nt.gz"
 NQUADS_DUMP = "osce-kg.nq.gz"
 VOID_FILE = "void.ttl"
 SUMS_FILE = "SHA256SUMS"
+#: threads making the dumps' gzip members (one per core of the development machine)
+THREADS = 2
+#: chunks made ahead of the one being written
+AHEAD = 8
 
 #: media types of the files a build publishes in dumps/, by file name
 MEDIA_TYPES = {
@@ -186,12 +192,14 @@ def _write_dumps(
             turtle.write(gzip_member(turtle_head(prefixes)))
             chunks = itertools.chain([first], chunks)
         stats = DatasetStats()
-        outputs = [("nt", ntriples, triple_counts), ("ttl", turtle, body)]
-        for item in chunks:
-            _write_item(item, outputs, cache, stats, listed_triples)
         quad_stats = DatasetStats()
-        for item in nquads_chunks:
-            _write_item(item, [("nq", nquads, quad_counts)], cache, quad_stats, listed_quads)
+        with ThreadPoolExecutor(THREADS, thread_name_prefix="dumps") as pool:
+            made = _in_order(pool, chunks, [("nt", triple_counts), ("ttl", body)], cache)
+            for item, members in made:
+                _write_item(item, members, (ntriples, turtle), stats, listed_triples)
+            made = _in_order(pool, iter(nquads_chunks), [("nq", quad_counts)], cache)
+            for item, members in made:
+                _write_item(item, members, (nquads,), quad_stats, listed_quads)
         stats.add({"quads": quad_stats.quads, "graphs": quad_stats.graphs})
         for writer in (turtle, ntriples, nquads):
             writer.finish()
@@ -207,27 +215,62 @@ def _write_dumps(
     return written, stats, chunks_made
 
 
-def _write_item(
-    item: ChunkItem,
-    outputs: list[tuple[str, MemberWriter, Any]],
+#: one chunk's gzip member in one dump: (name in the cache, member, counts)
+Member = tuple[str, bytes, dict[str, Any]]
+
+
+def _in_order(
+    pool: ThreadPoolExecutor,
+    items: Iterator[ChunkItem],
+    kinds: list[tuple[str, Any]],
     cache: ChunkCache,
-    stats: DatasetStats,
-    listed: list[Chunk],
-) -> None:
-    """Writes one chunk into each of its dumps: a new one compressed (or from the cache by its
-    content), an earlier build's taken from the cache by name."""
+) -> Iterator[tuple[ChunkItem, list[Member]]]:
+    """Each chunk with its members, in order, made by ``pool`` up to :data:`AHEAD` chunks
+    ahead of the one being written (zlib and SHA-256 let go of Python's lock: the threads
+    compress in parallel; the memory held is a few chunks)."""
+    pending: deque[tuple[ChunkItem, Future[list[Member]]]] = deque()
+    for item in items:
+        pending.append((item, pool.submit(_members, item, kinds, cache)))
+        if len(pending) > AHEAD:
+            done, future = pending.popleft()
+            yield done, future.result()
+    while pending:
+        done, future = pending.popleft()
+        yield done, future.result()
+
+
+def _members(item: ChunkItem, kinds: list[tuple[str, Any]], cache: ChunkCache) -> list[Member]:
+    """One chunk's member in each of its dumps: a new chunk compressed (or from the cache by
+    its content), an earlier build's taken from the cache by name."""
     if isinstance(item, bytes):
-        write_members([item], outputs, cache, listed, stats)
-        return
-    names = [item.name, item.turtle]
-    for (_, writer, _), name in zip(outputs, names, strict=False):
+        return [cache.member(kind, item, make) for kind, make in kinds]
+    members = []
+    for name in [item.name, item.turtle][: len(kinds)]:
         assert name is not None
         found = cache.stored(name)
         if found is None:  # checked before writing began; gone since: a clear error
             raise BuildError(f"the dump chunk {name} left the cache during the build; build again")
-        writer.write(found[0])
-        stats.add(found[1])
-    listed.append(item)
+        members.append((name, *found))
+    return members
+
+
+def _write_item(
+    item: ChunkItem,
+    members: list[Member],
+    writers: tuple[MemberWriter, ...],
+    stats: DatasetStats,
+    listed: list[Chunk],
+) -> None:
+    """Writes one chunk's members into their dumps, adds its counts and lists the chunk."""
+    for writer, (_, member, counts) in zip(writers, members, strict=True):
+        writer.write(member)
+        stats.add(counts)
+    if isinstance(item, bytes):
+        names = [name for name, _, _ in members]
+        first = subject_of(item).decode("utf-8")
+        listed.append(Chunk(first, names[0], names[1] if len(names) > 1 else None))
+    else:
+        listed.append(item)
 
 
 def _quad_stats(stats: DatasetStats) -> dict[str, object]:

@@ -17,7 +17,8 @@ import shutil
 import sqlite3
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,6 +134,8 @@ class SearchIndexError(OsceKgError):
 
 def fold(text: str) -> str:
     """Text as the index compares it: case-folded, accents removed, punctuation as spaces."""
+    if text.isascii():  # the same result: ASCII has no accents, and casefold is lower there
+        return _SPACES.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LETTERS))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACES.sub(" ", unicodedata.normalize("NFC", bare)).strip()
@@ -310,6 +313,29 @@ def write_search_index(store: ox.Store, target: Path, *, source: str, union: boo
 
 def _fill(connection: sqlite3.Connection, store: ox.Store, source: str, union: bool) -> int:
     connection.executescript(_SCHEMA)
+    with ThreadPoolExecutor(2, thread_name_prefix="search") as pool:
+        # the store answers in Rust without Python's lock: the three queries run at once,
+        # and their rows are taken in the same order as one after the other
+        used_terms = pool.submit(_rows, store, _USED_TERMS_QUERY, union, ("term", "kind"))
+        typed = pool.submit(_rows, store, _TYPES_QUERY, union, ("s", "class", "direct"))
+        return _fill_from(connection, store, union, used_terms.result, typed.result, source)
+
+
+def _rows(
+    store: ox.Store, query: str, union: bool, variables: tuple[str, ...]
+) -> list[tuple[str, ...]]:
+    """The values of ``variables`` in each row of a query's answer, in its order."""
+    return [tuple(row[v].value for v in variables) for row in _select(store, query, union)]
+
+
+def _fill_from(
+    connection: sqlite3.Connection,
+    store: ox.Store,
+    union: bool,
+    used_terms: Callable[[], list[tuple[str, ...]]],
+    typed: Callable[[], list[tuple[str, ...]]],
+    source: str,
+) -> int:
     ids: dict[str, int] = {}
     names: list[tuple[int, str, str, str, int]] = []
     for row in _select(store, _LABELS_QUERY, union):
@@ -321,24 +347,23 @@ def _fill(connection: sqlite3.Connection, store: ox.Store, source: str, union: b
             names.append((entity, label.value, label.language or "", folded, preferred))
     types: dict[tuple[str, int], int] = {}
     terms: set[int] = set()
-    for row in _select(store, _USED_TERMS_QUERY, union):
-        iri = row["term"].value
+    for iri, used_as in used_terms():
         if iri in ids:
             continue  # labelled: its labels and types come from the data
         entity = ids.setdefault(iri, len(ids) + 1)
         name = name_from_iri(iri)
         names.append((entity, name, "", fold(name), 1))
-        kind = str(RDF.Property) if row["kind"].value == "property" else str(RDFS.Class)
+        kind = str(RDF.Property) if used_as == "property" else str(RDFS.Class)
         types[(kind, entity)] = 1
         terms.add(entity)
-    for row in _select(store, _TYPES_QUERY, union):
-        found = ids.get(row["s"].value)
+    for subject, cls, given in typed():
+        found = ids.get(subject)
         if found is None:
             continue  # unlabelled things cannot be found by label
-        direct = int(row["direct"].value == "true")
-        key = (row["class"].value, found)
+        direct = int(given == "true")
+        key = (cls, found)
         types[key] = max(types.get(key, 0), direct)
-        if direct and row["class"].value in TERM_TYPES:
+        if direct and cls in TERM_TYPES:
             terms.add(found)
     connection.executemany(
         "INSERT INTO entities(id, iri, term) VALUES (?, ?, ?)",
