@@ -4,10 +4,10 @@ keeping each statement's named graph, and a description of the document itself."
 
 from __future__ import annotations
 
-import heapq
+import bisect
 import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pyoxigraph as ox
 from flask import Response, current_app, request
@@ -212,34 +212,49 @@ class Statements:
     (``by_subject``); each form adds its own description in order."""
 
     def __init__(self, quads: list[ox.Quad], topic: ox.NamedNode) -> None:
-        self.topic = topic
-        self.quad_key: Callable[[ox.Quad], tuple[str, bool, str, str, str]] = lambda q: quad_order(
-            q, topic
-        )
-        self.triple_key = subject_order(topic)
-        self.quads = sorted(dict.fromkeys(quads), key=self.quad_key)
-        self.triples = by_subject((q.triple for q in self.quads), topic)
-        self.iris = iris_of(self.triples)
+        self.quads = Ordered(quads, lambda q: quad_order(q, topic))
+        self.triples = Ordered((q.triple for q in self.quads.items), subject_order(topic))
+        self.iris = iris_of(self.triples.items)
 
     def quads_with(self, about: list[ox.Triple]) -> list[ox.Quad]:
         """The quads and, in the default graph, ``about``: as sorting all of them orders them."""
-        own = [ox.Quad(t.subject, t.predicate, t.object) for t in about]
-        return merged(self.quads, own, self.quad_key)
+        return self.quads.with_items([ox.Quad(t.subject, t.predicate, t.object) for t in about])
 
     def triples_with(self, about: list[ox.Triple]) -> list[ox.Triple]:
         """The triples and ``about``: as ``by_subject`` orders all of them."""
-        return merged(self.triples, about, self.triple_key)
+        return self.triples.with_items(about)
 
 
 Item = TypeVar("Item", ox.Quad, ox.Triple)
 
 
-def merged(ordered: list[Item], more: list[Item], key: Callable[[Item], Any]) -> list[Item]:
-    """``sorted(dict.fromkeys([*ordered, *more]), key=key)`` for ``ordered`` already distinct
-    and sorted, when the key tells every two items apart (terms' N-Triples forms do)."""
-    present = set(ordered)
-    extra = sorted((item for item in dict.fromkeys(more) if item not in present), key=key)
-    return list(heapq.merge(ordered, extra, key=key))
+class Ordered(Generic[Item]):
+    """Distinct items sorted by ``key``, which tells every two items apart (terms' N-Triples
+    forms do), with their keys: more items are put in place without sorting again."""
+
+    def __init__(self, items: Iterable[Item], key: Callable[[Item], Any]) -> None:
+        self.key: Callable[[Item], Any] = key
+        pairs = sorted(((key(item), item) for item in dict.fromkeys(items)), key=first)
+        self.keys: list[Any] = [pair[0] for pair in pairs]
+        self.items: list[Item] = [pair[1] for pair in pairs]
+        self.present: set[Item] = set(self.items)
+
+    def with_items(self, more: list[Item]) -> list[Item]:
+        """``sorted(dict.fromkeys([*items, *more]), key=key)``."""
+        extra = sorted(
+            ((self.key(item), item) for item in dict.fromkeys(more) if item not in self.present),
+            key=first,
+        )
+        result = list(self.items)
+        # from the last to the first, so the places found in ``keys`` stay right (and of two
+        # items for one place, the later is put there first)
+        for key, item in reversed(extra):
+            result.insert(bisect.bisect(self.keys, key), item)
+        return result
+
+
+def first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 def quad_order(quad: ox.Quad, topic: ox.NamedNode) -> tuple[str, bool, str, str, str]:
