@@ -2,10 +2,19 @@
 
 ``OUT/current -> .exports/<build-id>``: ``page/{kind}/{key}.html`` and
 ``data/{kind}/{key}.{ttl,nt,jsonld,rdf,trig,nq}`` (the first page of incoming links; later pages
-and any other query stay with the server), ``headers.conf`` (the headers every answer of the app
-carries, for nginx) and ``export.json``. Every file's modification time is the build's time, so
-nginx's Last-Modified is the server's and its ETag (mtime and size) changes only with the build. A
-new export is written beside the old one and published by swapping one symlink.
+and any other query stay with the server, and so do the data documents of an entity with more
+than one page of incoming links: their Link header names the next page, which nginx cannot add),
+``headers.conf`` (the headers every answer of the app carries, for nginx) and ``export.json``.
+
+Documents are made by the functions the server's views answer with, called directly (no request
+goes through the app): each entity's statements are asked once and serialised into every form,
+the label statements of linked things are asked once per process, and ``--jobs`` processes
+(each with the store open read-only) share the entities.
+
+Every file's modification time is the build's time, so nginx's Last-Modified is the server's and
+its ETag (mtime and size) changes only with the build. Files are written without fsync: a new
+export is written beside the old one and published whole by swapping one symlink, and a partial
+one is never served.
 """
 
 from __future__ import annotations
@@ -79,6 +88,9 @@ class ExportSummary:
     bytes: int = 0
     #: documents the server did not answer 200 for, with its status (none in a sound build)
     skipped: dict[str, int] = field(default_factory=dict)
+    #: entities with more than one page of incoming links: their data documents are left to
+    #: the server (its Link header names the next page, which the static site cannot add)
+    paged: int = 0
 
 
 def entities_of(app: Flask) -> Iterator[Entity]:
@@ -169,6 +181,7 @@ def _add(summary: ExportSummary, part: ExportSummary) -> None:
     summary.files += part.files
     summary.bytes += part.bytes
     summary.skipped.update(part.skipped)
+    summary.paged += part.paged
 
 
 #: Entities one process renders per task (small enough to spread the slow ones, big enough
@@ -283,6 +296,9 @@ class DocumentWriter:
             else:
                 _skip(summary, page_path, page.status_code)
             incoming = incoming_links(node, 1)
+            if incoming.more:
+                summary.paged += 1
+                return
             quads = entity_quads(node, incoming, labels=self.labels)
             data = [url for url in paths if url != page_path]
             abouts = described_forms(data, node)
