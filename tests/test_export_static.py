@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import requests
 from click.testing import CliRunner
 
 from server.cli import cli
 from server.deploy import static_site_text
+from server.documents import Ordered, by_subject, subject_order
 from server.export import EXPORTS, HEADERS_FILE, MANIFEST
 from tests.conftest import TEST_BUILD_ID, make_test_build
 from tests.static_site import find_nginx, python_server, static_nginx
@@ -321,3 +324,26 @@ def test_documents_of_entities_with_many_incoming_links_are_the_servers(
     assert {f"/data/state/at.{form}" for form in ALL_FORMS} <= set(paged)
     page = requests.get(site.nginx + "/page/state/at", timeout=10)
     assert NGINX_ETAG.match(page.headers["ETag"]) and b"?page=2" in page.content
+
+
+def test_a_documents_statements_ordered_once_take_each_forms_description_in_place() -> None:
+    """export-static orders an entity's statements once for all six forms; each form's own
+    description must land where sorting everything would put it (byte-identical documents)."""
+    rng = random.Random(7)
+
+    def triple(subject: str, n: int) -> ox.Triple:
+        return ox.Triple(
+            ox.NamedNode(f"http://example.org/{subject}"),
+            ox.NamedNode(f"http://example.org/p{n % 3}"),
+            ox.Literal(str(n)),
+        )
+
+    topic = ox.NamedNode("http://example.org/m")
+    names = ["a", "m", "m.ttl", "m.nt", "z", "b"]
+    statements = [triple(rng.choice(names), rng.randrange(50)) for _ in range(300)]
+    ordered = Ordered(statements, subject_order(topic))
+    for _ in range(50):
+        about = [triple(rng.choice(names), rng.randrange(60)) for _ in range(9)]
+        expected = by_subject([*statements, *about], topic)
+        assert ordered.with_items(about) == expected
+    assert ordered.items == by_subject(statements, topic)  # the statements themselves unchanged
