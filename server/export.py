@@ -34,15 +34,13 @@ from pathlib import Path
 import pyoxigraph as ox
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.exceptions import HTTPException
 
 from kg.errors import OsceKgError
-from kg.rdf.uris import split_entity_path
+from kg.rdf.uris import entity_iri, split_entity_path
 from server import DEFAULTS, create_app, urls
 from server.conneg import Offer
 from server.documents import entity_quads, label_quads, self_description, serialise_documents
-from server.entities import lookup_entity, page_document
-from server.entity_view import ENTITY_FORMATS, incoming_links
+from server.entity_view import ENTITY_FORMATS, EntityView, incoming_links, render_page
 from server.pool import close_query_pool
 from server.store import select, served_build
 
@@ -285,16 +283,13 @@ class DocumentWriter:
         page_path = next(iter(paths))
         with self.app.test_request_context(page_path):
             try:
-                node = lookup_entity(entity.kind, entity.key)
-            except HTTPException as error:
+                node = ox.NamedNode(str(entity_iri(entity.kind, entity.key, base=urls.base())))
+            except ValueError:  # not an entity URI of the dataset: the server answers 404
                 for url in paths:
-                    _skip(summary, url, error.code or 500)
+                    _skip(summary, url, 404)
                 return
-            page = page_document(entity.kind, entity.key)
-            if page.status_code == 200:
-                yield paths[page_path], page.get_data()
-            else:
-                _skip(summary, page_path, page.status_code)
+            view = EntityView.build(node, entity.kind, entity.key, 1)
+            yield paths[page_path], render_page(view).encode("utf-8")
             incoming = incoming_links(node, 1)
             if incoming.more:
                 summary.paged += 1
