@@ -12,12 +12,14 @@ the Python server's documents (answered from its cache before Flask) at >= 2,500
 
     python benchmarks/bench_static.py --build build
     python benchmarks/bench_static.py --build build --entity state/at --seconds 10
+    python benchmarks/bench_static.py --build build --export site  # an export made before
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -33,6 +35,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from server.export import MANIFEST
 from tests.serving import free_port, nginx_main_config, nginx_site_command, running
 from tests.static_site import find_nginx, python_server, server_env, static_nginx
 
@@ -135,14 +138,47 @@ def median_round(found: list[Figures]) -> Figures:
     return Figures(middle.requests_per_second, middle.p99_ms, sum(f.errors for f in found))
 
 
-def export(build: Path, out: Path) -> float:
-    """Runs ``osce-kg export-static`` and returns how long it took."""
+def export(build: Path, out: Path, jobs: int) -> tuple[float, float]:
+    """Runs ``osce-kg export-static --jobs JOBS``; returns its wall and CPU seconds (its
+    processes' user and system time)."""
     started = time.perf_counter()
+    before = os.times()
     command = [sys.executable, "-c", "from server.cli import main; main()", "export-static"]
-    subprocess.run(
-        [*command, str(out), "--build", str(build)], check=True, env=server_env(), timeout=3600
+    command += [str(out), "--build", str(build), "--jobs", str(jobs)]
+    subprocess.run(command, check=True, env=server_env(), timeout=3600)
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
     )
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu
+
+
+def exported_build(export_dir: Path) -> str | None:
+    """The build id an existing export (``--export``) was written from."""
+    manifest = export_dir / "current" / MANIFEST
+    if not manifest.is_file():
+        return None
+    return str(json.loads(manifest.read_text(encoding="utf-8"))["build_id"])
+
+
+def export_of(args: argparse.Namespace, folder: Path) -> Path:
+    """The export to serve: ``--export`` (of the build's current build), else one written now
+    into ``folder``, its time and size printed."""
+    if args.export is not None:
+        built = (args.build / "current").resolve().name
+        if exported_build(args.export) != built:
+            raise SystemExit(f"{args.export} is not an export of build {built}: export it first")
+        print(f"export-static: serving the export in {args.export}")
+        return Path(args.export)
+    out = folder / "export"
+    wall, cpu = export(args.build, out, args.jobs)
+    manifest = json.loads((out / "current" / MANIFEST).read_text(encoding="utf-8"))
+    print(
+        f"export-static --jobs {args.jobs}: {manifest['entities']} entities, "
+        f"{manifest['files']} files, {manifest['bytes'] / 1e6:.0f} MB in {wall:.1f} s "
+        f"({cpu:.0f} CPU s); load average {os.getloadavg()}"
+    )
+    return out
 
 
 def main() -> None:
@@ -152,6 +188,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3, help="median of this many runs")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="export processes")
+    parser.add_argument(
+        "--export",
+        type=Path,
+        help="serve this export of the build (from `osce-kg export-static`) instead of "
+        "writing one (a big build takes minutes)",
+    )
     args = parser.parse_args()
     if not (args.build / "current").exists():
         raise SystemExit(f"no build in {args.build}: first run `osce-kg build --out {args.build}`")
@@ -167,10 +210,8 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory(prefix="bench-static-") as temporary:
         folder = Path(temporary)
-        took = export(args.build, folder / "export")
-        files = sum(1 for p in (folder / "export" / "current").rglob("*") if p.is_file())
-        print(f"export-static: {files} files in {took:.1f} s")
-        document = folder / "export" / "current" / "data" / kind / f"{key}.ttl"
+        exported = export_of(args, folder)
+        document = exported / "current" / "data" / kind / f"{key}.ttl"
         if not document.is_file():
             raise SystemExit(f"{args.entity} is not an entity of the build (no {document.name})")
         (folder / "nginx").mkdir()
@@ -179,7 +220,7 @@ def main() -> None:
             python_server(args.build) as python,
             python_server(args.build, OSCE_KG_DOCUMENT_CACHE_BYTES="0") as uncached,
             static_nginx(
-                nginx, folder / "nginx", folder / "export", [python.removeprefix("http://")]
+                nginx, folder / "nginx", exported, [python.removeprefix("http://")]
             ) as static,
             bare_nginx(nginx, folder / "bare", document) as ceiling,
         ):

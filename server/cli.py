@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import sys
@@ -169,8 +170,8 @@ def http_server(app: Flask, host: str, port: int) -> Any:
 @build_dir_option("The build directory whose entity documents to write.")
 @click.option(
     "--jobs",
-    default=1,
-    show_default=True,
+    default=os.cpu_count() or 1,
+    show_default="the machine's cores",
     type=click.IntRange(1, 64),
     help="Processes rendering documents at once (up to the machine's cores).",
 )
@@ -194,6 +195,11 @@ def export_static_command(ctx: click.Context, out_dir: Path, build_dir: Path, jo
         f"Exported {summary.entities} entities of build {summary.build_id}: {summary.files} "
         f"files, {summary.bytes} bytes, in {out_dir}/current."
     )
+    if summary.paged:
+        click.echo(
+            f"  the data documents of {summary.paged} entities with more than one page of "
+            "incoming links are left to the server"
+        )
     for url, status in summary.skipped.items():
         click.echo(f"  {url} answered {status}; left to the server", err=True)
 

@@ -4,9 +4,10 @@ keeping each statement's named graph, and a description of the document itself."
 
 from __future__ import annotations
 
+import bisect
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar
 
 import pyoxigraph as ox
 from flask import Response, current_app, request
@@ -31,13 +32,11 @@ _RDF_TYPE = ox.NamedNode(str(RDF.type))
 
 _OWN_QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 
-# What the entity links to: labels of named things and the whole of its blank nodes.
-_LINKED_QUADS = with_prefixes("""
-SELECT ?s ?o ?op ?oo ?g WHERE {
-  ?s ?p ?o .
-  GRAPH ?g { ?o ?op ?oo }
-  FILTER(isBlank(?o) || (?op IN (rdfs:label, skos:prefLabel, schema:name)))
-}""")
+# What the entity links to: each distinct object of its statements.
+_OBJECTS = "SELECT DISTINCT ?s ?o WHERE { ?s ?p ?o FILTER(!isLiteral(?o)) }"
+
+# The whole of a blank node the entity links to, in the graphs that state it.
+_BLANK_QUADS = "SELECT ?o ?op ?oo ?g WHERE { GRAPH ?g { ?o ?op ?oo } }"
 
 _INCOMING_QUADS = "SELECT ?x ?p ?s ?g WHERE { GRAPH ?g { ?x ?p ?s } }"
 
@@ -72,19 +71,38 @@ def jsonld_context() -> dict[str, str]:
     return dict(sorted(PREFIXES.items()))
 
 
-def entity_quads(node: ox.NamedNode, incoming: IncomingLinks) -> list[ox.Quad]:
+def label_quads(node: ox.NamedNode) -> list[ox.Quad]:
+    """The labels of ``node`` (rdfs:label, skos:prefLabel, schema:name), each in the named graph
+    that states it."""
+    return [
+        ox.Quad(node, row["lp"], row["label"], row["g"])
+        for row in select(_LABEL_QUADS, {"x": node}, union=False)
+    ]
+
+
+def entity_quads(
+    node: ox.NamedNode,
+    incoming: IncomingLinks,
+    *,
+    labels: Callable[[ox.NamedNode], list[ox.Quad]] = label_quads,
+) -> list[ox.Quad]:
     """The entity's statements, labels of what it links to, its blank nodes and one page of
-    incoming links, each in the named graph that states it."""
+    incoming links, each in the named graph that states it. ``labels`` gives a node's label
+    statements (``label_quads``; the static export remembers them across entities)."""
     found: dict[ox.Quad, None] = {}
     for row in select(_OWN_QUADS, {"s": node}, union=False):
         found[ox.Quad(node, row["p"], row["o"], row["g"])] = None
-    for row in select(_LINKED_QUADS, {"s": node}):
-        found[ox.Quad(row["o"], row["op"], row["oo"], row["g"])] = None
+    for row in select(_OBJECTS, {"s": node}):
+        linked = row["o"]
+        if isinstance(linked, ox.BlankNode):
+            for part in select(_BLANK_QUADS, {"o": linked}, union=False):
+                found[ox.Quad(linked, part["op"], part["oo"], part["g"])] = None
+        elif isinstance(linked, ox.NamedNode):
+            found.update(dict.fromkeys(labels(linked)))
     for subject, predicate in incoming.links:
         for row in select(_INCOMING_QUADS, {"x": subject, "p": predicate, "s": node}, union=False):
             found[ox.Quad(subject, predicate, node, row["g"])] = None
-        for row in select(_LABEL_QUADS, {"x": subject}, union=False):
-            found[ox.Quad(subject, row["lp"], row["label"], row["g"])] = None
+        found.update(dict.fromkeys(labels(subject)))
     return list(found)
 
 
@@ -114,18 +132,26 @@ def named(term: object) -> ox.NamedNode:
     return ox.NamedNode(str(term))
 
 
+def subject_order(first: ox.NamedNode) -> Callable[[ox.Triple], tuple[bool, str, str, str]]:
+    """The sort key of ``by_subject``."""
+    return lambda t: (t.subject != first, str(t.subject), str(t.predicate), str(t.object))
+
+
 def by_subject(triples: Iterable[ox.Triple], first: ox.NamedNode) -> list[ox.Triple]:
     """Triples grouped by subject (``first`` first, then in IRI order), so Turtle writes each
     subject once with its properties under it."""
-    return sorted(
-        dict.fromkeys(triples),
-        key=lambda t: (t.subject != first, str(t.subject), str(t.predicate), str(t.object)),
-    )
+    return sorted(dict.fromkeys(triples), key=subject_order(first))
 
 
 def used_prefixes(triples: Iterable[ox.Triple]) -> dict[str, str]:
     """The project's prefixes that Turtle needs for these triples: some IRI or datatype starts
     with the namespace (rdf:type as a predicate is written ``a`` and needs none)."""
+    return prefixes_for(iris_of(triples))
+
+
+def iris_of(triples: Iterable[ox.Triple]) -> set[str]:
+    """The IRIs Turtle writes for these triples: of terms, and datatypes other than xsd:string
+    (rdf:type as a predicate is written ``a``)."""
     iris = set()
     for triple in triples:
         for position, term in enumerate((triple.subject, triple.predicate, triple.object)):
@@ -134,6 +160,11 @@ def used_prefixes(triples: Iterable[ox.Triple]) -> dict[str, str]:
             elif isinstance(term, ox.Literal) and not term.language:
                 iris.add(term.datatype.value)  # (xsd:string is written as a plain string)
     iris.discard(str(XSD.string))
+    return iris
+
+
+def prefixes_for(iris: set[str]) -> dict[str, str]:
+    """The project's prefixes some of ``iris`` start with (and are more than)."""
     return {
         prefix: namespace
         for prefix, namespace in PREFIXES.items()
@@ -146,21 +177,84 @@ def serialise_document(
 ) -> bytes:
     """The document in an offered form: statements (in their graphs for TriG and N-Quads) and,
     in the default graph, what the document says about itself."""
-    rdf_format = ENTITY_FORMATS[offer]
-    if offer in DATASET_OFFERS:
-        own = [ox.Quad(t.subject, t.predicate, t.object) for t in about]
-        items = sorted(dict.fromkeys([*quads, *own]), key=lambda q: quad_order(q, topic))
-        prefixes = used_prefixes(q.triple for q in items)
-        if rdf_format != ox.RdfFormat.TRIG:
-            return ox.serialize(items, format=rdf_format) or b""
-        return ox.serialize(items, format=rdf_format, prefixes=prefixes) or b""
-    triples = by_subject([*(q.triple for q in quads), *about], topic)
-    if offer == conneg.JSON_LD:
-        return compact_jsonld(triples)
-    if offer == conneg.N_TRIPLES:
-        return ox.serialize(triples, format=rdf_format) or b""
-    prefixes = used_prefixes(triples)
-    return ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
+    return serialise_documents(quads, {offer: about}, topic)[offer]
+
+
+def serialise_documents(
+    quads: list[ox.Quad], abouts: Mapping[conneg.Offer, list[ox.Triple]], topic: ox.NamedNode
+) -> dict[conneg.Offer, bytes]:
+    """The document in each form ``abouts`` names, with what that form's document says about
+    itself: the statements are ordered, and their IRIs gathered, once for all the forms."""
+    statements = Statements(quads, topic)
+    bodies = {}
+    for offer, about in abouts.items():
+        rdf_format = ENTITY_FORMATS[offer]
+        prefixes = prefixes_for(statements.iris | iris_of(about))
+        if offer in DATASET_OFFERS:
+            items = statements.quads_with(about)
+            if rdf_format != ox.RdfFormat.TRIG:
+                bodies[offer] = ox.serialize(items, format=rdf_format) or b""
+            else:
+                bodies[offer] = ox.serialize(items, format=rdf_format, prefixes=prefixes) or b""
+            continue
+        triples = statements.triples_with(about)
+        if offer == conneg.JSON_LD:
+            bodies[offer] = compact_jsonld(triples)
+        elif offer == conneg.N_TRIPLES:
+            bodies[offer] = ox.serialize(triples, format=rdf_format) or b""
+        else:
+            bodies[offer] = ox.serialize(triples, format=rdf_format, prefixes=prefixes) or b""
+    return bodies
+
+
+class Statements:
+    """A document's statements, ordered once as quads (``quad_order``) and as triples
+    (``by_subject``); each form adds its own description in order."""
+
+    def __init__(self, quads: list[ox.Quad], topic: ox.NamedNode) -> None:
+        self.quads = Ordered(quads, lambda q: quad_order(q, topic))
+        self.triples = Ordered((q.triple for q in self.quads.items), subject_order(topic))
+        self.iris = iris_of(self.triples.items)
+
+    def quads_with(self, about: list[ox.Triple]) -> list[ox.Quad]:
+        """The quads and, in the default graph, ``about``: as sorting all of them orders them."""
+        return self.quads.with_items([ox.Quad(t.subject, t.predicate, t.object) for t in about])
+
+    def triples_with(self, about: list[ox.Triple]) -> list[ox.Triple]:
+        """The triples and ``about``: as ``by_subject`` orders all of them."""
+        return self.triples.with_items(about)
+
+
+Item = TypeVar("Item", ox.Quad, ox.Triple)
+
+
+class Ordered(Generic[Item]):
+    """Distinct items sorted by ``key``, which tells every two items apart (terms' N-Triples
+    forms do), with their keys: more items are put in place without sorting again."""
+
+    def __init__(self, items: Iterable[Item], key: Callable[[Item], Any]) -> None:
+        self.key: Callable[[Item], Any] = key
+        pairs = sorted(((key(item), item) for item in dict.fromkeys(items)), key=first)
+        self.keys: list[Any] = [pair[0] for pair in pairs]
+        self.items: list[Item] = [pair[1] for pair in pairs]
+        self.present: set[Item] = set(self.items)
+
+    def with_items(self, more: list[Item]) -> list[Item]:
+        """``sorted(dict.fromkeys([*items, *more]), key=key)``."""
+        extra = sorted(
+            ((self.key(item), item) for item in dict.fromkeys(more) if item not in self.present),
+            key=first,
+        )
+        result = list(self.items)
+        # from the last to the first, so the places found in ``keys`` stay right (and of two
+        # items for one place, the later is put there first)
+        for key, item in reversed(extra):
+            result.insert(bisect.bisect(self.keys, key), item)
+        return result
+
+
+def first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 def quad_order(quad: ox.Quad, topic: ox.NamedNode) -> tuple[str, bool, str, str, str]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, g, render_template, request
+from flask import Blueprint, Response, abort, g, request
 
 from kg.rdf.uris import entity_iri
 from server import conneg, urls
 from server.cache import cached_document
 from server.documents import ENTITY_OFFERS, entity_response
-from server.entity_view import ENTITY_FORMATS, EntityView, incoming_links
+from server.entity_view import ENTITY_FORMATS, EntityView, incoming_links, render_page
 from server.responses import HTML, finish_document, negotiate_document, not_modified
 from server.store import ask, current_build
 
@@ -121,7 +121,7 @@ def page_document(kind: str, key: str) -> Response:
         return cached
     view = EntityView.build(node, kind, key, number)
     check_page_exists(bool(view.incoming), number)
-    response = Response(render_template("entity.html", view=view), content_type=HTML.content_type)
+    response = Response(render_page(view), content_type=HTML.content_type)
     response.vary.add("Accept-Language")
     return finish_document(
         response,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
+from flask import render_template
 from rdflib.namespace import GEO as GEOSPARQL
 
 from kg.rdf.uris import entity_iri, parse_graph_iri
@@ -161,6 +162,12 @@ class EntityView:
                 node, type_iris, labeller, release=release, coordinates=coordinates
             ),
         )
+
+
+def render_page(view: EntityView) -> str:
+    """The HTML of an entity page (what ``/page/{kind}/{key}`` answers, and the static export
+    writes)."""
+    return render_template("entity.html", view=view)
 
 
 StatementRows = dict[

@@ -2,15 +2,25 @@
 
 ``OUT/current -> .exports/<build-id>``: ``page/{kind}/{key}.html`` and
 ``data/{kind}/{key}.{ttl,nt,jsonld,rdf,trig,nq}`` (the first page of incoming links; later pages
-and any other query stay with the server), ``headers.conf`` (the headers every answer of the app
-carries, for nginx) and ``export.json``. Every file's modification time is the build's time, so
-nginx's Last-Modified is the server's and its ETag (mtime and size) changes only with the build. A
-new export is written beside the old one and published by swapping one symlink.
+and any other query stay with the server, and so do the data documents of an entity with more
+than one page of incoming links: their Link header names the next page, which nginx cannot add),
+``headers.conf`` (the headers every answer of the app carries, for nginx) and ``export.json``.
+
+Documents are made by the functions the server's views answer with, called directly (no request
+goes through the app): each entity's statements are asked once and serialised into every form,
+the label statements of linked things are asked once per process, and ``--jobs`` processes
+(each with the store open read-only) share the entities.
+
+Every file's modification time is the build's time, so nginx's Last-Modified is the server's and
+its ETag (mtime and size) changes only with the build. Files are written without fsync: a new
+export is written beside the old one and published whole by swapping one symlink, and a partial
+one is never served.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import multiprocessing
@@ -26,9 +36,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kg.errors import OsceKgError
-from kg.rdf.uris import split_entity_path
+from kg.rdf.uris import entity_iri, split_entity_path
 from server import DEFAULTS, create_app, urls
-from server.entity_view import ENTITY_FORMATS
+from server.conneg import Offer
+from server.documents import entity_quads, label_quads, self_description, serialise_documents
+from server.entity_view import ENTITY_FORMATS, EntityView, incoming_links, render_page
 from server.pool import close_query_pool
 from server.store import select, served_build
 
@@ -74,6 +86,9 @@ class ExportSummary:
     bytes: int = 0
     #: documents the server did not answer 200 for, with its status (none in a sound build)
     skipped: dict[str, int] = field(default_factory=dict)
+    #: entities with more than one page of incoming links: their data documents are left to
+    #: the server (its Link header names the next page, which the static site cannot add)
+    paged: int = 0
 
 
 def entities_of(app: Flask) -> Iterator[Entity]:
@@ -109,7 +124,8 @@ def export_static(
     """Writes the documents of the build ``app`` serves into ``OUT/.exports/<build-id>`` and makes
     it ``OUT/current``; returns what was written. ``on_entity(done, total)`` reports progress.
 
-    ``jobs`` above 1 renders in that many processes, each with an app of the same settings."""
+    ``jobs`` above 1 renders in that many processes, each with an app of the same settings
+    reading the store on its own."""
     build = served_build(app)
     summary = ExportSummary(build.build_id)
     exports = out_dir / EXPORTS
@@ -122,18 +138,20 @@ def export_static(
     except OSError as error:
         raise ExportError(f"{out_dir}: cannot write the export there ({error})") from error
     entities = list(entities_of(app))
-    client = app.test_client()
     stamp = build.built_at.timestamp()
     try:
+        _make_folders(partial, entities)
         if jobs > 1:
             _export_in_processes(app, entities, partial, jobs, summary, on_entity)
         else:
-            for done, entity in enumerate(entities, 1):
-                _write_documents(client, entity, partial, stamp, summary)
+            writer = DocumentWriter(app, partial, build.build_id)
+            for start in range(0, len(entities), ENTITIES_PER_TASK):
+                task = entities[start : start + ENTITIES_PER_TASK]
+                _add(summary, writer.write(task))
                 if on_entity is not None:
-                    on_entity(done, len(entities))
+                    on_entity(start + len(task), len(entities))
         summary.entities = len(entities)
-        _write_site_headers(client, partial / HEADERS_FILE)
+        _write_site_headers(app.test_client(), partial / HEADERS_FILE)
         manifest = json.dumps(asdict(summary), indent=2, sort_keys=True) + "\n"
         (partial / MANIFEST).write_text(manifest, encoding="utf-8")
         for written in (partial / MANIFEST, partial / HEADERS_FILE):
@@ -143,32 +161,41 @@ def export_static(
     except OSError as error:
         shutil.rmtree(partial, ignore_errors=True)
         raise ExportError(f"{partial}: writing the export failed ({error})") from error
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # nothing half-written stays behind
+        raise
     publish_export(out_dir, final)
     return summary
+
+
+def _make_folders(folder: Path, entities: list[Entity]) -> None:
+    """``page/{kind}`` and ``data/{kind}`` for every kind, made once before any file."""
+    for kind in sorted({entity.kind for entity in entities}):
+        (folder / "page" / kind).mkdir(parents=True, exist_ok=True)
+        (folder / "data" / kind).mkdir(parents=True, exist_ok=True)
+
+
+def _add(summary: ExportSummary, part: ExportSummary) -> None:
+    summary.files += part.files
+    summary.bytes += part.bytes
+    summary.skipped.update(part.skipped)
+    summary.paged += part.paged
 
 
 #: Entities one process renders per task (small enough to spread the slow ones, big enough
 #: that handing out tasks costs nothing)
 ENTITIES_PER_TASK = 50
-#: The app of an export process (made once per process by ``_start_process``)
-_PROCESS_APP: list[Flask] = []
+#: The document writer of an export process (made once per process by ``_start_process``)
+_PROCESS_WRITER: list[DocumentWriter] = []
 
 
-def _start_process(config: dict[str, object]) -> None:
-    _PROCESS_APP[:] = [create_app(config)]
+def _start_process(config: dict[str, object], folder: Path, build_id: str) -> None:
+    _PROCESS_WRITER[:] = [DocumentWriter(create_app(config), folder, build_id)]
 
 
-def _export_task(entities: list[Entity], folder: Path, build_id: str) -> ExportSummary:
+def _export_task(entities: list[Entity]) -> ExportSummary:
     """One process's share: the documents of ``entities``, from its own app."""
-    app = _PROCESS_APP[0]
-    build = served_build(app)
-    if build.build_id != build_id:
-        raise ExportError(f"a new build ({build.build_id}) was published during the export")
-    summary = ExportSummary(build_id)
-    client = app.test_client()
-    for entity in entities:
-        _write_documents(client, entity, folder, build.built_at.timestamp(), summary)
-    return summary
+    return _PROCESS_WRITER[0].write(entities)
 
 
 def _export_in_processes(
@@ -181,7 +208,7 @@ def _export_in_processes(
 ) -> None:
     """Renders the entities' documents in ``jobs`` processes, adding up what each wrote."""
     config = {key: app.config[key] for key in (*DEFAULTS, "BASE")}
-    config.update(WARM_START=False, TESTING=False)
+    config.update(WARM_START=False, TESTING=False, DOCUMENT_CACHE_BYTES=0)
     tasks = [
         entities[start : start + ENTITIES_PER_TASK]
         for start in range(0, len(entities), ENTITIES_PER_TASK)
@@ -189,16 +216,14 @@ def _export_in_processes(
     done = 0
     context = multiprocessing.get_context("spawn")  # a clean process, never a threaded fork
     with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start_process, initargs=(config,)
+        jobs,
+        mp_context=context,
+        initializer=_start_process,
+        initargs=(config, folder, summary.build_id),
     ) as executor:
-        futures = {
-            executor.submit(_export_task, task, folder, summary.build_id): task for task in tasks
-        }
+        futures = {executor.submit(_export_task, task): task for task in tasks}
         for future in as_completed(futures):
-            part = future.result()
-            summary.files += part.files
-            summary.bytes += part.bytes
-            summary.skipped.update(part.skipped)
+            _add(summary, future.result())
             done += len(futures[future])
             if on_entity is not None:
                 on_entity(done, len(entities))
@@ -220,26 +245,94 @@ def export_build(
         close_query_pool(app)
 
 
-def _write_documents(
-    client: FlaskClient, entity: Entity, folder: Path, stamp: float, summary: ExportSummary
-) -> None:
-    """Fetches each document of an entity from the app and writes its bytes."""
-    for url, relative in document_paths(entity).items():
-        response = client.get(url)
-        try:
-            if response.status_code != 200:
-                log.warning("%s answered %s; left to the server", url, response.status_code)
-                summary.skipped[url] = response.status_code
-                continue
-            body = response.get_data()
-        finally:
-            response.close()
-        path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
-        os.utime(path, (stamp, stamp))
-        summary.files += 1
-        summary.bytes += len(body)
+#: Linked things whose label statements an export process keeps
+LABELS_KEPT = 20_000
+
+
+class DocumentWriter:
+    """Writes entities' documents with the functions the server's views answer them with,
+    called directly (no request goes through the app): the HTML page as ``page_document``
+    makes it, and the data documents from one set of statements per entity, serialised in
+    each form with the document's own description."""
+
+    def __init__(self, app: Flask, folder: Path, build_id: str) -> None:
+        self.app = app
+        self.folder = folder
+        self.build_id = build_id
+        #: label statements of linked things, asked once per process: thousands of documents
+        #: link to the same States and organisations
+        self.labels = functools.lru_cache(maxsize=LABELS_KEPT)(label_quads)
+
+    def write(self, entities: list[Entity]) -> ExportSummary:
+        """Writes the documents of ``entities``; what was written, and what was not."""
+        build = served_build(self.app)
+        if build.build_id != self.build_id:
+            raise ExportError(f"a new build ({build.build_id}) was published during the export")
+        summary = ExportSummary(self.build_id)
+        stamp = build.built_at.timestamp()
+        for entity in entities:
+            for relative, body in self.documents(entity, summary):
+                _write_file(self.folder / relative, body, stamp)
+                summary.files += 1
+                summary.bytes += len(body)
+        return summary
+
+    def documents(self, entity: Entity, summary: ExportSummary) -> Iterator[tuple[str, bytes]]:
+        """(file path, bytes) of each document of ``entity`` the server answers 200 for."""
+        paths = document_paths(entity)
+        page_path = next(iter(paths))
+        with self.app.test_request_context(page_path):
+            try:
+                node = ox.NamedNode(str(entity_iri(entity.kind, entity.key, base=urls.base())))
+            except ValueError:  # not an entity URI of the dataset: the server answers 404
+                for url in paths:
+                    _skip(summary, url, 404)
+                return
+            view = EntityView.build(node, entity.kind, entity.key, 1)
+            yield paths[page_path], render_page(view).encode("utf-8")
+            incoming = incoming_links(node, 1)
+            if incoming.more:
+                summary.paged += 1
+                return
+            quads = entity_quads(node, incoming, labels=self.labels)
+            data = [url for url in paths if url != page_path]
+            abouts = described_forms(data, node)
+            bodies = serialise_documents(quads, abouts, node)
+            for url, offer in zip(data, abouts, strict=True):
+                yield paths[url], bodies[offer]
+
+
+def described_forms(urls_of_forms: list[str], node: ox.NamedNode) -> dict[Offer, list[ox.Triple]]:
+    """What each data document (``/data/{kind}/{key}.{ext}``, in ``ENTITY_FORMATS`` order) says
+    about itself: ``self_description`` of the first, its subject renamed for the others."""
+    first = urls.base() + urls_of_forms[0].lstrip("/")
+    about = self_description(first, node)
+    subject = ox.NamedNode(first)
+    described = {}
+    for url, offer in zip(urls_of_forms, ENTITY_FORMATS, strict=True):
+        document = ox.NamedNode(urls.base() + url.lstrip("/"))
+        described[offer] = [
+            ox.Triple(document, t.predicate, t.object) if t.subject == subject else t for t in about
+        ]
+    return described
+
+
+def _skip(summary: ExportSummary, url: str, status: int) -> None:
+    log.warning("%s answered %s; left to the server", url, status)
+    summary.skipped[url] = status
+
+
+def _write_file(path: Path, body: bytes, stamp: float) -> None:
+    """Writes ``body`` (no fsync: the export is published whole by one rename, and a crash
+    before it leaves only a partial folder the next export removes) dated ``stamp``."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(body)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        os.utime(descriptor, (stamp, stamp))
+    finally:
+        os.close(descriptor)
 
 
 def _write_site_headers(client: FlaskClient, path: Path) -> None:

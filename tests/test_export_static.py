@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import requests
 from click.testing import CliRunner
 
 from server.cli import cli
 from server.deploy import static_site_text
+from server.documents import Ordered, by_subject, subject_order
 from server.export import EXPORTS, HEADERS_FILE, MANIFEST
 from tests.conftest import TEST_BUILD_ID, make_test_build
 from tests.static_site import find_nginx, python_server, static_nginx
@@ -40,8 +43,9 @@ SAME_HEADERS = (
 )
 
 
-def export(out: Path, build: Path) -> str:
-    result = CliRunner().invoke(cli, ["export-static", str(out), "--build", str(build)])
+def export(out: Path, build: Path, *, jobs: int = 1, env: dict[str, str] | None = None) -> str:
+    command = ["export-static", str(out), "--build", str(build), "--jobs", str(jobs)]
+    result = CliRunner().invoke(cli, command, env=env)
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -73,6 +77,27 @@ def site(exported: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) 
         upstream = [app_url.removeprefix("http://")]
         with static_nginx(nginx, prefix, out, upstream) as url:
             yield Site(app_url, url)
+
+
+#: incoming links a page holds in the paged site: the sample's State has more than that
+PAGED = {"OSCE_KG_PAGE_SIZE": "1"}
+
+
+@pytest.fixture(scope="module")
+def paged_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Path]]:
+    """The static site over a build whose entities have several pages of incoming links (a
+    page holds one), exported in two processes: (site, export dir)."""
+    nginx = find_nginx()
+    if nginx is None:
+        pytest.skip("nginx is not installed (Debian: apt-get install nginx); .ci/run installs it")
+    root = tmp_path_factory.mktemp("paged")
+    build = make_test_build(root / "build")
+    out = root / "export"
+    assert "more than one page of incoming links" in export(out, build, jobs=2, env=PAGED)
+    with python_server(build, **PAGED) as app_url:
+        upstream = [app_url.removeprefix("http://")]
+        with static_nginx(nginx, root / "nginx", out, upstream) as url:
+            yield Site(app_url, url), out
 
 
 def documents(out: Path) -> list[str]:
@@ -256,3 +281,69 @@ def test_the_site_refuses_an_export_folder_nginx_cannot_name(tmp_path: Path) -> 
         static_site_text(
             listen="127.0.0.1:1", upstreams=["127.0.0.1:2"], export_dir=tmp_path / "a b"
         )
+
+
+def entity_documents(out: Path) -> list[str]:
+    """The URL path of every document of every entity of an export (exported or not)."""
+    folder = out / "current"
+    paths = []
+    for page in sorted(folder.glob("page/*/*.html")):
+        kind, key = page.parent.name, page.stem
+        paths.append(f"/page/{kind}/{key}")
+        paths += [f"/data/{kind}/{key}.{form}" for form in ALL_FORMS]
+    return paths
+
+
+ALL_FORMS = ("ttl", "nt", "jsonld", "rdf", "trig", "nq")
+
+
+def test_documents_of_entities_with_many_incoming_links_are_the_servers(
+    paged_site: tuple[Site, Path],
+) -> None:
+    site, out = paged_site
+    manifest = json.loads((out / "current" / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["entities"] == 7 and manifest["paged"] >= 1
+    paths = entity_documents(out)
+    assert len(paths) == 7 * 7
+    paged = []
+    for path in paths:
+        expected = requests.get(site.python + path, timeout=10)
+        got = requests.get(site.nginx + path, timeout=10)
+        assert got.status_code == expected.status_code == 200, path
+        assert got.content == expected.content, path
+        for header in SAME_HEADERS:
+            assert got.headers.get(header) == expected.headers.get(header), (path, header)
+        exported = out / "current" / (path.lstrip("/") + (".html" * path.startswith("/page/")))
+        if 'rel="next"' in expected.headers.get("Link", ""):
+            # the next page's link is the server's to give: such documents are not exported
+            paged.append(path)
+            assert not exported.exists() and not NGINX_ETAG.match(got.headers["ETag"]), path
+        else:
+            assert exported.is_file() and NGINX_ETAG.match(got.headers["ETag"]), path
+    # the State's data documents in every form (its page, with a link to page 2, is exported)
+    assert {f"/data/state/at.{form}" for form in ALL_FORMS} <= set(paged)
+    page = requests.get(site.nginx + "/page/state/at", timeout=10)
+    assert NGINX_ETAG.match(page.headers["ETag"]) and b"?page=2" in page.content
+
+
+def test_a_documents_statements_ordered_once_take_each_forms_description_in_place() -> None:
+    """export-static orders an entity's statements once for all six forms; each form's own
+    description must land where sorting everything would put it (byte-identical documents)."""
+    rng = random.Random(7)
+
+    def triple(subject: str, n: int) -> ox.Triple:
+        return ox.Triple(
+            ox.NamedNode(f"http://example.org/{subject}"),
+            ox.NamedNode(f"http://example.org/p{n % 3}"),
+            ox.Literal(str(n)),
+        )
+
+    topic = ox.NamedNode("http://example.org/m")
+    names = ["a", "m", "m.ttl", "m.nt", "z", "b"]
+    statements = [triple(rng.choice(names), rng.randrange(50)) for _ in range(300)]
+    ordered = Ordered(statements, subject_order(topic))
+    for _ in range(50):
+        about = [triple(rng.choice(names), rng.randrange(60)) for _ in range(9)]
+        expected = by_subject([*statements, *about], topic)
+        assert ordered.with_items(about) == expected
+    assert ordered.items == by_subject(statements, topic)  # the statements themselves unchanged
