@@ -14,7 +14,10 @@ picks some), times ``-n`` runs, interleaved turn by turn:
   - the same text again (the answer cache): the client's time and the server's own
     (``Server-Timing``);
   - Virtuoso 7 (Debian's ``virtuoso-opensource``, loaded with the build's N-Quads dump, started by
-    ``bench_query.virtuoso``) answering the same text again: the repeat's ratio against it.
+    ``bench_query.virtuoso``) answering the same text again: the repeat's ratio against it;
+  - with ``--nginx EXPORT``, the same text again through the shipped static site (nginx in front
+    of the server, over EXPORT, an ``osce-kg export-static`` of the build): answered from nginx's
+    cache of SPARQL answers, never reaching the server (checked on every answer).
 Then the dereference of a State's URI (303, then its Turtle document) and ``/healthz``, the floor
 any HTTP answer costs. Every HTTP client is one keep-alive ``http.client`` connection, as a
 SPARQL client keeps one; a connection per request would add the TCP handshake to each figure.
@@ -23,6 +26,7 @@ Prints medians, ratios and the goals; asserts nothing.
     python benchmarks/bench_latency.py --build build -n 50
     python benchmarks/bench_latency.py --build big --only describe -n 200 --virtuoso
     python benchmarks/bench_latency.py --build build --server gunicorn
+    python benchmarks/bench_latency.py --build big --virtuoso --nginx big-export
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import os
 import re
 import statistics
 import sys
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -54,6 +59,7 @@ from benchmarks.bench_query import (
 )
 from server.query import union_default_graph
 from tests.serving import ServerStartError, free_port, started
+from tests.static_site import find_nginx, static_nginx
 
 START_TIMEOUT = 900.0  # a first run builds the sample before serving
 #: The goals of issue 12, printed beside the figures.
@@ -157,6 +163,7 @@ class Row:
     repeat: list[float]
     repeat_server: list[float]
     virtuoso: list[float]
+    nginx: list[float]
 
 
 def measure_queries(
@@ -166,16 +173,19 @@ def measure_queries(
     other: KeepAlive | None,
     mix: list[Query],
     repeats: int,
+    nginx: KeepAlive | None = None,
 ) -> list[Row]:
     """Each query: a warm-up on every target, then ``repeats`` turns, targets interleaved;
     ``group`` is the server's process group (its CPU time is read around each new query)."""
     rows = []
     for query in mix:
-        row = Row(query.name, [], [], [], [], [], [], [])
+        row = Row(query.name, [], [], [], [], [], [], [], [])
         in_process(store, query)
         sparql.query(query.text, query.accept)  # the repeats' answer is now kept
         if other is not None:
             other.query(query.text, query.accept)
+        if nginx is not None:
+            nginx.query(query.text, query.accept)  # nginx keeps the answer
         for turn in range(repeats):
             wall, cpu = in_process(store, query)
             row.in_process.append(wall)
@@ -190,6 +200,11 @@ def measure_queries(
             row.repeat_server.append(again.server_ms() or float("nan"))
             if other is not None:
                 row.virtuoso.append(other.query(query.text, query.accept).seconds)
+            if nginx is not None:
+                kept = nginx.query(query.text, query.accept)
+                if kept.headers.get("x-cache") != "hit" or "server-timing" in kept.headers:
+                    raise SystemExit(f"{query.name}: nginx did not answer the repeat itself")
+                row.nginx.append(kept.seconds)
         rows.append(row)
     return rows
 
@@ -205,15 +220,20 @@ def report_queries(rows: list[Row], store_mode: str) -> None:
     )
     header = (
         f"{'query':<34}{'pyoxigraph':>11}{'HTTP new':>10}{'overhead':>10}{'CPU over':>9}"
-        f"{'repeat':>9}{'server':>9}{'Virtuoso':>10}{'Virt/rep':>9}"
+        f"{'repeat':>9}{'server':>9}{'Virtuoso':>10}{'Virt/rep':>9}{'nginx rep':>10}"
+        f"{'Virt/ngx':>9}"
     )
     print(header)
     worst_overhead, worst_cpu, worst_server, least_ratio = 0.0, 0.0, 0.0, float("inf")
+    least_nginx_ratio = float("inf")
     for row in rows:
         base, fresh = median_ms(row.in_process), median_ms(row.fresh)
         repeat, server = median_ms(row.repeat), statistics.median(row.repeat_server)
-        other = median_ms(row.virtuoso)
+        other, kept = median_ms(row.virtuoso), median_ms(row.nginx)
         ratio = other / repeat if row.virtuoso else float("nan")
+        nginx_ratio = other / kept if row.virtuoso and row.nginx else float("nan")
+        if row.virtuoso and row.nginx:
+            least_nginx_ratio = min(least_nginx_ratio, nginx_ratio)
         worst_overhead = max(worst_overhead, fresh - base)
         cpu_over = median_ms(row.fresh_cpu) - median_ms(row.in_process_cpu)
         worst_cpu = max(worst_cpu, cpu_over)
@@ -222,7 +242,8 @@ def report_queries(rows: list[Row], store_mode: str) -> None:
             least_ratio = min(least_ratio, ratio)
         print(
             f"{row.name:<34}{base:>11.2f}{fresh:>10.2f}{fresh - base:>10.2f}{cpu_over:>9.2f}"
-            f"{repeat:>9.2f}{server:>9.3f}{other:>10.2f}{ratio:>8.1f}x"
+            f"{repeat:>9.2f}{server:>9.3f}{other:>10.2f}{ratio:>8.1f}x{kept:>10.3f}"
+            f"{nginx_ratio:>8.1f}x"
         )
     print(f"goal: overhead <= {OVERHEAD_GOAL_MS} ms: worst {worst_overhead:.2f} ms", end=" ")
     print("(met)" if worst_overhead <= OVERHEAD_GOAL_MS else "(NOT met)")
@@ -234,6 +255,12 @@ def report_queries(rows: list[Row], store_mode: str) -> None:
         print(
             f"goal: repeats >= {REPEAT_VIRTUOSO_GOAL:g}x faster than Virtuoso's: least "
             f"{least_ratio:.1f}x ({verdict})"
+        )
+    if least_nginx_ratio != float("inf"):
+        verdict = "met" if least_nginx_ratio >= REPEAT_VIRTUOSO_GOAL else "NOT met"
+        print(
+            f"      through nginx's answer cache (the shipped static site): least "
+            f"{least_nginx_ratio:.1f}x ({verdict})"
         )
 
 
@@ -289,6 +316,25 @@ def maybe_virtuoso(build: Path, wanted: bool) -> Iterator[KeepAlive | None]:
         yield KeepAlive(started[0]) if started else None
 
 
+@contextmanager
+def maybe_nginx(export: Path | None, port: int) -> Iterator[KeepAlive | None]:
+    """The shipped static site over ``export`` in front of the server on ``port`` (nginx on a
+    free port of 127.0.0.1, its cache in a temporary folder), as a client of its /sparql."""
+    if export is None:
+        yield None
+        return
+    nginx = find_nginx()
+    if nginx is None:
+        raise SystemExit("--nginx: nginx is not installed (Debian: apt-get install nginx)")
+    if not (export / "current").is_dir():
+        raise SystemExit(f"--nginx {export}: no export there; run `osce-kg export-static` first")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-nginx-") as prefix,
+        static_nginx(nginx, Path(prefix), export, [f"127.0.0.1:{port}"]) as url,
+    ):
+        yield KeepAlive(url + "/sparql")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", type=Path, default=Path("build"))
@@ -298,6 +344,13 @@ def main() -> None:
     parser.add_argument("--store", choices=("disk", "memory"), default="disk")
     parser.add_argument("--server", choices=("serve", "gunicorn"), default="serve")
     parser.add_argument("--virtuoso", action="store_true", help="also time Virtuoso's repeats")
+    parser.add_argument(
+        "--nginx",
+        type=Path,
+        metavar="EXPORT",
+        help="also time repeats through the shipped static site (nginx) over this export "
+        "(osce-kg export-static) of the build",
+    )
     options = parser.parse_args()
     port = free_port()
     command, env = server_command(options.build, port, options.server, options.store)
@@ -317,8 +370,11 @@ def main() -> None:
             other = stack.enter_context(maybe_virtuoso(options.build, options.virtuoso))
             print(f"{options.server}, store {options.store}; load average {os.getloadavg()}")
             sparql = KeepAlive(url + "/sparql")
+            nginx = stack.enter_context(maybe_nginx(options.nginx, port))
             # started in its own session: the group is the web process, forkserver and workers
-            rows = measure_queries(store, sparql, server.pid, other, mix, options.repeats)
+            rows = measure_queries(
+                store, sparql, server.pid, other, mix, options.repeats, nginx=nginx
+            )
             report_queries(rows, options.store)
             for name, value in measure_documents(url, options.state, options.repeats).items():
                 print(f"  {name:<48} {value:9.3f} ms")

@@ -45,7 +45,10 @@ def write_static_site(prefix: Path, export_dir: Path, upstreams: list[str]) -> t
     a free port; returns the configuration's path and the port."""
     listen = free_port()
     site = static_site_text(
-        listen=f"127.0.0.1:{listen}", upstreams=upstreams, export_dir=export_dir
+        listen=f"127.0.0.1:{listen}",
+        upstreams=upstreams,
+        export_dir=export_dir,
+        cache_dir=prefix / "answers",
     )
     prefix.mkdir(parents=True, exist_ok=True)
     return nginx_main_config(prefix, site), listen

@@ -40,6 +40,8 @@ STATE_FILE = "replicas.json"
 LOCK_FILE = ".lock"
 REPLICAS = "replicas"
 STATIC = "static"
+#: nginx's cache of SPARQL answers (keyed by the export, so by the build)
+NGINX_CACHE = "nginx-cache"
 LOGS = "logs"
 #: Ports a replica is started on at most, when another process takes each before it binds.
 PORT_ATTEMPTS = 5
@@ -134,7 +136,7 @@ def rollout(
         raise RolloutError(
             f"{plan.build_dir}/current: no completed build; run `osce-kg build` first"
         )
-    for sub in (REPLICAS, STATIC, LOGS):
+    for sub in (REPLICAS, STATIC, LOGS, NGINX_CACHE):
         (plan.deploy_dir / sub).mkdir(parents=True, exist_ok=True)
     with deploy_lock(plan.deploy_dir):
         return _roll_out(plan, source, export, began)
@@ -312,7 +314,10 @@ def switch_nginx(plan: RolloutPlan, upstreams: Sequence[str]) -> bool:
     """Writes the site with the new upstreams and reloads nginx, waiting for its old workers to
     finish; False when nginx is not running yet (the site is written for its start)."""
     site = static_site_text(
-        listen=plan.listen, upstreams=upstreams, export_dir=plan.deploy_dir / STATIC
+        listen=plan.listen,
+        upstreams=upstreams,
+        export_dir=plan.deploy_dir / STATIC,
+        cache_dir=plan.deploy_dir / NGINX_CACHE,
     )
     previous = plan.site_file.read_text(encoding="utf-8") if plan.site_file.exists() else None
     write_atomically(plan.site_file, site)
