@@ -88,8 +88,13 @@ def entity_quads(
 ) -> list[ox.Quad]:
     """The entity's statements, labels of what it links to, its blank nodes and one page of
     incoming links, each in the named graph that states it. ``labels`` gives a node's label
-    statements (``label_quads``; the static export remembers them across entities)."""
+    statements (``label_quads``; the static export remembers them across entities).
+
+    A linked node's label is given once, in one graph that states it (``one_graph_each``): a
+    source file's name is stated by each of its thousand releases' graphs, and a release's
+    document would otherwise repeat it a thousand times in TriG and N-Quads."""
     found: dict[ox.Quad, None] = {}
+    linked_labels: list[ox.Quad] = []
     for row in select(_OWN_QUADS, {"s": node}, union=False):
         found[ox.Quad(node, row["p"], row["o"], row["g"])] = None
     for row in select(_OBJECTS, {"s": node}):
@@ -98,12 +103,30 @@ def entity_quads(
             for part in select(_BLANK_QUADS, {"o": linked}, union=False):
                 found[ox.Quad(linked, part["op"], part["oo"], part["g"])] = None
         elif isinstance(linked, ox.NamedNode):
-            found.update(dict.fromkeys(labels(linked)))
+            linked_labels += labels(linked)
     for subject, predicate in incoming.links:
         for row in select(_INCOMING_QUADS, {"x": subject, "p": predicate, "s": node}, union=False):
             found[ox.Quad(subject, predicate, node, row["g"])] = None
-        found.update(dict.fromkeys(labels(subject)))
+        linked_labels += labels(subject)
+    graphs = {quad.graph_name for quad in found}
+    found.update(dict.fromkeys(one_graph_each(linked_labels, graphs)))
     return list(found)
+
+
+def one_graph_each(quads: Iterable[ox.Quad], preferred: set[Any]) -> list[ox.Quad]:
+    """Each statement of ``quads`` once, in one of the graphs that state it: one of
+    ``preferred`` (the graphs of the document's own statements) if any, else the first by IRI.
+    The statement stays true to the store, with a graph that really states it."""
+    chosen: dict[ox.Triple, ox.Quad] = {}
+    for quad in quads:
+        held = chosen.get(quad.triple)
+        if held is None or _graph_rank(quad, preferred) < _graph_rank(held, preferred):
+            chosen[quad.triple] = quad
+    return list(chosen.values())
+
+
+def _graph_rank(quad: ox.Quad, preferred: set[Any]) -> tuple[bool, str]:
+    return quad.graph_name not in preferred, str(quad.graph_name)
 
 
 def self_description(document: str, topic: ox.NamedNode) -> list[ox.Triple]:

@@ -130,6 +130,41 @@ def test_trig_and_nquads_keep_each_statement_in_its_named_graph(
     assert graphs[topic] == {"DEFAULT"}
 
 
+TAJIKISTAN_EN = (
+    "<https://w3id.org/osce-kg/id/state/tj>",
+    "<http://www.w3.org/2000/01/rdf-schema#label>",
+    '"Tajikistan"@en',
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "graph"),
+    [
+        # the office's own statements are in the reference graph, which states the label too
+        ("/data/field-operation/programme-office-in-dushanbe", f"<{REFERENCE}>"),
+        # the release's own graph states it as well as the reference graph: its own is chosen
+        ("/data/release/2024-01-02-first-release-aaaaaa", f"<{FIRST_GRAPH}>"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("extension", "rdf_format"), [("trig", ox.RdfFormat.TRIG), ("nq", ox.RdfFormat.N_QUADS)]
+)
+def test_a_linked_label_is_given_once_in_one_graph_that_states_it(
+    client: FlaskClient, path: str, graph: str, extension: str, rdf_format: ox.RdfFormat
+) -> None:
+    # Tajikistan's English label is stated in the reference graph and in the first release's
+    # graph; a document linking to Tajikistan gives it once, preferring its own graph
+    response = client.get(f"{path}.{extension}")
+    assert response.status_code == 200
+    quads = list(ox.parse(response.data, format=rdf_format))
+    labels = [
+        str(q.graph_name)
+        for q in quads
+        if (str(q.subject), str(q.predicate), str(q.object)) == TAJIKISTAN_EN
+    ]
+    assert labels == [graph]
+
+
 @pytest.mark.parametrize(
     ("accept", "location"),
     [("application/trig", "/data/state/at.trig"), ("application/n-quads", "/data/state/at.nq")],
