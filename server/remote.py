@@ -12,14 +12,16 @@ a ``RemoteStoreError`` (503) says so.
 
 from __future__ import annotations
 
+import http.client
 import re
 import threading
 import time
+import urllib.parse
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-import requests
 from werkzeug.exceptions import ServiceUnavailable
 
 from kg.errors import ConfigError
@@ -31,6 +33,8 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 #: The formats asked for: JSON results for SELECT and ASK, N-Triples (or Turtle) for graphs.
 SOLUTIONS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.5"
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.5"
+#: How the server names itself to the endpoint.
+USER_AGENT = "osce-kg (SPARQL endpoint over this store)"
 #: What some stores call N-Triples (Virtuoso: text/plain).
 RDF_ALIASES = {"text/plain": ox.RdfFormat.N_TRIPLES}
 
@@ -139,12 +143,31 @@ class RemoteStore:
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _graphs: tuple[ox.NamedNode, ...] | None = field(default=None, repr=False)
     _nested: bool | None = field(default=None, repr=False)
+    #: every thread's open connection, closed with the store (``close``, or when it is dropped)
+    _open: set[http.client.HTTPConnection] = field(default_factory=set, repr=False)
 
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
+    def __post_init__(self) -> None:
+        weakref.finalize(self, _close_all, self._open)
+
+    def close(self) -> None:
+        """Closes the connections of every thread (a later query opens its own again)."""
+        _close_all(self._open)
+
+    def _connection(self) -> http.client.HTTPConnection:
+        """This thread's kept-alive connection to the endpoint (opened when first needed)."""
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            parts = urllib.parse.urlsplit(self.endpoint)
+            kind = (
+                http.client.HTTPSConnection
+                if parts.scheme == "https"
+                else http.client.HTTPConnection
+            )
+            connection = kind(parts.hostname or "", parts.port, timeout=min(10.0, self.timeout))
+            self._local.connection = connection
+            with _OPEN_LOCK:
+                self._open.add(connection)
+        return connection
 
     def query(
         self,
@@ -177,45 +200,81 @@ class RemoteStore:
         return read_answer(form, media_type, body)
 
     def _post(self, fields: list[tuple[str, str]], accept: str) -> tuple[str, bytes]:
-        """POSTs the form; the answer's media type and body, read within the limits."""
-        deadline = time.monotonic() + self.timeout
+        """POSTs the form; the answer's media type and body, read within the limits.
+
+        The standard library's client on one kept-alive connection per thread: a query costs
+        about a millisecond less than through ``requests``, which matters where the store
+        answers in two. A connection the endpoint closed while idle is opened again once
+        (a query changes nothing, so sending it again is safe)."""
+        body = urllib.parse.urlencode(fields).encode("ascii")
+        headers = {
+            "Accept": accept,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": USER_AGENT,
+        }
+        path = self._path()
         try:
-            with self._session().post(
-                self.endpoint,
-                data=fields,
-                headers={"Accept": accept},
-                timeout=(min(10.0, self.timeout), self.timeout),
-                stream=True,
-            ) as answer:
-                if 400 <= answer.status_code < 500:
-                    said = " ".join(answer.text.split())[:500]
-                    raise SyntaxError(f"the SPARQL store refused the query: {said}")
-                if answer.status_code != 200:
-                    said = " ".join(answer.text.split())[:300]
-                    raise RemoteStoreError(
-                        f"the SPARQL store could not answer ({answer.status_code}: {said})"
-                    )
-                chunks, size = [], 0
-                for chunk in answer.iter_content(1 << 16):
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise RemoteStoreError(
-                            f"the SPARQL store's answer is larger than {self.max_bytes} bytes; "
-                            "ask for less (LIMIT)"
-                        )
-                    if time.monotonic() > deadline:
-                        raise RemoteStoreError(
-                            f"the SPARQL store did not answer within {self.timeout:g} s"
-                        )
-                    chunks.append(chunk)
-                media_type = answer.headers.get("Content-Type", "").split(";")[0].strip()
-                return media_type.lower(), b"".join(chunks)
-        except requests.Timeout as error:
+            try:
+                answer = self._send(path, body, headers)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self._close()  # closed while idle: once more on a new connection
+                answer = self._send(path, body, headers)
+            try:
+                return self._read(answer)
+            finally:
+                if answer.will_close or not answer.isclosed():
+                    self._close()
+        except TimeoutError as error:
+            self._close()
             raise RemoteStoreError(
                 f"the SPARQL store did not answer within {self.timeout:g} s"
             ) from error
-        except requests.RequestException as error:
+        except (OSError, http.client.HTTPException) as error:
+            self._close()
             raise RemoteStoreError(f"the SPARQL store cannot be reached ({error})") from error
+
+    def _path(self) -> str:
+        parts = urllib.parse.urlsplit(self.endpoint)
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+    def _send(self, path: str, body: bytes, headers: dict[str, str]) -> http.client.HTTPResponse:
+        connection = self._connection()
+        connection.request("POST", path, body=body, headers=headers)
+        if connection.sock is not None:  # connected within the connect limit; now the answer's
+            connection.sock.settimeout(self.timeout)
+        return connection.getresponse()
+
+    def _read(self, answer: http.client.HTTPResponse) -> tuple[str, bytes]:
+        """The answer's media type and body; errors for a refusal, a failure, a size or time
+        over the limits."""
+        deadline = time.monotonic() + self.timeout
+        if 400 <= answer.status < 500:
+            said = " ".join(answer.read(4096).decode("utf-8", "replace").split())[:500]
+            raise SyntaxError(f"the SPARQL store refused the query: {said}")
+        if answer.status != 200:
+            said = " ".join(answer.read(4096).decode("utf-8", "replace").split())[:300]
+            raise RemoteStoreError(f"the SPARQL store could not answer ({answer.status}: {said})")
+        chunks, size = [], 0
+        while chunk := answer.read(1 << 16):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise RemoteStoreError(
+                    f"the SPARQL store's answer is larger than {self.max_bytes} bytes; "
+                    "ask for less (LIMIT)"
+                )
+            if time.monotonic() > deadline:
+                raise RemoteStoreError(f"the SPARQL store did not answer within {self.timeout:g} s")
+            chunks.append(chunk)
+        media_type = (answer.getheader("Content-Type") or "").split(";")[0].strip()
+        return media_type.lower(), b"".join(chunks)
+
+    def _close(self) -> None:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+            with _OPEN_LOCK:
+                self._open.discard(connection)
 
     def nests_values(self) -> bool:
         """Whether bound values must stand apart from the query's own patterns here: asked
@@ -236,6 +295,17 @@ class RemoteStore:
             prefix = self.graph_prefix
             self._graphs = tuple(g for g in found if prefix is None or g.value.startswith(prefix))
         return iter(self._graphs)
+
+
+#: Guards the sets of open connections (threads open and close theirs at once).
+_OPEN_LOCK = threading.Lock()
+
+
+def _close_all(connections: set[http.client.HTTPConnection]) -> None:
+    with _OPEN_LOCK:
+        for connection in connections:
+            connection.close()
+        connections.clear()
 
 
 def empty_like(form: Result) -> Result:

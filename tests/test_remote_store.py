@@ -5,11 +5,13 @@ its own store, with the same limits. Virtuoso's tests skip when it is not instal
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from rdflib.compare import isomorphic
 
 from kg.errors import ConfigError
 from server.cli import cli
-from server.remote import bind_values, where_clause_start
+from server.remote import RemoteStore, RemoteStoreError, bind_values, where_clause_start
 from tests.conftest import SERVER_DATA, make_test_build
 from tests.serving import free_port, stop
 from tests.static_site import python_server, server_env
@@ -446,3 +448,63 @@ def test_a_query_without_a_where_group_to_open_cannot_take_values(query: str) ->
     with pytest.raises(ValueError, match="no WHERE clause"):
         where_clause_start(query)
     assert bind_values(query, {}) == query  # nothing to bind: sent as it is
+
+
+# -- the connection to the store -----------------------------------------------------------------
+
+#: What the stand-in store answers to every query: one row.
+ONE_ROW = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"1"}}]}}'
+
+
+class _ForgetfulStore(http.server.BaseHTTPRequestHandler):
+    """A SPARQL endpoint that keeps a connection open after its answer (HTTP/1.1, no
+    ``Connection: close``) but drops it as soon as the answer is sent, as a store does with
+    connections idle past its keep-alive time; it counts the connections it accepted."""
+
+    protocol_version = "HTTP/1.1"
+    connections = 0
+
+    def setup(self) -> None:
+        type(self).connections += 1
+        super().setup()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(ONE_ROW)))
+        self.end_headers()
+        self.wfile.write(ONE_ROW)
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def forgetful_store() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ForgetfulStore)
+    _ForgetfulStore.connections = 0
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_a_connection_the_store_dropped_is_opened_again(forgetful_store: str) -> None:
+    store = RemoteStore(forgetful_store, timeout=10)
+    for _ in range(3):  # each query after the first finds its kept connection closed
+        answer = store.query("SELECT ?x WHERE { ?s ?p ?x }")
+        assert isinstance(answer, ox.QuerySolutions)
+        assert [row["x"].value for row in answer] == ["1"]
+    assert _ForgetfulStore.connections == 3
+
+
+def test_a_store_that_cannot_be_reached_is_a_503_error() -> None:
+    store = RemoteStore(f"http://127.0.0.1:{free_port()}/sparql", timeout=5)
+    with pytest.raises(RemoteStoreError, match="cannot be reached"):
+        store.query("SELECT ?x WHERE { ?s ?p ?x }")
