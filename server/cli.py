@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -250,6 +251,14 @@ def port_range(text: str) -> range:
     show_default=True,
     help="Each replica runs `osce-kg serve` or gunicorn with the shipped settings.",
 )
+@click.option(
+    "--jobs",
+    default=os.cpu_count() or 1,
+    show_default="the machine's cores",
+    type=click.IntRange(1, 64),
+    help="Processes writing the static export (the old replicas serve meanwhile: fewer leave "
+    "them more of the machine).",
+)
 @click.pass_context
 def rollout_command(
     ctx: click.Context,
@@ -261,6 +270,7 @@ def rollout_command(
     nginx_pid: Path,
     listen: str,
     server: str,
+    jobs: int,
 ) -> None:
     """Roll the current build out to new replicas behind nginx, then stop the old ones.
 
@@ -282,7 +292,7 @@ def rollout_command(
         server=server,
     )
     try:
-        result = rollout(plan, export=export_build)
+        result = rollout(plan, export=functools.partial(export_build, jobs=jobs))
     except OsceKgError as error:
         click.echo(f"Error: {error}", err=True)
         ctx.exit(2)
