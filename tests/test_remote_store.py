@@ -31,7 +31,6 @@ from server.cli import cli
 from server.remote import (
     HEALTH_PROBE,
     HEALTH_PROBE_SECONDS,
-    MAX_GET_BYTES,
     RemoteStore,
     RemoteStoreError,
     bind_values,
@@ -470,7 +469,7 @@ class _ForgetfulStore(http.server.BaseHTTPRequestHandler):
     """A SPARQL endpoint that keeps a connection open after its answer (HTTP/1.1, no
     ``Connection: close``) but drops it as soon as the answer is sent, as a store does with
     connections idle past its keep-alive time; it counts the connections it accepted and
-    notes each request's method and form fields."""
+    notes each request's method and form fields (every query is POSTed)."""
 
     protocol_version = "HTTP/1.1"
     connections = 0
@@ -479,9 +478,6 @@ class _ForgetfulStore(http.server.BaseHTTPRequestHandler):
     def setup(self) -> None:
         type(self).connections += 1
         super().setup()
-
-    def do_GET(self) -> None:
-        self.answer("GET", urlsplit(self.path).query)
 
     def do_POST(self) -> None:
         self.answer("POST", self.rfile.read(int(self.headers["Content-Length"])).decode())
@@ -531,27 +527,10 @@ def test_a_store_that_cannot_be_reached_is_a_503_error() -> None:
         store.query("SELECT ?x WHERE { ?s ?p ?x }")
 
 
-def test_a_long_query_is_posted_and_a_short_one_asked_by_get(forgetful_store: str) -> None:
-    store = RemoteStore(forgetful_store, timeout=10)
-    short = "SELECT ?x WHERE { ?s ?p ?x }"
-    long = short + "\n# " + "x" * MAX_GET_BYTES
-    for text in (short, long):
-        answer = store.query(text)
-        assert isinstance(answer, ox.QuerySolutions)
-        assert [row["x"].value for row in answer] == ["1"]
-    methods = [method for method, _ in _ForgetfulStore.requests]
-    assert methods == ["GET", "POST"]
-    # only the query is sent, whole, either way
-    assert [fields for _, fields in _ForgetfulStore.requests] == [
-        {"query": [short]},
-        {"query": [long]},
-    ]
-
-
 def test_the_health_probe_reuses_a_recent_yes_of_the_store(forgetful_store: str) -> None:
     store = RemoteStore(forgetful_store, timeout=10)
     assert all(bool(store.query(HEALTH_PROBE)) for _ in range(5))
-    assert len(_ForgetfulStore.requests) == 1  # asked once, within HEALTH_PROBE_SECONDS
+    assert _ForgetfulStore.requests == [("POST", {"query": [HEALTH_PROBE]})]  # asked once
     time.sleep(HEALTH_PROBE_SECONDS + 0.1)
     assert bool(store.query(HEALTH_PROBE))
     assert len(_ForgetfulStore.requests) == 2  # asked again once the yes is old
