@@ -16,7 +16,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 import pytest
@@ -27,7 +28,14 @@ from rdflib.compare import isomorphic
 
 from kg.errors import ConfigError
 from server.cli import cli
-from server.remote import RemoteStore, RemoteStoreError, bind_values, where_clause_start
+from server.remote import (
+    HEALTH_PROBE,
+    HEALTH_PROBE_SECONDS,
+    RemoteStore,
+    RemoteStoreError,
+    bind_values,
+    where_clause_start,
+)
 from tests.conftest import SERVER_DATA, make_test_build
 from tests.serving import free_port, stop
 from tests.static_site import python_server, server_env
@@ -452,29 +460,37 @@ def test_a_query_without_a_where_group_to_open_cannot_take_values(query: str) ->
 
 # -- the connection to the store -----------------------------------------------------------------
 
-#: What the stand-in store answers to every query: one row.
+#: What the stand-in store answers to every SELECT: one row; to every ASK: yes.
 ONE_ROW = b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"1"}}]}}'
+YES = b'{"head":{},"boolean":true}'
 
 
 class _ForgetfulStore(http.server.BaseHTTPRequestHandler):
     """A SPARQL endpoint that keeps a connection open after its answer (HTTP/1.1, no
     ``Connection: close``) but drops it as soon as the answer is sent, as a store does with
-    connections idle past its keep-alive time; it counts the connections it accepted."""
+    connections idle past its keep-alive time; it counts the connections it accepted and
+    notes each request's method and form fields (every query is POSTed)."""
 
     protocol_version = "HTTP/1.1"
     connections = 0
+    requests: ClassVar[list[tuple[str, dict[str, list[str]]]]] = []
 
     def setup(self) -> None:
         type(self).connections += 1
         super().setup()
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
+        self.answer("POST", self.rfile.read(int(self.headers["Content-Length"])).decode())
+
+    def answer(self, method: str, form: str) -> None:
+        fields = parse_qs(form)
+        type(self).requests.append((method, fields))
+        body = YES if fields["query"][0].lstrip().startswith("ASK") else ONE_ROW
         self.send_response(200)
         self.send_header("Content-Type", "application/sparql-results+json")
-        self.send_header("Content-Length", str(len(ONE_ROW)))
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(ONE_ROW)
+        self.wfile.write(body)
         self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:
@@ -485,6 +501,7 @@ class _ForgetfulStore(http.server.BaseHTTPRequestHandler):
 def forgetful_store() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ForgetfulStore)
     _ForgetfulStore.connections = 0
+    _ForgetfulStore.requests = []
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
@@ -508,3 +525,12 @@ def test_a_store_that_cannot_be_reached_is_a_503_error() -> None:
     store = RemoteStore(f"http://127.0.0.1:{free_port()}/sparql", timeout=5)
     with pytest.raises(RemoteStoreError, match="cannot be reached"):
         store.query("SELECT ?x WHERE { ?s ?p ?x }")
+
+
+def test_the_health_probe_reuses_a_recent_yes_of_the_store(forgetful_store: str) -> None:
+    store = RemoteStore(forgetful_store, timeout=10)
+    assert all(bool(store.query(HEALTH_PROBE)) for _ in range(5))
+    assert _ForgetfulStore.requests == [("POST", {"query": [HEALTH_PROBE]})]  # asked once
+    time.sleep(HEALTH_PROBE_SECONDS + 0.1)
+    assert bool(store.query(HEALTH_PROBE))
+    assert len(_ForgetfulStore.requests) == 2  # asked again once the yes is old
