@@ -123,13 +123,16 @@ class BuildCache(Generic[Value]):
 
 @dataclass(frozen=True)
 class CachedDocument:
-    """A finished 200 answer: its body and every header it was sent with (in order)."""
+    """A finished answer (200, or an entity URI's 303): its body and every header it was sent
+    with (in order)."""
 
     body: bytes
     headers: tuple[tuple[str, str], ...]
     #: Whether a repeat answers If-None-Match / If-Modified-Since (documents: ETag and
-    #: Last-Modified); SPARQL answers carry no validators.
+    #: Last-Modified); SPARQL answers and redirects carry no validators.
     conditional: bool = True
+    #: The WSGI status line it was sent with.
+    status: str = "200 OK"
 
     def size(self) -> int:
         return len(self.body) + sum(len(name) + len(value) for name, value in self.headers)
@@ -213,6 +216,13 @@ def document_key(environ: Mapping[str, Any], media_type: str) -> tuple[str, byte
     html = media_type == HTML.media_type
     languages = languages_of(environ.get("HTTP_ACCEPT_LANGUAGE")) if html else ""
     return (path, query, media_type, languages)
+
+
+def redirect_key(environ: Mapping[str, Any]) -> tuple[str, bytes, str, str]:
+    """What names a kept 303 of an entity URI: path, query string and the Accept header as sent
+    (the redirect's target is negotiated from it alone)."""
+    query = str(environ.get("QUERY_STRING", "")).encode("latin-1")
+    return (_path(environ), query, "303", str(environ.get("HTTP_ACCEPT", "")))
 
 
 def _path(environ: Mapping[str, Any]) -> str:

@@ -4,7 +4,8 @@ A cache hit inside Flask costs its routing, request context, hooks and response 
 200 µs); a published build's answers never change, so a repeat can be sent as it was sent the
 first time. ``FastPath`` wraps the app's WSGI callable. For a GET or HEAD of an entity document
 (``/data/...``, ``/page/...``) or the home page, it looks the document up by the key the view
-uses (``server.cache.document_key``); for a GET of ``/sparql?query=...`` in a non-HTML format, by
+uses (``server.cache.document_key``), and for an entity URI (``/id/...``) its 303 by the Accept
+header (``server.cache.redirect_key``); for a GET of ``/sparql?query=...`` in a non-HTML format, by
 the key the endpoint uses (``server.sparql.response_key``), after the same checks of the query
 text and the same admission (a client over its limit is left to Flask, which answers 429).
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,15 @@ from werkzeug.wrappers import Response
 
 from server import conneg
 from server.admission import admission_of, client_of
-from server.cache import KEEP, LOOKED_UP, CachedDocument, Keep, caches_of, document_key
+from server.cache import (
+    KEEP,
+    LOOKED_UP,
+    CachedDocument,
+    Keep,
+    caches_of,
+    document_key,
+    redirect_key,
+)
 from server.entity_view import ENTITY_FORMATS
 from server.limits import limits_of
 from server.pool import run_job
@@ -124,6 +133,12 @@ def document_media_type(path: str) -> str | None:
     return None
 
 
+def is_entity_uri(path: str) -> bool:
+    """Whether ``path`` is ``/id/{kind}/{key}``, whose 303 may be kept."""
+    parts = path.split("/")
+    return len(parts) == 4 and parts[1] == "id" and bool(parts[2]) and bool(parts[3])
+
+
 class FastPath:
     """The app's WSGI callable with kept answers sent before Flask (see the module)."""
 
@@ -150,11 +165,15 @@ class FastPath:
 
     def _find_document(self, environ: WSGIEnvironment) -> CachedDocument | None:
         path = environ.get("PATH_INFO") or ""
-        media_type = document_media_type(path)
-        if media_type is None:
-            return None
+        if is_entity_uri(path):
+            key: Hashable = redirect_key(environ)
+        else:
+            media_type = document_media_type(path)
+            if media_type is None:
+                return None
+            key = document_key(environ, media_type)
         build_id = served_build(self.app).build_id
-        kept = caches_of(self.app).documents.get(build_id, document_key(environ, media_type))
+        kept = caches_of(self.app).documents.get(build_id, key)
         environ[LOOKED_UP] = True  # the view will not look again
         return kept
 
@@ -251,7 +270,7 @@ class FastPath:
             response.make_conditional(environ)
             del response.headers["Date"]  # as server.responses.conditional does
             return response(environ, start_response)
-        start_response("200 OK", headers)
+        start_response(kept.status, headers)
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [kept.body]
 
     def _through_flask(
@@ -264,13 +283,10 @@ class FastPath:
             return start_response(status, headers, exc_info)
 
         body = self.wsgi_app(environ, remember)
-        if (
-            not sent
-            or not str(sent[0]).startswith("200 ")
-            or environ.get("REQUEST_METHOD") != "GET"
-        ):
+        status = str(sent[0]) if sent else ""
+        if not status.startswith(("200 ", "303 ")) or environ.get("REQUEST_METHOD") != "GET":
             return body
-        if environ.get("PATH_INFO") == "/sparql":
+        if status.startswith("200 ") and environ.get("PATH_INFO") == "/sparql":
             self._remember_sparql_headers(sent[1])
         keep: Keep | None = environ.get(KEEP)
         if keep is None:
@@ -281,9 +297,8 @@ class FastPath:
             close = getattr(body, "close", None)
             if close is not None:
                 close()
-        keep.cache.put(
-            keep.build_id, keep.key, CachedDocument(data, tuple(sent[1]), keep.conditional)
-        )
+        kept = CachedDocument(data, tuple(sent[1]), keep.conditional, status)
+        keep.cache.put(keep.build_id, keep.key, kept)
         return [data]
 
     def _remember_sparql_headers(self, headers: list[tuple[str, str]]) -> None:

@@ -119,6 +119,42 @@ def test_errors_and_unknown_paths_go_to_flask_every_time(
         assert counted.calls == before + 2, path
 
 
+@pytest.mark.parametrize(
+    "accept",
+    ["text/turtle", "text/html,application/xhtml+xml,*/*;q=0.8", "", "application/ld+json"],
+)
+def test_a_repeated_entity_uri_gets_its_303_without_flask(
+    app: Flask, counted: CountingFlask, accept: str
+) -> None:
+    headers = {"Accept": accept} if accept else {}
+    first = Client(app).get("/id/state/at", headers=headers)
+    assert (first.status_code, first.headers["X-Cache"]) == (303, "miss")
+    before = counted.calls
+    fast, flask = both_ways(app, counted, "/id/state/at", headers=headers)
+    assert counted.calls == before  # the repeat never reached Flask
+    assert fast.headers["X-Cache"] == "hit"
+    same_answer(fast, flask)
+    assert fast.headers["Location"] == first.headers["Location"]
+    head = Client(app).head("/id/state/at", headers=headers)
+    assert (head.status_code, head.headers["Location"]) == (303, first.headers["Location"])
+
+
+def test_each_accept_header_gets_its_own_303(app: Flask) -> None:
+    turtle = Client(app).get("/id/state/at", headers={"Accept": "text/turtle"})
+    Client(app).get("/id/state/at", headers={"Accept": "text/turtle"})
+    page = Client(app).get("/id/state/at", headers={"Accept": "text/html"})
+    assert turtle.headers["Location"].endswith("/data/state/at.ttl")
+    assert page.headers["Location"].endswith("/page/state/at")
+    assert page.headers["X-Cache"] == "miss"
+
+
+def test_an_unknown_entity_uri_goes_to_flask_every_time(app: Flask, counted: CountingFlask) -> None:
+    before = counted.calls
+    for _ in range(2):
+        assert Client(app).get("/id/state/zz").status_code == 404
+    assert counted.calls == before + 2
+
+
 def test_the_paths_a_kept_document_can_answer() -> None:
     assert document_media_type("/data/state/at.ttl") == "text/turtle"
     assert document_media_type("/data/state/at.jsonld") == "application/ld+json"
