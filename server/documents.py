@@ -17,6 +17,7 @@ from kg.publish.void import dataset_iri
 from kg.rdf.vocab import DCTERMS, FOAF, PREFIXES, PROV, RDF, VOID, XSD
 from server import conneg, urls
 from server.entity_view import ENTITY_FORMATS, IncomingLinks
+from server.labels import build_memo
 from server.prefixes import with_prefixes
 from server.responses import HTML
 from server.store import current_build, select
@@ -73,11 +74,16 @@ def jsonld_context() -> dict[str, str]:
 
 def label_quads(node: ox.NamedNode) -> list[ox.Quad]:
     """The labels of ``node`` (rdfs:label, skos:prefLabel, schema:name), each in the named graph
-    that states it."""
-    return [
+    that states it: asked once per build and kept (``build_memo``), as the things documents
+    link to are linked from many documents."""
+    return list(build_memo(("label quads", node.value), lambda: _ask_label_quads(node)))
+
+
+def _ask_label_quads(node: ox.NamedNode) -> tuple[ox.Quad, ...]:
+    return tuple(
         ox.Quad(node, row["lp"], row["label"], row["g"])
         for row in select(_LABEL_QUADS, {"x": node}, union=False)
-    ]
+    )
 
 
 def entity_quads(
