@@ -109,6 +109,16 @@ def build_memo(key: Hashable, compute: Callable[[], Kept]) -> Kept:
     return kept  # type: ignore[return-value]
 
 
+def is_memoised(key: Hashable) -> bool:
+    """Whether the label cache holds ``key`` for the current build."""
+    return label_cache().get(current_build().build_id, key) is not None
+
+
+def memoise(key: Hashable, value: tuple[object, ...]) -> None:
+    """Keeps ``value`` under ``key`` in the label cache for the current build."""
+    label_cache().put(current_build().build_id, key, value)
+
+
 def label_cache(app: Flask | None = None) -> BuildCache[tuple[object, ...]]:
     """The cache of label statements of ``app`` (default: the current app), made on first use."""
     extensions = (app or current_app).extensions
