@@ -17,6 +17,7 @@ from kg.publish.void import dataset_iri
 from kg.rdf.vocab import DCTERMS, FOAF, PREFIXES, PROV, RDF, VOID, XSD
 from server import conneg, urls
 from server.entity_view import ENTITY_FORMATS, IncomingLinks
+from server.labels import build_memo, is_memoised, memoise
 from server.prefixes import with_prefixes
 from server.responses import HTML
 from server.store import current_build, select
@@ -73,11 +74,43 @@ def jsonld_context() -> dict[str, str]:
 
 def label_quads(node: ox.NamedNode) -> list[ox.Quad]:
     """The labels of ``node`` (rdfs:label, skos:prefLabel, schema:name), each in the named graph
-    that states it."""
-    return [
+    that states it: asked once per build and kept (``build_memo``), as the things documents
+    link to are linked from many documents."""
+    return list(build_memo(("label quads", node.value), lambda: _ask_label_quads(node)))
+
+
+#: IRIs asked for in one joined label query.
+LABELS_PER_QUERY = 200
+
+_JOINED_LABEL_QUADS = with_prefixes("""
+SELECT ?x ?lp ?label ?g WHERE {
+  VALUES ?x { %s }
+  GRAPH ?g { ?x ?lp ?label }
+  FILTER(?lp IN (rdfs:label, skos:prefLabel, schema:name))
+}""")
+
+
+def prefetch_label_quads(nodes: Iterable[ox.NamedNode]) -> None:
+    """Asks for the label statements of those ``nodes`` the build's label cache lacks in one
+    joined query (per ``LABELS_PER_QUERY``) and keeps them, so ``label_quads`` finds them: a
+    document's first render asks one query for the labels of all it links to, not one each."""
+    missing = [n for n in dict.fromkeys(nodes) if not is_memoised(("label quads", n.value))]
+    for start in range(0, len(missing), LABELS_PER_QUERY):
+        chunk = missing[start : start + LABELS_PER_QUERY]
+        found: dict[str, list[ox.Quad]] = {n.value: [] for n in chunk}
+        query = _JOINED_LABEL_QUADS.replace("%s", " ".join(str(n) for n in chunk))
+        for row in select(query, {}, union=False):
+            x = row["x"]
+            found[x.value].append(ox.Quad(x, row["lp"], row["label"], row["g"]))
+        for iri, quads in found.items():
+            memoise(("label quads", iri), tuple(quads))
+
+
+def _ask_label_quads(node: ox.NamedNode) -> tuple[ox.Quad, ...]:
+    return tuple(
         ox.Quad(node, row["lp"], row["label"], row["g"])
         for row in select(_LABEL_QUADS, {"x": node}, union=False)
-    ]
+    )
 
 
 def entity_quads(
@@ -97,8 +130,10 @@ def entity_quads(
     linked_labels: list[ox.Quad] = []
     for row in select(_OWN_QUADS, {"s": node}, union=False):
         found[ox.Quad(node, row["p"], row["o"], row["g"])] = None
-    for row in select(_OBJECTS, {"s": node}):
-        linked = row["o"]
+    objects = [row["o"] for row in select(_OBJECTS, {"s": node})]
+    subjects = [subject for subject, _ in incoming.links]
+    prefetch_label_quads([o for o in objects if isinstance(o, ox.NamedNode)] + subjects)
+    for linked in objects:
         if isinstance(linked, ox.BlankNode):
             for part in select(_BLANK_QUADS, {"o": linked}, union=False):
                 found[ox.Quad(linked, part["op"], part["oo"], part["g"])] = None

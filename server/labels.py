@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pyoxigraph as ox
-from flask import request
+from flask import Flask, current_app, request
 
 from kg.rdf.vocab import OSCE, PREFIXES
 from server import urls
+from server.cache import BuildCache
 from server.prefixes import with_prefixes
-from server.store import select
+from server.store import current_build, select
 
 #: Longest text shown for a quotation or a URL before it is shortened.
 MAX_QUOTE = 90
 MAX_URL = 70
+
+#: Bytes of label statements a server process keeps per build (``build_memo``): the labels of
+#: the things documents link to (source files, classes, States, people) are asked once, not once
+#: per document that links to them.
+LABEL_CACHE_BYTES = 16_000_000
+_LABEL_CACHE_KEY = "osce_kg_labels"
+
+Kept = TypeVar("Kept", bound=tuple[object, ...])
 
 _LABEL_QUERY = with_prefixes("""
 SELECT ?x ?label WHERE {
@@ -72,9 +83,54 @@ class Value:
 
 
 def labels_of(node: ox.NamedNode | ox.BlankNode) -> list[ox.Literal]:
-    """Every label (rdfs:label, skos:prefLabel, schema:name, headline) of a node, any language."""
+    """Every label (rdfs:label, skos:prefLabel, schema:name, headline) of a node, any language;
+    an IRI's are asked once per build (``build_memo``)."""
+    if isinstance(node, ox.NamedNode):
+        return list(build_memo(("labels", node.value), lambda: _ask_labels(node)))
+    return list(_ask_labels(node))
+
+
+def _ask_labels(node: ox.NamedNode | ox.BlankNode) -> tuple[ox.Literal, ...]:
     labels = {row["label"] for row in select(_LABEL_QUERY, {"x": node})}
-    return sorted(labels, key=lambda label: (label.language or "", label.value))
+    return tuple(sorted(labels, key=lambda label: (label.language or "", label.value)))
+
+
+def build_memo(key: Hashable, compute: Callable[[], Kept]) -> Kept:
+    """``compute()``, kept in the app's label cache for the current build: bounded in bytes
+    (``LABEL_CACHE_BYTES``, least recently used dropped first) and emptied when a new build is
+    served, as the document and SPARQL caches are. Only for what a build never changes (an
+    IRI's labels); blank node labels are not stable keys."""
+    cache = label_cache()
+    build_id = current_build().build_id
+    kept = cache.get(build_id, key)
+    if kept is None:
+        kept = compute()
+        cache.put(build_id, key, kept)
+    return kept  # type: ignore[return-value]
+
+
+def is_memoised(key: Hashable) -> bool:
+    """Whether the label cache holds ``key`` for the current build."""
+    return label_cache().get(current_build().build_id, key) is not None
+
+
+def memoise(key: Hashable, value: tuple[object, ...]) -> None:
+    """Keeps ``value`` under ``key`` in the label cache for the current build."""
+    label_cache().put(current_build().build_id, key, value)
+
+
+def label_cache(app: Flask | None = None) -> BuildCache[tuple[object, ...]]:
+    """The cache of label statements of ``app`` (default: the current app), made on first use."""
+    extensions = (app or current_app).extensions
+    cache: BuildCache[tuple[object, ...]] | None = extensions.get(_LABEL_CACHE_KEY)
+    if cache is None:
+        cache = extensions.setdefault(_LABEL_CACHE_KEY, BuildCache(LABEL_CACHE_BYTES, _terms_size))
+    return cache
+
+
+def _terms_size(terms: tuple[object, ...]) -> int:
+    """About the bytes a kept tuple of terms or quads holds: their N-Triples text."""
+    return sum(len(str(term)) for term in terms)
 
 
 def short_name(node: ox.NamedNode | ox.BlankNode) -> str:
