@@ -27,7 +27,7 @@ from werkzeug.http import parse_accept_header
 from kg.errors import ConfigError
 from server.conneg import HTML
 from server.query import QueryAnswer
-from server.responses import conditional
+from server.responses import conditional as answer_conditionally
 from server.store import current_build
 
 EXTENSION_KEY = "osce_kg_caches"
@@ -244,17 +244,29 @@ def cached_document(media_type: str, make: Callable[[], Response]) -> Response:
     The fast path answers repeats before Flask; a hit here (a request the fast path did not
     look up) answers conditional requests (304) from the kept headers, ETag included.
     """
+    return _kept_or_made(document_key(request.environ, media_type), make, 200, conditional=True)
+
+
+def cached_redirect(make: Callable[[], Response]) -> Response:
+    """The 303 kept for this build, entity URI and Accept header (``redirect_key``); else
+    ``make()``'s answer, kept when it is a 303 (a 404 or 406 is not)."""
+    return _kept_or_made(redirect_key(request.environ), make, 303, conditional=False)
+
+
+def _kept_or_made(
+    key: Hashable, make: Callable[[], Response], status: int, *, conditional: bool
+) -> Response:
     build_id = current_build().build_id
     cache = caches_of(current_app).documents
-    key = document_key(request.environ, media_type)
     kept = None if request.environ.get(LOOKED_UP) else cache.get(build_id, key)
     if kept is not None:
-        response = Response(kept.body, headers=list(kept.headers))
-        conditional(response)
+        response = Response(kept.body, status=kept.status, headers=list(kept.headers))
+        if conditional:
+            answer_conditionally(response)
         response.headers["X-Cache"] = "hit"
         return response
     response = make()
-    if response.status_code == 200 and not response.is_streamed:
-        keep_answer(Keep(cache, build_id, key))
+    if response.status_code == status and not response.is_streamed:
+        keep_answer(Keep(cache, build_id, key, conditional))
     response.headers["X-Cache"] = "miss"
     return response

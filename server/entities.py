@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, current_app, g, request
+from flask import Blueprint, Response, abort, g, request
 
 from kg.rdf.uris import entity_iri
 from server import conneg, urls
-from server.cache import (
-    LOOKED_UP,
-    Keep,
-    cached_document,
-    caches_of,
-    keep_answer,
-    redirect_key,
-)
+from server.cache import cached_document, cached_redirect
 from server.documents import ENTITY_OFFERS, entity_response
 from server.entity_view import ENTITY_FORMATS, EntityView, incoming_links, render_page
 from server.responses import HTML, finish_document, negotiate_document, not_modified
@@ -70,21 +63,16 @@ def resolve(kind: str, key: str) -> Response:
 
     The redirect is kept per build and Accept header: the fast path sends a repeat without
     Flask (``X-Cache: hit``), as it does the documents."""
-    cache, build_id = caches_of(current_app).documents, current_build().build_id
-    kept_as = redirect_key(request.environ)
-    kept = None if request.environ.get(LOOKED_UP) else cache.get(build_id, kept_as)
-    if kept is not None:  # a request the fast path did not look up
-        response = Response(kept.body, status=303, headers=list(kept.headers))
-        response.headers["X-Cache"] = "hit"
+
+    def make() -> Response:
+        offer = negotiate_document(ENTITY_OFFERS)
+        lookup_entity(kind, key)
+        target = urls.page_url(kind, key) if offer is HTML else urls.data_url(kind, key, offer.key)
+        response = Response(status=303, headers={"Location": target})
+        response.vary.add("Accept")
         return response
-    offer = negotiate_document(ENTITY_OFFERS)
-    lookup_entity(kind, key)
-    target = urls.page_url(kind, key) if offer is HTML else urls.data_url(kind, key, offer.key)
-    response = Response(status=303, headers={"Location": target})
-    response.vary.add("Accept")
-    response.headers["X-Cache"] = "miss"
-    keep_answer(Keep(cache, build_id, kept_as, False))
-    return response
+
+    return cached_redirect(make)
 
 
 @bp.get("/data/<kind>/<name>")
