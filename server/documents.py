@@ -113,15 +113,10 @@ def _ask_label_quads(node: ox.NamedNode) -> tuple[ox.Quad, ...]:
     )
 
 
-def entity_quads(
-    node: ox.NamedNode,
-    incoming: IncomingLinks,
-    *,
-    labels: Callable[[ox.NamedNode], list[ox.Quad]] = label_quads,
-) -> list[ox.Quad]:
+def entity_quads(node: ox.NamedNode, incoming: IncomingLinks) -> list[ox.Quad]:
     """The entity's statements, labels of what it links to, its blank nodes and one page of
-    incoming links, each in the named graph that states it. ``labels`` gives a node's label
-    statements (``label_quads``; the static export remembers them across entities).
+    incoming links, each in the named graph that states it. Labels come from the build's label
+    cache (``label_quads``), which the server and the static export share.
 
     A linked node's label is given once, in one graph that states it (``one_graph_each``): a
     source file's name is stated by each of its thousand releases' graphs, and a release's
@@ -138,11 +133,11 @@ def entity_quads(
             for part in select(_BLANK_QUADS, {"o": linked}, union=False):
                 found[ox.Quad(linked, part["op"], part["oo"], part["g"])] = None
         elif isinstance(linked, ox.NamedNode):
-            linked_labels += labels(linked)
+            linked_labels += label_quads(linked)
     for subject, predicate in incoming.links:
         for row in select(_INCOMING_QUADS, {"x": subject, "p": predicate, "s": node}, union=False):
             found[ox.Quad(subject, predicate, node, row["g"])] = None
-        linked_labels += labels(subject)
+        linked_labels += label_quads(subject)
     graphs = {quad.graph_name for quad in found}
     found.update(dict.fromkeys(one_graph_each(linked_labels, graphs)))
     return list(found)

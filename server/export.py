@@ -20,7 +20,6 @@ one is never served.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import multiprocessing
@@ -39,7 +38,7 @@ from kg.errors import OsceKgError
 from kg.rdf.uris import entity_iri, split_entity_path
 from server import DEFAULTS, create_app, urls
 from server.conneg import Offer
-from server.documents import entity_quads, label_quads, self_description, serialise_documents
+from server.documents import entity_quads, self_description, serialise_documents
 from server.entity_view import ENTITY_FORMATS, EntityView, incoming_links, render_page
 from server.pool import close_query_pool
 from server.store import select, served_build
@@ -245,10 +244,6 @@ def export_build(
         close_query_pool(app)
 
 
-#: Linked things whose label statements an export process keeps
-LABELS_KEPT = 20_000
-
-
 class DocumentWriter:
     """Writes entities' documents with the functions the server's views answer them with,
     called directly (no request goes through the app): the HTML page as ``page_document``
@@ -259,9 +254,6 @@ class DocumentWriter:
         self.app = app
         self.folder = folder
         self.build_id = build_id
-        #: label statements of linked things, asked once per process: thousands of documents
-        #: link to the same States and organisations
-        self.labels = functools.lru_cache(maxsize=LABELS_KEPT)(label_quads)
 
     def write(self, entities: list[Entity]) -> ExportSummary:
         """Writes the documents of ``entities``; what was written, and what was not."""
@@ -294,7 +286,7 @@ class DocumentWriter:
             if incoming.more:
                 summary.paged += 1
                 return
-            quads = entity_quads(node, incoming, labels=self.labels)
+            quads = entity_quads(node, incoming)
             data = [url for url in paths if url != page_path]
             abouts = described_forms(data, node)
             bodies = serialise_documents(quads, abouts, node)

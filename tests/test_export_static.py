@@ -100,6 +100,18 @@ def paged_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site,
             yield Site(app_url, url), out
 
 
+def same_document(site: Site, path: str) -> tuple[requests.Response, requests.Response]:
+    """The document from the static site and from the Python server, asserted to be the same
+    200 answer (bytes and the headers that must match); (static site's, server's)."""
+    expected = requests.get(site.python + path, timeout=10)
+    got = requests.get(site.nginx + path, timeout=10)
+    assert got.status_code == expected.status_code == 200, path
+    assert got.content == expected.content, path
+    for header in SAME_HEADERS:
+        assert got.headers.get(header) == expected.headers.get(header), (path, header)
+    return got, expected
+
+
 def documents(out: Path) -> list[str]:
     """The URL path of every document in an export."""
     folder = out / "current"
@@ -206,12 +218,7 @@ def test_every_document_is_the_servers_bytes_with_its_headers(
     paths = documents(exported[1])
     assert len(paths) == 49
     for path in paths:
-        expected = requests.get(site.python + path, timeout=10)
-        got = requests.get(site.nginx + path, timeout=10)
-        assert got.status_code == expected.status_code == 200, path
-        assert got.content == expected.content, path
-        for header in SAME_HEADERS:
-            assert got.headers.get(header) == expected.headers.get(header), (path, header)
+        got, _ = same_document(site, path)
         assert NGINX_ETAG.match(got.headers["ETag"]), path  # sent from the export
 
 
@@ -307,12 +314,7 @@ def test_documents_of_entities_with_many_incoming_links_are_the_servers(
     assert len(paths) == 7 * 7
     paged = []
     for path in paths:
-        expected = requests.get(site.python + path, timeout=10)
-        got = requests.get(site.nginx + path, timeout=10)
-        assert got.status_code == expected.status_code == 200, path
-        assert got.content == expected.content, path
-        for header in SAME_HEADERS:
-            assert got.headers.get(header) == expected.headers.get(header), (path, header)
+        got, expected = same_document(site, path)
         exported = out / "current" / (path.lstrip("/") + (".html" * path.startswith("/page/")))
         if 'rel="next"' in expected.headers.get("Link", ""):
             # the next page's link is the server's to give: such documents are not exported
